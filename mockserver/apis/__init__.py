@@ -1,0 +1,37 @@
+"""The three APIs as the core knows them: their specs, their paths and their own error shapes."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from mockserver.errors import ApiError
+
+ErrorRenderer = Callable[[ApiError], dict[str, Any]]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ApiInfo:
+    """What distinguishes one API: its name, spec file, path prefix and how it words errors."""
+
+    name: str
+    title: str
+    spec_file: str
+    prefix: str
+    render_error: ErrorRenderer
+    missing_credentials: str
+    # A body larger than this is an error of this status, answered before the body is read whole.
+    oversize_status: int
+
+
+def registry() -> tuple[ApiInfo, ...]:
+    """The APIs in the order they are mounted."""
+    from mockserver.apis import immutable, rair, tokenization
+
+    return (rair.INFO, immutable.INFO, tokenization.INFO)
+
+
+def api_for_path(path: str) -> ApiInfo | None:
+    """The API whose paths start like `path`, if any."""
+    return next((api for api in registry() if path.startswith(api.prefix)), None)

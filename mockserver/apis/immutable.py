@@ -1,0 +1,238 @@
+"""Immutable zkEVM: metadata refresh under a per-project quota, and the NFT reads that show its effect."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import json
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from mockserver.apis import ApiInfo
+from mockserver.clock import Clock
+from mockserver.errors import ApiError
+from mockserver.fixtures import ImmutableKey
+from mockserver.ratelimit import Quota, QuotaLimiter
+from mockserver.settings import ImmutableSettings
+from mockserver.store import PendingRefresh, Store
+
+KiB = 1024
+MAX_LIST_BYTES = 228 * KiB
+MAX_ITEM_BYTES = 16 * KiB
+UINT256_LIMIT = 2**256
+REFRESH_SCOPE = "refresh:metadata"
+DOCS_LINK = "https://docs.immutable.com/api/zkEVM/"
+CODES = {
+    400: "VALIDATION_ERROR",
+    401: "UNAUTHORISED_REQUEST",
+    403: "AUTHENTICATION_ERROR",
+    404: "RESOURCE_NOT_FOUND",
+    429: "TOO_MANY_REQUESTS_ERROR",
+    500: "INTERNAL_SERVER_ERROR",
+}
+_OTHER_CODES = {405: "METHOD_NOT_ALLOWED", 406: "NOT_ACCEPTABLE", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
+
+TraceIds = Callable[[], str]
+
+
+def random_trace_id() -> str:
+    return secrets.token_hex(16)
+
+
+def make_error_renderer(trace_ids: TraceIds) -> Callable[[ApiError], dict[str, Any]]:
+    def render_error(error: ApiError) -> dict[str, Any]:
+        """Immutable's error body: the code belongs to the status, `details` names the field of a 400."""
+        code = CODES.get(error.status) or _OTHER_CODES.get(error.status, "INTERNAL_SERVER_ERROR")
+        details = {"field": error.field or "body"} if error.status == 400 else None
+        return {"message": error.message, "link": DOCS_LINK, "trace_id": trace_ids(), "code": code, "details": details}
+
+    return render_error
+
+
+render_error = make_error_renderer(random_trace_id)
+
+INFO = ApiInfo(
+    name="immutable",
+    title="Immutable zkEVM API",
+    spec_file="immutable.yaml",
+    prefix="/v1/chains/",
+    render_error=render_error,
+    missing_credentials="Missing x-immutable-api-key header: send a secret API key of the project.",
+    oversize_status=400,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class RefreshAccepted:
+    """A refresh the API accepted: the body and headers of its 202."""
+
+    body: dict[str, str]
+    headers: dict[str, str]
+
+
+class ImmutableService:
+    """Refresh metadata under a quota; read NFTs with refreshed metadata applied once due."""
+
+    def __init__(self, store: Store, settings: ImmutableSettings, clock: Clock, limiter: QuotaLimiter) -> None:
+        self._store = store
+        self.settings = settings
+        self._clock = clock
+        self.limiter = limiter
+
+    def authenticate(self, api_key: str) -> ImmutableKey:
+        key = self._store.immutable_key(api_key)
+        if key is None:
+            raise ApiError(401, "Unauthorised request: the API key is not valid.")
+        return key
+
+    def refresh(self, key: ImmutableKey, chain: str, contract: str, body: Mapping[str, Any]) -> RefreshAccepted:
+        items: Sequence[Mapping[str, Any]] = body["nft_metadata"]
+        token_ids = _check_items(items)
+        collection = self._collection(chain, contract)
+        if REFRESH_SCOPE not in key.scopes:
+            raise ApiError(403, f"The API key lacks the {REFRESH_SCOPE} scope needed to refresh metadata.")
+        if collection.project != key.project:
+            raise ApiError(403, f"The API key's project does not own collection {contract} on {chain}.")
+        accepted, quota = self.limiter.hit(key.project)
+        headers = self.quota_headers(quota)
+        if not accepted:
+            headers["Retry-After"] = str(quota.seconds_to_reset(self._clock.time()))
+            del headers["retry-after"]
+            raise ApiError(
+                429, f"Too many metadata refreshes: the project's limit of {quota.limit} per window is spent.",
+                headers=headers,
+            )
+        due = self._clock.time() + self.settings.refresh_delay
+        address = collection.address
+        self._store.schedule_refresh(
+            PendingRefresh(due, (chain, address, token_id), str(token_id), _metadata_of(item))
+            for token_id, item in zip(token_ids, items, strict=True)
+        )
+        return RefreshAccepted(body={name.replace("-", "_"): value for name, value in headers.items()},
+                               headers=headers)
+
+    def quota_headers(self, quota: Quota) -> dict[str, str]:
+        """The four rate-limit headers as Immutable sends them on a 202."""
+        now = self._clock.time()
+        retry_after = 0 if quota.remaining > 0 else quota.seconds_to_reset(now)
+        return {
+            "imx-refreshes-limit": str(quota.limit),
+            "imx-refresh-limit-reset": go_time(quota.reset),
+            "imx-remaining-refreshes": str(quota.remaining),
+            "retry-after": str(retry_after),
+        }
+
+    def get_nft(self, chain: str, contract: str, token_id: str) -> dict[str, Any]:
+        self._collection(chain, contract)
+        nft = self._store.nft(chain, contract, _uint256(token_id, "token_id"), now=self._clock.time())
+        if nft is None:
+            raise ApiError(404, f"NFT {token_id} not found in collection {contract} on {chain}.")
+        return {"result": nft}
+
+    def list_nfts(
+        self,
+        chain: str,
+        contract: str,
+        *,
+        token_ids: Sequence[str] | None = None,
+        from_updated_at: str | None = None,
+        page_cursor: str | None = None,
+        page_size: int = 100,
+    ) -> dict[str, Any]:
+        self._collection(chain, contract)
+        nfts = self._store.nfts(chain, contract, now=self._clock.time())
+        if token_ids:
+            wanted = {_uint256(t, "token_id") for t in token_ids}
+            nfts = [nft for nft in nfts if int(nft["token_id"]) in wanted]
+        if from_updated_at:
+            since = _parse_time(from_updated_at)
+            nfts = [nft for nft in nfts if _parse_time(nft["updated_at"]) >= since]
+        offset = _decode_cursor(page_cursor) if page_cursor else 0
+        page = nfts[offset : offset + page_size]
+        has_next = offset + page_size < len(nfts)
+        return {
+            "result": page,
+            "page": {
+                "previous_cursor": _encode_cursor(max(0, offset - page_size)) if offset > 0 else None,
+                "next_cursor": _encode_cursor(offset + page_size) if has_next else None,
+            },
+        }
+
+    def _collection(self, chain: str, contract: str) -> Any:
+        if self._store.chain(chain) is None:
+            raise ApiError(404, f"Chain {chain} not found.")
+        collection = self._store.collection(chain, contract)
+        if collection is None:
+            raise ApiError(404, f"Collection {contract} not found on {chain}.")
+        return collection
+
+
+def go_time(epoch: float) -> str:
+    """A time as Go's `time.Time.String()` prints it in UTC, the form of `imx-refresh-limit-reset`."""
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    fraction = f"{moment.microsecond:06d}".rstrip("0")
+    return moment.strftime("%Y-%m-%d %H:%M:%S") + (f".{fraction}" if fraction else "") + " +0000 UTC"
+
+
+def _check_items(items: Sequence[Mapping[str, Any]]) -> list[int]:
+    """The checks the schema cannot state: sizes, uint256 range and unique token ids."""
+    total = len(_compact(items))
+    if total > MAX_LIST_BYTES:
+        raise ApiError(400, f"nft_metadata is {total} bytes of JSON; the limit is 228 KiB ({MAX_LIST_BYTES}).",
+                       field="nft_metadata")
+    seen: dict[int, int] = {}
+    token_ids = []
+    for index, item in enumerate(items):
+        size = len(_compact(item))
+        if size > MAX_ITEM_BYTES:
+            raise ApiError(400, f"nft_metadata[{index}] is {size} bytes of JSON; the limit is 16 KiB ({MAX_ITEM_BYTES}).",
+                           field=f"nft_metadata.{index}")
+        token_id = _uint256(item["token_id"], f"nft_metadata.{index}.token_id")
+        if token_id in seen:
+            raise ApiError(400, f"token_id {item['token_id']} appears twice, in nft_metadata[{seen[token_id]}] "
+                                f"and nft_metadata[{index}].", field=f"nft_metadata.{index}.token_id")
+        seen[token_id] = index
+        token_ids.append(token_id)
+    return token_ids
+
+
+def _uint256(text: str, field: str) -> int:
+    if not (text.isascii() and text.isdigit()) or (len(text) > 1 and text[0] == "0"):
+        raise ApiError(400, f"{field} must be a uint256 in decimal without leading zeros; got {text!r}.", field=field)
+    value = int(text)
+    if value >= UINT256_LIMIT:
+        raise ApiError(400, f"{field} must be below 2^256; got {text}.", field=field)
+    return value
+
+
+def _metadata_of(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in item.items() if name != "token_id"}
+
+
+def _compact(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, f"{text!r} is not an RFC 3339 date-time.", field="from_updated_at") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(cursor.encode()))["offset"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise ApiError(400, "page_cursor is not a cursor this API returned.", field="page_cursor") from None
+    if not isinstance(offset, int) or offset < 0:
+        raise ApiError(400, "page_cursor is not a cursor this API returned.", field="page_cursor")
+    return offset

@@ -1,0 +1,123 @@
+"""Tokenization TR admin tokens: replace a token's details, add and remove its images and documents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from mockserver.apis import ApiInfo
+from mockserver.clock import Clock, isoformat
+from mockserver.errors import ApiError
+from mockserver.files import OCTET_STREAM, Upload
+from mockserver.fixtures import object_id
+from mockserver.settings import TokenizationSettings
+from mockserver.store import Store
+
+ALLOWED_TYPES = {
+    "images": frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"}),
+    "documents": frozenset({"application/pdf"}),
+}
+_KIND_WORDS = {"images": "PNG, JPEG, WebP or GIF images", "documents": "PDF documents"}
+_REMOVALS = {"remove_image_ids": "images", "remove_document_ids": "documents"}
+
+
+def render_error(error: ApiError) -> dict[str, Any]:
+    """The mock's error body for this API (the vendor publishes none): status, message and the field at fault."""
+    return {"status": error.status, "message": error.message, "field": error.field}
+
+
+INFO = ApiInfo(
+    name="tokenization",
+    title="Tokenization TR admin API",
+    spec_file="tokenization.yaml",
+    prefix="/v2/admin/",
+    render_error=render_error,
+    missing_credentials="Missing Authorization header: send 'Authorization: Bearer <token>'.",
+    oversize_status=413,
+)
+
+
+class TokenizationService:
+    """Reads and updates of Tokenization tokens."""
+
+    def __init__(self, store: Store, settings: TokenizationSettings, clock: Clock) -> None:
+        self._store = store
+        self.settings = settings
+        self._clock = clock
+
+    def authenticate(self, bearer: str) -> str:
+        if not self._store.bearer_known(bearer):
+            raise ApiError(401, "Invalid bearer token.", field="Authorization")
+        return bearer
+
+    def get_token(self, token_id: str, file_url: Callable[[str], str]) -> dict[str, Any]:
+        token = self._find(token_id)
+        token.pop("supply", None)
+        for kind in ("images", "documents"):
+            for attachment in token["meta"][kind]:
+                attachment["url"] = file_url(self._store.attachment_blobs[attachment["id"]])
+        return token
+
+    def update_token(self, token_id: str, form: Mapping[str, Any], uploads: Sequence[Upload]) -> None:
+        """Apply an update; nothing is stored when any check fails."""
+        token = self._find(token_id)
+        removals = {kind: self._removal_ids(token, field, form.get(field)) for field, kind in _REMOVALS.items()}
+        typed = [(upload, self._check_upload(upload)) for upload in uploads]
+
+        token["name"] = form["name"]
+        token["description"] = form["description"]
+        for field in ("currency_token_id", "salable_percentage"):
+            if form.get(field) is not None:
+                token[field] = form[field]
+        if form.get("total_value") is not None:
+            token["value"]["total_value"] = form["total_value"]
+        if token.get("supply") and token["value"]["total_value"] is not None:
+            token["value"]["token_price"] = token["value"]["total_value"] / token["supply"]
+        if form.get("oracle_id") is not None:
+            token["oracle"]["id"] = form["oracle_id"]
+        if form.get("oracle_code") is not None:
+            token["oracle"]["code"] = form["oracle_code"]
+        for kind, ids in removals.items():
+            token["meta"][kind] = [a for a in token["meta"][kind] if a["id"] not in ids]
+        now = self._clock.time()
+        blobs: dict[str, str] = {}
+        for position, (upload, media_type) in enumerate(typed):
+            key = self._store.blobs.put(upload.data, media_type)
+            attachment_id = object_id("attachment", token["id"], key, now, position)
+            blobs[attachment_id] = key
+            token["meta"][upload.field].append({"id": attachment_id, "name": upload.filename,
+                                                "content_type": media_type, "size": len(upload.data)})
+        token["updated_at"] = isoformat(datetime.fromtimestamp(now, tz=UTC))
+        self._store.replace_tokenization_token(token["id"], token, blobs)
+
+    def _find(self, token_id: str) -> dict[str, Any]:
+        token = self._store.tokenization_token(token_id)
+        if token is None:
+            raise ApiError(404, f"Token {token_id} not found.", field="token_id")
+        return token
+
+    def _removal_ids(self, token: Mapping[str, Any], field: str, raw: str | None) -> set[str]:
+        kind = _REMOVALS[field]
+        ids = {part.strip().lower() for part in (raw or "").split(",") if part.strip()}
+        owned = {attachment["id"] for attachment in token["meta"][kind]}
+        stray = sorted(ids - owned)
+        if stray:
+            raise ApiError(400, f"{field}: {', '.join(stray)} {'is' if len(stray) == 1 else 'are'} not among "
+                                f"the {kind} of token {token['id']}.", field=field)
+        return ids
+
+    def _check_upload(self, upload: Upload) -> str:
+        """The upload's media type once size and type pass; judged by content, and by the declared type if any."""
+        if len(upload.data) > self.settings.max_file_bytes:
+            raise ApiError(413, f"File {upload.filename!r} is larger than the {self.settings.max_file_bytes} "
+                                "byte limit.", field=upload.field)
+        allowed = ALLOWED_TYPES[upload.field]
+        sniffed = upload.sniffed_type
+        declared = (upload.declared_type or "").split(";")[0].strip().lower()
+        declared_ok = declared in ("", OCTET_STREAM) or declared in allowed
+        if sniffed not in allowed or not declared_ok:
+            shown = sniffed or (declared if declared not in ("", OCTET_STREAM) else "of an unrecognised type")
+            raise ApiError(415, f"File {upload.filename!r} is {shown}; {upload.field} accepts only "
+                                f"{_KIND_WORDS[upload.field]}.", field=upload.field)
+        return sniffed

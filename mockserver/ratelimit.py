@@ -1,0 +1,147 @@
+"""Rate limiting on the `limits` library, with the mock's clock driving the in-memory storage.
+
+`limits` reads `time.time()` directly, so tests could not move its windows without sleeping. `ClockedMemoryStorage`
+overrides exactly the storage methods that read the time (and drops the background expiry timer, since expiry is
+also checked on every read); the counting itself stays `limits`'s own. Any other storage URI (`redis://...`) is
+handed to `limits` as is and keeps its server's time.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import math
+import threading
+from typing import Any
+
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
+
+from mockserver.clock import Clock
+from mockserver.errors import ConfigError
+from mockserver.settings import RateLimitSettings
+
+
+@dataclasses.dataclass(frozen=True)
+class Quota:
+    """What a key may still spend: the limit, what remains, and when the window resets (epoch seconds)."""
+
+    limit: int
+    remaining: int
+    reset: float
+
+    def seconds_to_reset(self, now: float) -> int:
+        """Whole seconds until the window resets, never less than 1 (a client must wait at least that)."""
+        return max(1, math.ceil(self.reset - now))
+
+
+class QuotaLimiter:
+    """One limit applied per key (for Immutable, per project) with a configurable strategy and storage."""
+
+    def __init__(self, settings: RateLimitSettings, clock: Clock) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._storage = make_storage(settings.storage, clock)
+        strategy: type[RateLimiter] = (
+            MovingWindowRateLimiter if settings.strategy == "sliding-window" else FixedWindowRateLimiter
+        )
+        self._strategy = strategy(self._storage)
+        self._item = RateLimitItemPerSecond(settings.limit, settings.window)
+        # Acceptance and the stats that go into its headers must be one step, or two concurrent hits
+        # could both report the same remaining count.
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, cost: int = 1) -> tuple[bool, Quota]:
+        """Spend `cost` from the key's quota if it can all be spent; return whether it was, and the quota after."""
+        with self._lock:
+            # limits' fixed window counts a refused hit too; a refused request must cost nothing.
+            accepted = self._strategy.test(self._item, key, cost=cost) and self._strategy.hit(self._item, key, cost=cost)
+            return accepted, self._quota(key)
+
+    def peek(self, key: str) -> Quota:
+        """The key's quota now, spending nothing."""
+        with self._lock:
+            return self._quota(key)
+
+    def reset(self) -> None:
+        """Forget every key's spending."""
+        with self._lock:
+            self._storage.reset()
+
+    def _quota(self, key: str) -> Quota:
+        stats = self._strategy.get_window_stats(self._item, key)
+        now = self._clock.time()
+        # An untouched key reports its reset as "now"; a client reads that as a window starting with its request.
+        reset = stats.reset_time if stats.reset_time > now else now + self.settings.window
+        return Quota(limit=self.settings.limit, remaining=stats.remaining, reset=reset)
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return f"QuotaLimiter(limit={s.limit}, window={s.window}, strategy={s.strategy!r}, storage={s.storage!r})"
+
+
+def make_storage(uri: str, clock: Clock) -> Storage:
+    """The `limits` storage for a URI; `memory://` gets the clock-driven variant."""
+    if uri.startswith("memory://"):
+        return ClockedMemoryStorage(clock)
+    try:
+        return storage_from_string(uri)
+    except Exception as exc:  # limits raises ConfigurationError or ImportError depending on the scheme
+        raise ConfigError(f"rate-limit storage {uri!r} is not usable: {exc}") from exc
+
+
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    atime: float
+    expiry: float
+
+
+class ClockedMemoryStorage(MemoryStorage):
+    """`limits`'s memory storage reading time from a `Clock` instead of `time.time()`."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        super().__init__()
+        self.timer.cancel()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 - overrides a name-mangled method
+        """Expiry happens on read (see `get`); no timer thread reading the wall clock."""
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        self.get(key)
+        with self.locks[key]:
+            self.storage[key] += amount
+            if self.storage[key] == amount:
+                self.expirations[key] = self._clock.time() + expiry
+        return self.storage.get(key, 0)
+
+    def get(self, key: str) -> int:
+        if self.expirations.get(key, 0) <= self._clock.time():
+            self.storage.pop(key, None)
+            self.expirations.pop(key, None)
+        return self.storage.get(key, 0)
+
+    def get_expiry(self, key: str) -> float:
+        return self.expirations.get(key, self._clock.time())
+
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        if amount > limit:
+            return False
+        with self.locks[key]:
+            now = self._clock.time()
+            events: list[Any] = self.events.setdefault(key, [])
+            # Entries are newest first; drop the ones the window has left behind.
+            del events[bisect.bisect_left(events, -(now - expiry), key=lambda e: -e.atime):]
+            if len(events) + amount > limit:
+                return False
+            events[:0] = [_Entry(now, now + expiry)] * amount
+            return True
+
+    def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        now = self._clock.time()
+        events = self.events.get(key, [])
+        inside = bisect.bisect_left(events, -(now - expiry), key=lambda e: -e.atime)
+        if inside:
+            return events[inside - 1].atime, inside
+        return now, 0

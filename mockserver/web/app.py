@@ -1,0 +1,108 @@
+"""The ASGI application: the three APIs mounted at their real paths on one Connexion `AsyncApp`."""
+
+from __future__ import annotations
+
+from connexion import AsyncApp
+from connexion.exceptions import ProblemException
+from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import Resolver
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from mockserver.apis import ApiInfo, api_for_path, registry
+from mockserver.clock import Clock
+from mockserver.errors import ApiError
+from mockserver.fixtures import Fixtures
+from mockserver.openapi import load_spec
+from mockserver.services import Services
+from mockserver.settings import MiB, Settings
+from mockserver.web.bodylimit import BodyLimitMiddleware
+from mockserver.web.errors import handle_error
+from mockserver.web.handlers import FILES_PREFIX, Handlers
+from mockserver.web.security import security_map
+from mockserver.web.validation import VALIDATOR_MAP
+
+# Generous next to Immutable's 228 KiB list limit: pretty-printed JSON is larger than the compact form the
+# limit is measured on, and the exact check happens once the body is parsed.
+JSON_BODY_CAP = 1 * MiB
+MULTIPART_OVERHEAD = 1 * MiB
+
+
+class MockApp:
+    """The mock server as an ASGI app, with its services reachable for tests and the CLI.
+
+    Each API is its own Connexion app (Connexion routes only the first of several specs that share a base
+    path); requests go to the app whose paths they start with, anything else to a root app.
+    """
+
+    def __init__(self, settings: Settings | None = None, *, clock: Clock | None = None,
+                 fixtures: Fixtures | None = None) -> None:
+        self.settings = settings or Settings()
+        self.services = Services(self.settings, clock=clock, fixtures=fixtures)
+        handlers = Handlers(self.services)
+        self._routes: list[tuple[tuple[str, ...], AsyncApp]] = [
+            ((api.prefix, f"/openapi/{api.name}.json", f"/docs/{api.name}"), self._api_app(api, handlers))
+            for api in registry()
+        ]
+        self._root = self._app()
+        self._root.add_url_rule(FILES_PREFIX + "{key}", "file", self._serve_file)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        app = next((app for prefixes, app in self._routes if path.startswith(prefixes)), self._root)
+        await app(scope, receive, send)
+
+    def _app(self) -> AsyncApp:
+        app = AsyncApp(__name__)
+        app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, cap=self.body_cap)
+        for error in (ApiError, ProblemException, HTTPException, Exception):
+            app.add_error_handler(error, handle_error)
+        for status in (404, 405):
+            app.add_error_handler(status, handle_error)
+        return app
+
+    def _api_app(self, api: ApiInfo, handlers: Handlers) -> AsyncApp:
+        app = self._app()
+        app.add_api(
+            load_spec(api, self.settings),
+            base_path="",
+            name=api.name,
+            resolver=Resolver(function_resolver=handlers.resolve),
+            validate_responses=self.settings.validate_responses,
+            validator_map=VALIDATOR_MAP,
+            security_map=security_map(api.name, self.services),
+            swagger_ui_options=SwaggerUIOptions(
+                spec_path=f"/openapi/{api.name}.json", swagger_ui_path=f"/docs/{api.name}"
+            ),
+        )
+        return app
+
+    def body_cap(self, method: str, path: str) -> int:
+        """The most bytes a request to `path` may carry: what its uploads may add up to, else a JSON cap."""
+        api = api_for_path(path)
+        if api is not None and api.name == "rair" and method == "POST":
+            return self.settings.rair.max_files * self.settings.rair.max_file_bytes + MULTIPART_OVERHEAD
+        if api is not None and api.name == "tokenization" and method == "PUT":
+            return self.settings.tokenization.max_request_bytes
+        return JSON_BODY_CAP
+
+    async def _serve_file(self, request: Request) -> Response:
+        blob = self.services.store.blobs.get(request.path_params["key"])
+        if blob is None:
+            return JSONResponse({"status": 404, "title": "No stored file has this key."}, status_code=404)
+        # Uploads are client content: never let a browser run them as part of this origin.
+        headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox",
+                   "Cache-Control": "public, max-age=31536000, immutable"}
+        return Response(blob.data, media_type=blob.content_type, headers=headers)
+
+    def __repr__(self) -> str:
+        return f"MockApp(settings={self.settings!r})"
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
+               fixtures: Fixtures | None = None) -> MockApp:
+    """A mock server app on the given settings (defaults otherwise), clock and fixtures."""
+    return MockApp(settings, clock=clock, fixtures=fixtures)

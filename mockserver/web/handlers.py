@@ -1,0 +1,111 @@
+"""Connexion handlers: unpack the validated request, call the API's service, shape the response."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from connexion import request
+from connexion.context import context
+from connexion.lifecycle import ConnexionResponse
+from starlette.datastructures import UploadFile
+
+from mockserver.errors import ApiError
+from mockserver.files import Upload
+from mockserver.services import Services
+
+Handler = Callable[..., Any]
+FILES_PREFIX = "/files/"
+
+
+class Handlers:
+    """One method per operationId of the three specs, bound to the server's services."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._by_operation: dict[str, Handler] = {
+            "updateTokenMetadata": self.rair_update,
+            "getToken": self._get_token,
+            "RefreshNFTMetadataByTokenID": self.immutable_refresh,
+            "GetNFT": self.immutable_get_nft,
+            "ListNFTs": self.immutable_list_nfts,
+            "updateToken": self.tokenization_update,
+        }
+
+    def resolve(self, operation_id: str) -> Handler:
+        """Connexion's `function_resolver`: the handler for an operationId."""
+        try:
+            return self._by_operation[operation_id]
+        except KeyError:
+            raise LookupError(f"no handler for operationId {operation_id!r}") from None
+
+    async def _get_token(self, **kwargs: Any) -> Any:
+        # RAIR and Tokenization both name their read `getToken`; the path tells them apart.
+        if "token_id" in kwargs:
+            return await self.tokenization_get(**kwargs)
+        return await self.rair_get(**kwargs)
+
+    # RAIR
+
+    async def rair_get(self, networkId: str, contract: str, product: int, token: int, **_: Any) -> Any:  # noqa: N803
+        return {"success": True, "result": self._services.rair.get_token(networkId, contract, product, token)}
+
+    async def rair_update(
+        self, networkId: str, contract: str, product: int, token: int, body: dict[str, Any] | None = None,  # noqa: N803
+        files: list[UploadFile] | None = None, **_: Any,
+    ) -> Any:
+        uploads = await _uploads("files", files or [], self._services.settings.rair.max_file_bytes)
+        updated = self._services.rair.update_token(
+            context["token_info"]["user"], networkId, contract, product, token, body or {}, uploads, _file_url
+        )
+        return {"success": True, "token": updated}
+
+    # Immutable
+
+    async def immutable_refresh(self, chain_name: str, contract_address: str, body: dict[str, Any], **_: Any) -> Any:
+        accepted = self._services.immutable.refresh(
+            context["token_info"]["key"], chain_name, contract_address, body
+        )
+        return accepted.body, 202, accepted.headers
+
+    async def immutable_get_nft(self, chain_name: str, contract_address: str, token_id: str, **_: Any) -> Any:
+        return self._services.immutable.get_nft(chain_name, contract_address, token_id)
+
+    async def immutable_list_nfts(
+        self, chain_name: str, contract_address: str, token_id: list[str] | None = None,
+        from_updated_at: str | None = None, page_cursor: str | None = None, page_size: int = 100, **_: Any,
+    ) -> Any:
+        return self._services.immutable.list_nfts(
+            chain_name, contract_address, token_ids=token_id, from_updated_at=from_updated_at,
+            page_cursor=page_cursor, page_size=page_size,
+        )
+
+    # Tokenization
+
+    async def tokenization_get(self, token_id: str, **_: Any) -> Any:
+        return self._services.tokenization.get_token(token_id, _file_url)
+
+    async def tokenization_update(
+        self, token_id: str, body: dict[str, Any] | None = None, images: list[UploadFile] | None = None,
+        documents: list[UploadFile] | None = None, **_: Any,
+    ) -> Any:
+        limit = self._services.settings.tokenization.max_file_bytes
+        uploads = [*await _uploads("images", images or [], limit), *await _uploads("documents", documents or [], limit)]
+        self._services.tokenization.update_token(token_id, body or {}, uploads)
+        return ConnexionResponse(status_code=200, body=b"", content_type=None)
+
+
+async def _uploads(field: str, files: Iterable[UploadFile], limit: int) -> list[Upload]:
+    """Read each uploaded file, stopping one byte past `limit` so an oversize file is never read whole."""
+    uploads = []
+    for file in files:
+        data = await file.read(limit + 1)
+        if len(data) > limit:
+            raise ApiError(413, f"File {file.filename!r} is larger than the {limit} byte limit.", field=field)
+        uploads.append(Upload(field=field, filename=file.filename or "", declared_type=file.content_type, data=data))
+    return uploads
+
+
+def _file_url(key: str) -> str:
+    """Where this server serves the stored file `key`, as seen by the client that asked."""
+    return f"{str(request.base_url).rstrip('/')}{FILES_PREFIX}{key}"
