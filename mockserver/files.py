@@ -37,7 +37,8 @@ class Upload:
         return sniff(self.data)
 
     def __repr__(self) -> str:
-        return f"Upload(field={self.field!r}, filename={self.filename!r}, declared_type={self.declared_type!r}, size={len(self.data)})"
+        return (f"Upload(field={self.field!r}, filename={self.filename!r}, "
+                f"declared_type={self.declared_type!r}, size={len(self.data)})")
 
 
 @dataclasses.dataclass(frozen=True)

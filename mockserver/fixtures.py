@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -137,7 +137,7 @@ class _Reader:
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def fail(self, where: str, message: str) -> None:
+    def fail(self, where: str, message: str) -> NoReturn:
         raise FixturesError(f"{self.source}: {where or 'top level'}: {message}")
 
     def mapping(self, value: Any, where: str) -> dict[str, Any]:
@@ -213,10 +213,10 @@ def _parse_rair(reader: _Reader, section: dict[str, Any], fixtures: Fixtures) ->
 
 
 def _parse_immutable(reader: _Reader, section: dict[str, Any], fixtures: Fixtures) -> None:
-    for i, chain in enumerate(reader.items(section.get("chains"), "immutable.chains")):
+    for i, entry in enumerate(reader.items(section.get("chains"), "immutable.chains")):
         where = f"immutable.chains[{i}]"
-        name = reader.text(chain, "name", where)
-        fixtures.immutable_chains[name] = {"id": reader.text(chain, "id", where), "name": name}
+        name = reader.text(entry, "name", where)
+        fixtures.immutable_chains[name] = {"id": reader.text(entry, "id", where), "name": name}
     for i, project in enumerate(reader.items(section.get("projects"), "immutable.projects")):
         where = f"immutable.projects[{i}]"
         project_id = reader.text(project, "id", where)

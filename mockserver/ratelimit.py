@@ -56,7 +56,8 @@ class QuotaLimiter:
         """Spend `cost` from the key's quota if it can all be spent; return whether it was, and the quota after."""
         with self._lock:
             # limits' fixed window counts a refused hit too; a refused request must cost nothing.
-            accepted = self._strategy.test(self._item, key, cost=cost) and self._strategy.hit(self._item, key, cost=cost)
+            accepted = (self._strategy.test(self._item, key, cost=cost)
+                        and self._strategy.hit(self._item, key, cost=cost))
             return accepted, self._quota(key)
 
     def peek(self, key: str) -> Quota:
@@ -86,9 +87,12 @@ def make_storage(uri: str, clock: Clock) -> Storage:
     if uri.startswith("memory://"):
         return ClockedMemoryStorage(clock)
     try:
-        return storage_from_string(uri)
+        storage = storage_from_string(uri)
     except Exception as exc:  # limits raises ConfigurationError or ImportError depending on the scheme
         raise ConfigError(f"rate-limit storage {uri!r} is not usable: {exc}") from exc
+    if not isinstance(storage, Storage):
+        raise ConfigError(f"rate-limit storage {uri!r} is an async storage; use its synchronous scheme")
+    return storage
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,7 +109,7 @@ class ClockedMemoryStorage(MemoryStorage):
         super().__init__()
         self.timer.cancel()
 
-    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 - overrides a name-mangled method
+    def _MemoryStorage__schedule_expiry(self) -> None:
         """Expiry happens on read (see `get`); no timer thread reading the wall clock."""
 
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:

@@ -203,7 +203,8 @@ def _coerce(raw: Any, hint: Any, dotted: str) -> Any:
         try:
             return hint(raw) if not (hint is int and isinstance(raw, float)) else _whole(raw, dotted)
         except (TypeError, ValueError):
-            raise ConfigError(f"{dotted} must be {'a whole number' if hint is int else 'a number'}; got {raw!r}") from None
+            kind = "a whole number" if hint is int else "a number"
+            raise ConfigError(f"{dotted} must be {kind}; got {raw!r}") from None
     if hint is str:
         if not isinstance(raw, str | int | float):
             raise ConfigError(f"{dotted} must be a string; got {raw!r}")

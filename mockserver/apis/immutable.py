@@ -24,6 +24,8 @@ MAX_LIST_BYTES = 228 * KiB
 MAX_ITEM_BYTES = 16 * KiB
 UINT256_LIMIT = 2**256
 REFRESH_SCOPE = "refresh:metadata"
+# Keys of an NFTMetadataRequest; anything else an item carries is accepted (the schema allows it) but not stored.
+_REFRESHABLE = ("name", "description", "image", "external_url", "animation_url", "youtube_url", "attributes")
 DOCS_LINK = "https://docs.immutable.com/api/zkEVM/"
 CODES = {
     400: "VALIDATION_ERROR",
@@ -33,7 +35,9 @@ CODES = {
     429: "TOO_MANY_REQUESTS_ERROR",
     500: "INTERNAL_SERVER_ERROR",
 }
-_OTHER_CODES = {405: "METHOD_NOT_ALLOWED", 406: "NOT_ACCEPTABLE", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
+_OTHER_CODES = {
+    405: "METHOD_NOT_ALLOWED", 406: "NOT_ACCEPTABLE", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
+}
 
 TraceIds = Callable[[], str]
 
@@ -62,6 +66,7 @@ INFO = ApiInfo(
     render_error=render_error,
     missing_credentials="Missing x-immutable-api-key header: send a secret API key of the project.",
     oversize_status=400,
+    media_type_status=400,  # the published spec has no 415 either
 )
 
 
@@ -156,8 +161,8 @@ class ImmutableService:
         return {
             "result": page,
             "page": {
-                "previous_cursor": _encode_cursor(max(0, offset - page_size)) if offset > 0 else None,
-                "next_cursor": _encode_cursor(offset + page_size) if has_next else None,
+                "previous_cursor": _encode_cursor(max(0, offset - page_size), "prev") if offset > 0 else None,
+                "next_cursor": _encode_cursor(offset + page_size, "next") if has_next else None,
             },
         }
 
@@ -188,8 +193,8 @@ def _check_items(items: Sequence[Mapping[str, Any]]) -> list[int]:
     for index, item in enumerate(items):
         size = len(_compact(item))
         if size > MAX_ITEM_BYTES:
-            raise ApiError(400, f"nft_metadata[{index}] is {size} bytes of JSON; the limit is 16 KiB ({MAX_ITEM_BYTES}).",
-                           field=f"nft_metadata.{index}")
+            raise ApiError(400, f"nft_metadata[{index}] is {size} bytes of JSON; the limit is 16 KiB "
+                                f"({MAX_ITEM_BYTES}).", field=f"nft_metadata.{index}")
         token_id = _uint256(item["token_id"], f"nft_metadata.{index}.token_id")
         if token_id in seen:
             raise ApiError(400, f"token_id {item['token_id']} appears twice, in nft_metadata[{seen[token_id]}] "
@@ -209,7 +214,11 @@ def _uint256(text: str, field: str) -> int:
 
 
 def _metadata_of(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in item.items() if name != "token_id"}
+    """The NFT fields a refresh sets; a null attribute list reads back as an empty one, as NFTs have no null list."""
+    metadata = {name: value for name, value in item.items() if name in _REFRESHABLE}
+    if metadata.get("attributes") is None:
+        metadata["attributes"] = []
+    return metadata
 
 
 def _compact(value: Any) -> bytes:
@@ -224,15 +233,16 @@ def _parse_time(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+def _encode_cursor(offset: int, direction: str) -> str:
+    """A cursor in Immutable's own form (base64 of `{"type": ..., "item": {"id": ...}}`), `id` being an offset."""
+    return base64.b64encode(json.dumps({"type": direction, "item": {"id": offset}}).encode()).decode()
 
 
 def _decode_cursor(cursor: str) -> int:
     try:
-        offset = json.loads(base64.urlsafe_b64decode(cursor.encode()))["offset"]
+        offset = json.loads(base64.b64decode(cursor.encode(), validate=True))["item"]["id"]
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise ApiError(400, "page_cursor is not a cursor this API returned.", field="page_cursor") from None
-    if not isinstance(offset, int) or offset < 0:
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
         raise ApiError(400, "page_cursor is not a cursor this API returned.", field="page_cursor")
     return offset

@@ -22,6 +22,7 @@ from mockserver.settings import MiB, Settings
 from mockserver.web.bodylimit import BodyLimitMiddleware
 from mockserver.web.errors import handle_error
 from mockserver.web.handlers import FILES_PREFIX, Handlers
+from mockserver.web.methods import MethodGuardMiddleware
 from mockserver.web.security import security_map
 from mockserver.web.validation import VALIDATOR_MAP
 
@@ -66,8 +67,10 @@ class MockApp:
 
     def _api_app(self, api: ApiInfo, handlers: Handlers) -> AsyncApp:
         app = self._app()
+        spec = load_spec(api, self.settings)
+        app.add_middleware(MethodGuardMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, spec=spec)
         app.add_api(
-            load_spec(api, self.settings),
+            spec,
             base_path="",
             name=api.name,
             resolver=Resolver(function_resolver=handlers.resolve),
