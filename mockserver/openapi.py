@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -32,3 +34,42 @@ def load_spec(api: ApiInfo, settings: Settings) -> dict[str, Any]:
         files = spec["components"]["schemas"]["TokenMetadataUpdate"]["properties"]["files"]
         files["maxItems"] = settings.rair.max_files
     return spec
+
+
+@dataclasses.dataclass(frozen=True)
+class PathTemplate:
+    """A spec path as a regular expression whose groups are its path parameters, in order."""
+
+    pattern: re.Pattern[str]
+    parameters: tuple[tuple[str, dict[str, Any]], ...]  # (name, schema)
+
+
+@cache
+def path_templates(spec_file: str) -> tuple[PathTemplate, ...]:
+    """Every path of a spec with the schemas of its path parameters (path-level and operation-level)."""
+    templates = []
+    for path, item in _load(spec_file).get("paths", {}).items():
+        schemas: dict[str, dict[str, Any]] = {}
+        operations = [op for op in item.values() if isinstance(op, dict)]
+        declared = [*item.get("parameters", []), *(p for op in operations for p in op.get("parameters", []))]
+        for parameter in declared:
+            if parameter.get("in") == "path":
+                schemas[parameter["name"]] = _resolved(_load(spec_file), parameter.get("schema", {}))
+        names = re.findall(r"\{([^}]+)\}", path)
+        pattern = re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "([^/]+)", re.escape(path)) + r"\Z")
+        templates.append(PathTemplate(pattern, tuple((name, schemas.get(name, {})) for name in names)))
+    return tuple(templates)
+
+
+def _resolved(spec: dict[str, Any], node: Any) -> Any:
+    """`node` with every local `$ref` replaced by what it points to (the specs' path schemas have no cycles)."""
+    if isinstance(node, dict):
+        if "$ref" in node:
+            target: Any = spec
+            for part in node["$ref"].removeprefix("#/").split("/"):
+                target = target[part]
+            return _resolved(spec, target)
+        return {key: _resolved(spec, value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_resolved(spec, item) for item in node]
+    return node

@@ -21,8 +21,12 @@ class ApiInfo:
     prefix: str
     render_error: ErrorRenderer
     missing_credentials: str
+    # For an API whose credential goes in `Authorization`: the 401 message when that header is malformed.
+    malformed_credentials: str | None = None
     # A body larger than this is an error of this status, answered before the body is read whole.
     oversize_status: int
+    # A body whose Content-Type the operation does not take is an error of this status.
+    media_type_status: int = 415
 
 
 def registry() -> tuple[ApiInfo, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +35,7 @@ INFO = ApiInfo(
     prefix="/v2/admin/",
     render_error=render_error,
     missing_credentials="Missing Authorization header: send 'Authorization: Bearer <token>'.",
+    malformed_credentials="Malformed Authorization header: send 'Authorization: Bearer <token>'.",
     oversize_status=413,
 )
 
@@ -62,6 +64,10 @@ class TokenizationService:
     def update_token(self, token_id: str, form: Mapping[str, Any], uploads: Sequence[Upload]) -> None:
         """Apply an update; nothing is stored when any check fails."""
         token = self._find(token_id)
+        for field in ("total_value", "salable_percentage"):
+            value = form.get(field)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ApiError(400, f"{field} must be a finite number; got {value}.", field=field)
         removals = {kind: self._removal_ids(token, field, form.get(field)) for field, kind in _REMOVALS.items()}
         typed = [(upload, self._check_upload(upload)) for upload in uploads]
 
@@ -116,8 +122,12 @@ class TokenizationService:
         sniffed = upload.sniffed_type
         declared = (upload.declared_type or "").split(";")[0].strip().lower()
         declared_ok = declared in ("", OCTET_STREAM) or declared in allowed
-        if sniffed not in allowed or not declared_ok:
-            shown = sniffed or (declared if declared not in ("", OCTET_STREAM) else "of an unrecognised type")
-            raise ApiError(415, f"File {upload.filename!r} is {shown}; {upload.field} accepts only "
-                                f"{_KIND_WORDS[upload.field]}.", field=upload.field)
+        accepts = f"{upload.field} accepts only {_KIND_WORDS[upload.field]}"
+        if sniffed not in allowed:
+            shown = f"its content is {sniffed}" if sniffed else "its content is of no recognised type"
+            claimed = f" (declared as {declared})" if declared else ""
+            raise ApiError(415, f"File {upload.filename!r}{claimed}: {shown}; {accepts}.", field=upload.field)
+        if not declared_ok:
+            raise ApiError(415, f"File {upload.filename!r} is declared as {declared} although its content is "
+                                f"{sniffed}; {accepts}.", field=upload.field)
         return sniffed

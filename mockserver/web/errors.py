@@ -12,6 +12,8 @@ from starlette.exceptions import HTTPException
 
 from mockserver.apis import ApiInfo, api_for_path
 from mockserver.errors import ApiError
+from mockserver.openapi import path_templates
+from mockserver.web.validation import check_path_value
 
 logger = logging.getLogger("mockserver")
 
@@ -35,10 +37,11 @@ def _translate(request: ConnexionRequest, exc: Exception) -> ApiError:
     if isinstance(exc, ApiError):
         return exc
     if isinstance(exc, ProblemException):
-        return _from_problem(api, exc)
+        return _from_problem(api, exc, malformed_header=_has_header(request, api))
     if isinstance(exc, HTTPException):
         if exc.status_code == 404:
-            return ApiError(404, _not_found_message(api, request))
+            malformed = _malformed_path(api, request.scope["path"])
+            return malformed or ApiError(404, _not_found_message(api, request))
         if exc.status_code == 405:
             allow = (exc.headers or {}).get("Allow", "")
             return ApiError(405, f"Method {request.method} is not allowed here; allowed: {allow}.",
@@ -48,14 +51,35 @@ def _translate(request: ConnexionRequest, exc: Exception) -> ApiError:
     return ApiError(500, "Internal server error: the mock failed to handle this request; please report it.")
 
 
-def _from_problem(api: ApiInfo | None, exc: ProblemException) -> ApiError:
+def _has_header(request: ConnexionRequest, api: ApiInfo | None) -> bool:
+    """Whether the request carries the API's credential header at all (then a 401 is about its form)."""
+    return api is not None and api.malformed_credentials is not None and "authorization" in request.headers
+
+
+def _from_problem(api: ApiInfo | None, exc: ProblemException, *, malformed_header: bool = False) -> ApiError:
     status = exc.status or 500
     detail = str(exc.detail or exc.title or "")
+    if status == 401 and api is not None and api.malformed_credentials is not None and malformed_header:
+        return ApiError(401, api.malformed_credentials, field="Authorization")
     if status == 401 and api is not None and "No authorization token provided" in detail:
         return ApiError(401, api.missing_credentials)
     if status == 415:
-        return ApiError(415, f"Unsupported content type: {detail}")
+        status = api.media_type_status if api is not None else 415
+        return ApiError(status, f"Unsupported content type: {detail}", field="Content-Type")
     return ApiError(status, detail or f"Request failed with status {status}.", headers=exc.headers or {})
+
+
+def _malformed_path(api: ApiInfo | None, path: str) -> ApiError | None:
+    """A path of the API that routed nowhere only because a parameter is malformed (`abc` for an integer)."""
+    for template in path_templates(api.spec_file) if api is not None else ():
+        match = template.pattern.match(path)
+        if match is None:
+            continue
+        for value, (name, schema) in zip(match.groups(), template.parameters, strict=True):
+            error = check_path_value(name, value, schema)
+            if error is not None:
+                return error
+    return None
 
 
 def _not_found_message(api: ApiInfo | None, request: ConnexionRequest) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -47,11 +48,11 @@ class Handlers:
 
     # RAIR
 
-    async def rair_get(self, networkId: str, contract: str, product: int, token: int, **_: Any) -> Any:  # noqa: N803
+    async def rair_get(self, networkId: str, contract: str, product: int, token: int, **_: Any) -> Any:
         return {"success": True, "result": self._services.rair.get_token(networkId, contract, product, token)}
 
     async def rair_update(
-        self, networkId: str, contract: str, product: int, token: int, body: dict[str, Any] | None = None,  # noqa: N803
+        self, networkId: str, contract: str, product: int, token: int, body: dict[str, Any] | None = None,
         files: list[UploadFile] | None = None, **_: Any,
     ) -> Any:
         uploads = await _uploads("files", files or [], self._services.settings.rair.max_file_bytes)
@@ -62,9 +63,14 @@ class Handlers:
 
     # Immutable
 
-    async def immutable_refresh(self, chain_name: str, contract_address: str, body: dict[str, Any], **_: Any) -> Any:
+    async def immutable_refresh(
+        self, chain_name: str, contract_address: str, body: dict[str, Any] | bytes, **_: Any
+    ) -> Any:
+        # Sent without Content-Type, the body was validated as JSON (the only type the operation takes) but
+        # reaches here unparsed.
+        parsed: dict[str, Any] = json.loads(body) if isinstance(body, bytes) else body
         accepted = self._services.immutable.refresh(
-            context["token_info"]["key"], chain_name, contract_address, body
+            context["token_info"]["key"], chain_name, contract_address, parsed
         )
         return accepted.body, 202, accepted.headers
 

@@ -1,24 +1,86 @@
-"""Connexion's body validators, made to name the field at fault and to answer malformed input with 400.
+"""Connexion's validators, made to name the field at fault and to answer malformed input with 400.
 
-Out of the box Connexion answers a non-UTF-8 JSON body, a broken multipart body and a malformed JSON form part
-with 500, lets a text part stand in for a file, and reports a schema error only as a sentence. These subclasses
-raise `ApiError` instead, which each API renders in its own error shape.
+Out of the box Connexion answers a non-UTF-8 JSON body, a broken multipart body and a malformed JSON form
+part with 500, lets a text part stand in for a file, and reports a schema error only as a sentence. These
+subclasses raise `ApiError` instead, which each API renders in its own error shape.
+
+Patterns are matched as OpenAPI means them (ECMA-262): `$` is the end of the string. Python's `$` also matches
+before a final newline, which would let `"1\\n"` pass `^[0-9]+$`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import math
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Any
 
-from connexion.validators import JSONRequestBodyValidator, MultiPartFormDataValidator
 from connexion.exceptions import TypeValidationError
-from jsonschema import ValidationError
+from connexion.json_schema import Draft4RequestValidator
+from connexion.utils import is_null, is_nullable
+from connexion.validators import JSONRequestBodyValidator, MultiPartFormDataValidator
+from connexion.validators import ParameterValidator as ConnexionParameterValidator
+from jsonschema import Draft4Validator, ValidationError  # type: ignore[import-untyped]
+from jsonschema.validators import extend  # type: ignore[import-untyped]
 from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import Scope
 
 from mockserver.errors import ApiError
+
+UINT256_LIMIT = 2**256
+
+
+def _ecma_pattern(
+    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    """jsonschema's `pattern` keyword with `$` anchored at the very end of the string."""
+    if validator.is_type(instance, "string") and not re.search(_anchored(pattern), instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@functools.cache
+def _anchored(pattern: str) -> str:
+    backslashes = len(pattern[:-1]) - len(pattern[:-1].rstrip("\\"))
+    if pattern.endswith("$") and backslashes % 2 == 0:
+        return pattern[:-1] + r"\Z"
+    return pattern
+
+
+RequestValidator = extend(Draft4RequestValidator, {"pattern": _ecma_pattern})
+ParameterSchemaValidator = extend(Draft4Validator, {"pattern": _ecma_pattern})
+
+
+@functools.cache
+def _is_uint256(pattern: str) -> bool:
+    """Whether a pattern is the decimal-uint256 one, so its error can say so instead of quoting it."""
+    anchored = _anchored(pattern)
+    return all(bool(re.search(anchored, text)) is wanted for text, wanted in
+               (("0", True), (str(UINT256_LIMIT - 1), True), (str(UINT256_LIMIT), False), ("01", False)))
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+def describe(error: ValidationError) -> str:
+    """A schema error in one short sentence: no schema dump, no echo of a huge value."""
+    if error.validator == "pattern":
+        pattern = str(error.validator_value)
+        if _is_uint256(pattern):
+            return f"{_short(error.instance)} is not a decimal uint256 (0 <= n < 2^256, no leading zeros)"
+        shown = pattern if len(pattern) <= 80 else "the required format"
+        return f"{_short(error.instance)} does not match {shown}"
+    if error.validator in ("maxItems", "minItems") and isinstance(error.instance, list):
+        bound = "at most" if error.validator == "maxItems" else "at least"
+        return f"{len(error.instance)} items given; {bound} {error.validator_value} allowed"
+    message = str(error.message)
+    return message if len(message) <= 300 else message[:297] + "..."
 
 
 def _field_path(error: ValidationError) -> str | None:
@@ -33,11 +95,62 @@ def _schema_error(error: ValidationError, where: str) -> ApiError:
         if missing:
             field = f"{field}.{missing}" if field else missing
     at = f" (at {field})" if field else ""
-    return ApiError(400, f"Invalid {where}: {error.message}{at}.", field=field)
+    return ApiError(400, f"Invalid {where}: {describe(error)}{at}.", field=field)
 
 
-class JsonBodyValidator(JSONRequestBodyValidator):
-    """JSON bodies: UTF-8 only, and schema errors that name their field."""
+class ParameterValidator(ConnexionParameterValidator):  # type: ignore[misc]
+    """Path, query and header parameters: ECMA patterns, and errors that name the parameter."""
+
+    @staticmethod
+    def validate_parameter(parameter_type: str, value: Any, param: dict[str, Any],
+                           param_name: str | None = None) -> None:
+        name = param_name or param["name"]
+        if is_nullable(param) and is_null(value):
+            return
+        if value is None:
+            if param.get("required"):
+                raise ApiError(400, f"Missing {parameter_type} parameter {name}.", field=name)
+            return
+        try:
+            ParameterSchemaValidator(param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
+                                     ).validate(value)
+        except ValidationError as exc:
+            message = f"Invalid {parameter_type} parameter {name}: {describe(exc)}."
+            raise ApiError(400, message, field=name) from None
+
+
+def check_path_value(name: str, value: str, schema: dict[str, Any]) -> ApiError | None:
+    """The 400 for a path segment breaking its parameter's schema (such as `abc` for an integer), or None."""
+    typed: Any = value
+    if schema.get("type") == "integer":
+        if not re.fullmatch(r"[+-]?[0-9]+", value):
+            message = f"Invalid path parameter {name}: {_short(value)} is not an integer."
+            return ApiError(400, message, field=name)
+        typed = int(value)
+    try:
+        ParameterSchemaValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER).validate(typed)
+    except ValidationError as exc:
+        return ApiError(400, f"Invalid path parameter {name}: {describe(exc)}.", field=name)
+    return None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ApiError(400, f"Request body is not valid JSON: {name} is not a JSON value.")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ApiError(400, f"Request body holds the number {_short(text, 40)}, which is out of range.")
+    return value
+
+
+class JsonBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
+    """JSON bodies: UTF-8 only, strict JSON (no NaN or Infinity), and schema errors that name their field."""
+
+    @property
+    def _validator(self) -> Any:
+        return RequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
 
     async def _parse(self, stream: Any, scope: Scope) -> Any:
         raw = b"".join([chunk async for chunk in stream])
@@ -48,7 +161,7 @@ class JsonBodyValidator(JSONRequestBodyValidator):
         if not text:
             return None
         try:
-            return json.loads(text)
+            return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
         except json.JSONDecodeError as exc:
             raise ApiError(400, f"Request body is not valid JSON: {exc.msg} at line {exc.lineno}, "
                                 f"column {exc.colno}.") from None
@@ -63,29 +176,48 @@ class JsonBodyValidator(JSONRequestBodyValidator):
         return None
 
 
-class MultipartBodyValidator(MultiPartFormDataValidator):
+class MultipartBodyValidator(MultiPartFormDataValidator):  # type: ignore[misc]
     """Multipart bodies: well-formed, files where files belong, and schema errors that name their field."""
 
+    @property
+    def _validator(self) -> Any:
+        return RequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+
     async def _parse(self, stream: Any, scope: Scope) -> dict[str, Any]:
+        headers = Headers(scope=scope)
+        if "content-type" not in headers:
+            raise ApiError(400, "Missing Content-Type header: send multipart/form-data with a boundary.")
+        boundary = parse_options_header(headers["content-type"])[1].get(b"boundary")
+        if not boundary:
+            raise ApiError(400, "Malformed multipart/form-data body: the Content-Type has no boundary.")
+        closed: list[bool] = []
         try:
-            form = await MultiPartParser(Headers(scope=scope), stream).parse()
+            body = _watch_close(stream, b"--" + boundary + b"--", closed)
+            form = await MultiPartParser(headers, body).parse()
         except (MultiPartException, MultipartParseError, KeyError, ValueError) as exc:
             raise ApiError(400, f"Malformed multipart/form-data body: {exc}") from None
         properties: dict[str, Any] = self._schema.get("properties", {})
         data: dict[str, Any] = {}
         try:
+            if not closed:
+                closing = f"--{boundary.decode('latin-1')}--"
+                raise ApiError(400, "Malformed multipart/form-data body: it ends without the closing "
+                                    f"boundary {closing}, so it is truncated or not multipart.")
             for key in form:
                 values = form.getlist(key)
                 schema = properties.get(key, {})
                 if _is_file(schema) or _is_file(schema.get("items", {})):
                     if any(not isinstance(v, UploadFile) for v in values):
-                        raise ApiError(400, f"{key} must be a file upload (a part with a filename), not a text "
-                                            "value.", field=key)
+                        raise ApiError(400, f"{key} must be a file upload (a part with a filename), not a "
+                                            "text value.", field=key)
                     # Connexion's convention: files stand as placeholders while the rest is validated.
                     data[key] = "" if _is_file(schema) and len(values) == 1 else [""] * len(values)
                 elif any(isinstance(v, UploadFile) for v in values):
                     raise ApiError(400, f"{key} is a text field; it was sent as a file upload.", field=key)
+                elif schema and not _repeatable(schema) and len(values) > 1:
+                    raise ApiError(400, f"{key} was sent {len(values)} times; send it once.", field=key)
                 else:
+                    _check_json_array(key, schema, values)
                     data.update(self._resolve(key, values))
         finally:
             await form.close()
@@ -99,8 +231,9 @@ class MultipartBodyValidator(MultiPartFormDataValidator):
             resolved: dict[str, Any] = self._uri_parser.resolve_form({key: values})
         except json.JSONDecodeError as exc:
             raise ApiError(400, f"{key} must be JSON: {exc.msg} at column {exc.colno}.", field=key) from None
-        except TypeValidationError:
-            raise ApiError(400, f"{key} has a value of the wrong type: {values[0]!r}.", field=key) from None
+        except (TypeValidationError, TypeError):
+            shown = _short(values[0])
+            raise ApiError(400, f"{key} has a value of the wrong type: {shown}.", field=key) from None
         return resolved
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
@@ -111,14 +244,52 @@ class MultipartBodyValidator(MultiPartFormDataValidator):
         return None
 
 
+async def _watch_close(
+    stream: AsyncIterator[bytes], delimiter: bytes, closed: list[bool]
+) -> AsyncGenerator[bytes, None]:
+    """Pass the body through, noting in `closed` whether the closing delimiter went by."""
+    tail = b""
+    async for chunk in stream:
+        window = tail + chunk
+        if not closed and delimiter in window:
+            closed.append(True)
+        tail = window[-len(delimiter):]
+        yield chunk
+
+
+def _check_json_array(key: str, schema: dict[str, Any], values: list[Any]) -> None:
+    """An array of objects can only come as a JSON-encoded part; anything but a JSON array there is 400."""
+    if schema.get("type") != "array" or schema.get("items", {}).get("type") != "object":
+        return
+    for value in values:
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            continue  # Connexion's own decoding reports the JSON error
+        if not isinstance(decoded, list):
+            kind = _json_kind(decoded)
+            raise ApiError(400, f"{key} must be a JSON array of objects; got {kind}.", field=key)
+
+
+def _json_kind(value: Any) -> str:
+    kinds = ((dict, "an object"), (str, "a string"), (bool, "a boolean"), (int | float, "a number"))
+    return next((kind for python_type, kind in kinds if isinstance(value, python_type)), "null")
+
+
+def _repeatable(schema: dict[str, Any]) -> bool:
+    """Whether a form field may come in several parts: arrays of plain values, not JSON-encoded ones."""
+    return schema.get("type") == "array" and schema.get("items", {}).get("type") != "object"
+
+
 def _is_file(schema: dict[str, Any]) -> bool:
     return schema.get("type") == "string" and schema.get("format") in ("binary", "base64")
 
 
-VALIDATOR_MAP = {
+VALIDATOR_MAP: dict[str, Any] = {
+    "parameter": ParameterValidator,
     "body": {
         "application/json": JsonBodyValidator,
         "*/*json": JsonBodyValidator,
         "multipart/form-data": MultipartBodyValidator,
-    }
+    },
 }

@@ -125,13 +125,16 @@ def strip_descriptions(node, in_properties=False):
 
 
 def strip_tightenings(node):
-    """Remove the deliberate tightenings: Uint256 token ids and the contract_address pattern."""
+    """Remove the deliberate tightenings and clarifications: Uint256 token ids, the contract_address pattern,
+    and `null` listed in the nullable `display_type` enum."""
     node = copy.deepcopy(node)
 
     def walk(item):
         if isinstance(item, dict):
             if item.get("allOf") == [{"$ref": UINT256_REF}] and len(item) > 1:
                 del item["allOf"]
+            if item.get("nullable") is True and isinstance(item.get("enum"), list) and None in item["enum"]:
+                item["enum"] = [value for value in item["enum"] if value is not None]
             if item.get("name") == "contract_address" and item.get("in") == "path":
                 assert item["schema"].pop("pattern", ADDRESS_PATTERN) == ADDRESS_PATTERN
             for value in item.values():
@@ -169,6 +172,8 @@ def assert_descriptions_extend(theirs, ours, where="", in_properties=False):
                 )
     elif isinstance(theirs, list):
         assert isinstance(ours, list), where
+        if where.endswith("/enum") and None in ours and None not in theirs:
+            ours = [value for value in ours if value is not None]  # the nullable-enum clarification
         assert len(ours) == len(theirs), where
         for i, (a, b) in enumerate(zip(theirs, ours, strict=True)):
             assert_descriptions_extend(a, b, f"{where}/{i}")
@@ -755,3 +760,11 @@ def test_tokenization_details(specs):
     error = spec["components"]["schemas"]["TokenizationError"]
     assert set(error["required"]) == {"status", "message", "field"}
     assert error["properties"]["field"]["nullable"] is True
+
+
+def test_immutable_nullable_enum_lists_null(specs):
+    """display_type is nullable in the published spec; OpenAPI 3.0.3 needs null in the enum for that to hold."""
+    attribute = specs["immutable"]["components"]["schemas"]["NFTMetadataAttribute"]["properties"]["display_type"]
+    assert attribute["nullable"] is True
+    assert None in attribute["enum"]
+    assert "Deliberate clarification" in attribute["description"]

@@ -1,0 +1,75 @@
+"""ImmutableService without the web layer: Go-format reset times, checks before the quota is spent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from mockserver.apis.immutable import go_time, make_error_renderer
+from mockserver.errors import ApiError
+from mockserver.services import Services
+from tests.mockserver.support import IMX_ALPHA, IMX_CHAIN, IMX_COLLECTION, refresh_body
+
+
+@pytest.fixture
+def services(app_for: Any) -> Services:
+    result: Services = app_for().services
+    return result
+
+
+class TestGoTime:
+    """`imx-refresh-limit-reset` reads like Go's `time.Time.String()` in UTC."""
+
+    @pytest.mark.parametrize(
+        ("moment", "text"),
+        [
+            (datetime(2024, 4, 16, 11, 6, 7, 401553, tzinfo=UTC), "2024-04-16 11:06:07.401553 +0000 UTC"),
+            (datetime(2024, 4, 16, 11, 6, 7, 400000, tzinfo=UTC), "2024-04-16 11:06:07.4 +0000 UTC"),
+            (datetime(2024, 4, 16, 11, 6, 7, tzinfo=UTC), "2024-04-16 11:06:07 +0000 UTC"),
+        ],
+    )
+    def test_format(self, moment: datetime, text: str) -> None:
+        assert go_time(moment.timestamp()) == text
+
+
+class TestRefreshService:
+    """Validation and permission failures spend no quota and queue nothing."""
+
+    @pytest.mark.parametrize(
+        ("body", "status"),
+        [(refresh_body("5", "5"), 400), (refresh_body(str(2**256)), 400), (refresh_body("1\n"), 400)],
+    )
+    def test_rejected_before_the_quota(self, services: Services, body: dict[str, Any], status: int) -> None:
+        key = services.immutable.authenticate(IMX_ALPHA)
+
+        with pytest.raises(ApiError) as caught:
+            services.immutable.refresh(key, IMX_CHAIN, IMX_COLLECTION, body)
+
+        assert caught.value.status == status
+        assert services.limiter.peek("project-alpha").remaining == services.settings.immutable.rate_limit.limit
+        assert services.store.pending_refreshes() == 0
+
+    def test_accepted_refresh_is_queued(self, services: Services) -> None:
+        key = services.immutable.authenticate(IMX_ALPHA)
+
+        accepted = services.immutable.refresh(key, IMX_CHAIN, IMX_COLLECTION, refresh_body("1", "2"))
+
+        assert accepted.headers["imx-remaining-refreshes"] == "999"
+        assert services.store.pending_refreshes() == 2
+
+
+class TestErrorRenderer:
+    """Errors carry the code of their status, a fresh trace id and, on 400, the field."""
+
+    def test_render(self) -> None:
+        ids = iter(["t1", "t2"])
+        render = make_error_renderer(lambda: next(ids))
+
+        bad = render(ApiError(400, "bad", field="nft_metadata.0.token_id"))
+        missing = render(ApiError(404, "gone"))
+
+        assert bad["code"] == "VALIDATION_ERROR"
+        assert bad["details"] == {"field": "nft_metadata.0.token_id"}
+        assert (missing["code"], missing["details"], missing["trace_id"]) == ("RESOURCE_NOT_FOUND", None, "t2")

@@ -1,0 +1,74 @@
+"""The `mockserver` command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from mockserver import cli
+from mockserver.web import MockApp
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Replace uvicorn.run so `serve` returns at once, recording what it would have served."""
+    calls: dict[str, Any] = {}
+
+    def fake_run(app: MockApp, **kwargs: Any) -> None:
+        calls["app"] = app
+        calls.update(kwargs)
+
+    monkeypatch.setattr(cli.uvicorn, "run", fake_run)
+    return calls
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> Any:
+    return CliRunner().invoke(cli.main, list(args), env=env or {}, catch_exceptions=False)
+
+
+class TestServe:
+    """`mockserver serve` turns flags, files and environment into the settings it serves with."""
+
+    def test_defaults_serve_loopback_8080(self, served: dict[str, Any]) -> None:
+        result = invoke("serve")
+        assert result.exit_code == 0
+        assert (served["host"], served["port"]) == ("127.0.0.1", 8080)
+        assert "http://127.0.0.1:8080/openapi/immutable.json" in result.output
+
+    def test_flags_beat_config_file_and_environment(self, served: dict[str, Any], tmp_path: Path) -> None:
+        config = tmp_path / "mock.yaml"
+        config.write_text("port: 9000\nimmutable:\n  rate_limit: {limit: 3, window: 60}\n")
+        result = invoke("serve", "--config", str(config), "--port", "9100", "--set", "immutable.rate_limit.window=30",
+                        env={"MOCKSERVER_IMMUTABLE__RATE_LIMIT__LIMIT": "5"})
+        assert result.exit_code == 0
+        settings = served["app"].settings
+        assert served["port"] == 9100
+        assert settings.immutable.rate_limit.limit == 5  # env beats the file
+        assert settings.immutable.rate_limit.window == 30  # --set beats the file
+
+    def test_bad_setting_is_a_usage_error_naming_it(self, served: dict[str, Any]) -> None:
+        result = invoke("serve", "--set", "immutable.rate_limit.limit=lots")
+        assert result.exit_code == 1
+        assert "immutable.rate_limit.limit must be a whole number" in result.output
+        assert "app" not in served
+
+    def test_unknown_setting_is_refused(self, served: dict[str, Any]) -> None:
+        result = invoke("serve", "--set", "immutable.rate_limit.burst=3")
+        assert result.exit_code == 1
+        assert "unknown setting immutable.rate_limit.burst" in result.output
+
+    def test_fixtures_file_replaces_the_builtin_data(self, served: dict[str, Any], tmp_path: Path) -> None:
+        fixtures = tmp_path / "fixtures.yaml"
+        fixtures.write_text("tokenization:\n  bearer_tokens: [only-this-one]\n")
+        assert invoke("serve", "--fixtures", str(fixtures)).exit_code == 0
+        store = served["app"].services.store
+        assert store.bearer_known("only-this-one")
+        assert not store.bearer_known("tkn-admin-token")
+
+    def test_missing_fixtures_file_is_reported(self, served: dict[str, Any], tmp_path: Path) -> None:
+        result = invoke("serve", "--fixtures", str(tmp_path / "nope.yaml"))
+        assert result.exit_code == 1
+        assert "cannot read fixtures file" in result.output

@@ -1,0 +1,43 @@
+"""Clocks: the manual clock moves only when told, and times print the way the vendors print them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from mockserver.clock import ManualClock, SystemClock, isoformat, utc
+
+
+class TestManualClock:
+    """Tests move time by hand instead of sleeping."""
+
+    def test_starts_at_2026_and_advances(self) -> None:
+        clock = ManualClock()
+        assert utc(clock) == datetime(2026, 1, 1, tzinfo=UTC)
+
+        clock.advance(90.5)
+
+        assert utc(clock) == datetime(2026, 1, 1, 0, 1, 30, 500000, tzinfo=UTC)
+        assert "2026-01-01T00:01:30.500000" in repr(clock)
+
+    def test_never_runs_backwards(self) -> None:
+        clock = ManualClock(start=10)
+
+        with pytest.raises(ValueError, match="does not run backwards"):
+            clock.advance(-1)
+        assert clock.time() == 10
+
+    def test_system_clock_follows_the_wall(self) -> None:
+        before = datetime.now(UTC).timestamp()
+        now = SystemClock().time()
+
+        assert before - 1 <= now <= datetime.now(UTC).timestamp() + 1
+
+
+class TestIsoformat:
+    """Times are RFC 3339 with microseconds and a Z."""
+
+    def test_format(self) -> None:
+        assert isoformat(datetime(2024, 4, 16, 11, 6, 7, 401553, tzinfo=UTC)) == "2024-04-16T11:06:07.401553Z"
+        assert isoformat(datetime(2024, 4, 16, 11, 6, 7, tzinfo=UTC)) == "2024-04-16T11:06:07.000000Z"

@@ -1,0 +1,157 @@
+"""The refresh quota: fixed and sliding windows driven by the mock's clock, exact under concurrent use."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from mockserver.clock import ManualClock
+from mockserver.errors import ConfigError
+from mockserver.ratelimit import Quota, QuotaLimiter, make_storage
+from mockserver.settings import RateLimitSettings
+
+
+def limiter(clock: ManualClock, limit: int = 3, window: int = 60, strategy: str = "fixed-window") -> QuotaLimiter:
+    return QuotaLimiter(RateLimitSettings(limit=limit, window=window, strategy=strategy), clock)  # type: ignore[arg-type]
+
+
+class TestFixedWindow:
+    """A window starts with the first counted request and ends `window` seconds later."""
+
+    def test_counts_down_then_refuses(self, clock: ManualClock) -> None:
+        quota = limiter(clock)
+        start = clock.time()
+
+        results = [quota.hit("p") for _ in range(4)]
+
+        assert [accepted for accepted, _ in results] == [True, True, True, False]
+        assert [q.remaining for _, q in results] == [2, 1, 0, 0]
+        assert {q.reset for _, q in results} == {start + 60}
+        assert {q.limit for _, q in results} == {3}
+
+    def test_window_starts_at_first_request_not_at_start_up(self, clock: ManualClock) -> None:
+        quota = limiter(clock)
+        clock.advance(1000)
+
+        _, after = quota.hit("p")
+
+        assert after.reset == clock.time() + 60
+
+    def test_quota_returns_when_window_ends(self, clock: ManualClock) -> None:
+        quota = limiter(clock, limit=2)
+        quota.hit("p")
+        clock.advance(10)
+        quota.hit("p")
+        clock.advance(49.5)
+        assert quota.hit("p")[0] is False
+
+        clock.advance(0.5)
+        accepted, after = quota.hit("p")
+
+        assert accepted is True
+        assert after.remaining == 1
+        assert after.reset == clock.time() + 60
+
+    def test_refused_requests_cost_nothing(self, clock: ManualClock) -> None:
+        quota = limiter(clock, limit=2)
+        quota.hit("p")
+        quota.hit("p")
+        for _ in range(5):
+            assert quota.hit("p")[0] is False
+        clock.advance(60)
+
+        assert quota.hit("p") == (True, Quota(limit=2, remaining=1, reset=clock.time() + 60))
+
+    def test_keys_are_independent(self, clock: ManualClock) -> None:
+        quota = limiter(clock, limit=1)
+
+        assert quota.hit("alpha")[0] is True
+        assert quota.hit("alpha")[0] is False
+        assert quota.hit("beta")[0] is True
+
+    def test_peek_spends_nothing(self, clock: ManualClock) -> None:
+        quota = limiter(clock)
+
+        untouched = quota.peek("p")
+        quota.hit("p")
+        after_one = quota.peek("p")
+
+        assert untouched == Quota(limit=3, remaining=3, reset=clock.time() + 60)
+        assert after_one.remaining == 2
+        assert quota.peek("p").remaining == 2
+
+    def test_cost_above_limit_is_refused_without_spending(self, clock: ManualClock) -> None:
+        quota = limiter(clock)
+
+        assert quota.hit("p", cost=4)[0] is False
+        assert quota.peek("p").remaining == 3
+
+    def test_reset_forgets_all_spending(self, clock: ManualClock) -> None:
+        quota = limiter(clock, limit=1)
+        quota.hit("p")
+
+        quota.reset()
+
+        assert quota.hit("p")[0] is True
+
+
+class TestSlidingWindow:
+    """With the sliding strategy each request frees its slot `window` seconds after it was made."""
+
+    def test_slots_free_one_by_one(self, clock: ManualClock) -> None:
+        quota = limiter(clock, limit=2, strategy="sliding-window")
+        assert quota.hit("p")[0] is True  # t=0
+        clock.advance(30)
+        assert quota.hit("p")[0] is True  # t=30
+        clock.advance(1)
+        assert quota.hit("p")[0] is False  # t=31: both slots taken
+
+        clock.advance(29)
+        assert quota.hit("p")[0] is True  # t=60: the t=0 slot is free again
+        clock.advance(1)
+        assert quota.hit("p")[0] is False  # t=61: t=30 and t=60 still inside
+        clock.advance(29)
+        assert quota.hit("p")[0] is True  # t=90
+
+
+class TestQuota:
+    """`Retry-After` is a whole number of seconds and never 0 while a client must wait."""
+
+    @pytest.mark.parametrize(("reset", "now", "seconds"), [(100, 0, 100), (100, 99.2, 1), (100, 100, 1),
+                                                           (100, 150, 1), (100.5, 0, 101)])
+    def test_seconds_to_reset(self, reset: float, now: float, seconds: int) -> None:
+        assert Quota(limit=1, remaining=0, reset=reset).seconds_to_reset(now) == seconds
+
+
+class TestConcurrency:
+    """Concurrent hits from many threads accept exactly the limit and report each remaining count once."""
+
+    @pytest.mark.parametrize("strategy", ["fixed-window", "sliding-window"])
+    def test_exactly_limit_accepted(self, clock: ManualClock, strategy: str) -> None:
+        quota = limiter(clock, limit=7, strategy=strategy)
+        barrier = threading.Barrier(20)
+
+        def hit(_: int) -> tuple[bool, Quota]:
+            barrier.wait()
+            return quota.hit("p")
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            results = list(pool.map(hit, range(20)))
+
+        accepted = sorted(q.remaining for ok, q in results if ok)
+        assert accepted == [0, 1, 2, 3, 4, 5, 6]
+        assert quota.peek("p").remaining == 0
+
+
+class TestStorage:
+    """Storage is in memory by default; an unusable storage URI is a configuration error."""
+
+    def test_unknown_scheme(self, clock: ManualClock) -> None:
+        with pytest.raises(ConfigError, match=r"rate-limit storage 'nosuch://x' is not usable"):
+            make_storage("nosuch://x", clock)
+
+    def test_unknown_scheme_stops_the_limiter(self, clock: ManualClock) -> None:
+        with pytest.raises(ConfigError):
+            QuotaLimiter(RateLimitSettings(storage="nosuch://x"), clock)

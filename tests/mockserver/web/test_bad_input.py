@@ -1,0 +1,297 @@
+"""Bad input of every kind gets the API's own 4xx, a message naming the problem, and changes nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from mockserver.web import MockApp
+from tests.mockserver import media
+from tests.mockserver.support import (
+    IMX_REFRESH,
+    RAIR_CONTRACT,
+    RAIR_NETWORK,
+    RAIR_TOKEN_PATH,
+    TKN_PATH,
+    ApiClient,
+    Multipart,
+    assert_error,
+    imx_headers,
+    nft_item,
+    rair_headers,
+    refresh_body,
+    rejected_without_change,
+    tkn_headers,
+)
+
+pytestmark = pytest.mark.anyio
+
+# The two multipart operations, each with a minimal valid form.
+MULTIPART_APIS = {
+    "rair": ("POST", RAIR_TOKEN_PATH, rair_headers(), {"name": "x"}),
+    "tokenization": ("PUT", TKN_PATH, tkn_headers(), {"name": "x", "description": "y"}),
+}
+
+Send = Callable[[ApiClient], Any]
+
+
+def raw(api: str, content: bytes | None, content_type: str | None, **extra: str) -> Send:
+    method, path, headers, _ = MULTIPART_APIS[api]
+    all_headers = {**headers, **extra}
+    if content_type is not None:
+        all_headers["content-type"] = content_type
+
+    def send(client: ApiClient) -> Any:
+        return client.request(method, path, content=content, headers=all_headers)
+
+    return send
+
+
+def multipart(api: str, build: Callable[[Multipart], Multipart]) -> Send:
+    method, path, headers, valid = MULTIPART_APIS[api]
+    body = build(Multipart().fields(valid))
+
+    def send(client: ApiClient) -> Any:
+        return client.request(method, path, **body.request_kwargs(headers))
+
+    return send
+
+
+BOUNDARY = Multipart().boundary
+TRUNCATED = Multipart().fields({"name": "x", "description": "y"}).body()[:-12]
+
+
+def multipart_cases() -> list[Any]:
+    cases = []
+    for api in MULTIPART_APIS:
+        cases += [
+            pytest.param(api, raw(api, b"this is not multipart at all", f"multipart/form-data; boundary={BOUNDARY}"),
+                         400, ("Malformed multipart/form-data body",), id=f"{api}-garbage"),
+            pytest.param(api, raw(api, TRUNCATED, f"multipart/form-data; boundary={BOUNDARY}"),
+                         400, ("Malformed multipart", "truncated"), id=f"{api}-truncated"),
+            pytest.param(api, raw(api, Multipart().field("name", "x").body(), "multipart/form-data"),
+                         400, ("boundary",), id=f"{api}-no-boundary"),
+            pytest.param(api, raw(api, Multipart().field("name", "x").body(), None),
+                         400, ("Content-Type",), id=f"{api}-no-content-type"),
+            pytest.param(api, raw(api, json.dumps({"name": "x"}).encode(), "application/json"),
+                         415, ("application/json", "multipart/form-data"), id=f"{api}-json-body"),
+            pytest.param(api, raw(api, b"name=x&description=y", "application/x-www-form-urlencoded"),
+                         415, ("x-www-form-urlencoded",), id=f"{api}-urlencoded"),
+            pytest.param(api, raw(api, b"", f"multipart/form-data; boundary={BOUNDARY}"),
+                         400, ("required",), id=f"{api}-empty-body"),
+            pytest.param(api, multipart(api, lambda m: m.field("name", "x" * (2 * 1024 * 1024))),
+                         400, ("maximum size",), id=f"{api}-huge-text-field"),
+            pytest.param(api, multipart(api, lambda m: m.field("favourite_colour", "red")),
+                         400, ("favourite_colour",), id=f"{api}-unknown-field"),
+            pytest.param(api, multipart(api, lambda m: m.field("name", "again")),
+                         400, ("name", "2 times"), id=f"{api}-field-twice"),
+            pytest.param(api, multipart(api, lambda m: m.file("description", "d.txt", b"text", "text/plain")),
+                         400, ("description", "text field"), id=f"{api}-file-for-text"),
+        ]
+    cases += [
+        pytest.param("rair", multipart("rair", lambda m: m.field("files", "cover.png")),
+                     400, ("files", "file upload"), id="rair-text-for-file"),
+        pytest.param("tokenization", multipart("tokenization", lambda m: m.field("documents", "doc.pdf")),
+                     400, ("documents", "file upload"), id="tokenization-text-for-file"),
+    ]
+    return cases
+
+
+class TestMultipart:
+    """Broken or misused multipart bodies are answered in the API's own error shape."""
+
+    @pytest.mark.parametrize(("api", "send", "status", "words"), multipart_cases())
+    async def test_bad_body(self, client: ApiClient, app: MockApp, api: str, send: Send, status: int,
+                            words: tuple[str, ...]) -> None:
+        response = await rejected_without_change(app, send(client))
+
+        assert_error(response, status, *words)
+
+    async def test_well_formed_body_with_an_epilogue_is_fine(self, client: ApiClient) -> None:
+        body = Multipart().fields({"name": "x", "description": "y"})
+        content = body.body() + b"\r\nepilogue that parsers ignore\r\n"
+
+        response = await client.put(TKN_PATH, content=content,
+                                    headers={**tkn_headers(), "content-type": body.content_type})
+
+        assert response.status_code == 200
+
+
+RAIR_BASE = f"/api/nft/network/{RAIR_NETWORK}/{RAIR_CONTRACT}"
+
+
+class TestRairPath:
+    """Path parameters of the wrong type or form are 400 naming the parameter, for GET and POST alike."""
+
+    @pytest.mark.parametrize(
+        ("path", "words"),
+        [
+            (f"{RAIR_BASE}/abc/token/1", ("product", "'abc'", "not an integer")),
+            (f"{RAIR_BASE}/0/token/one", ("token", "'one'", "not an integer")),
+            (f"{RAIR_BASE}/0/token/1.5", ("token", "'1.5'", "not an integer")),
+            (f"{RAIR_BASE}/-1/token/1", ("product", "minimum")),
+            (f"{RAIR_BASE}/0/token/-3", ("token", "minimum")),
+            (f"/api/nft/network/89/{RAIR_CONTRACT}/0/token/1", ("networkId", "'89'")),
+            (f"/api/nft/network/0xZZ/{RAIR_CONTRACT}/0/token/1", ("networkId", "'0xZZ'")),
+            (f"/api/nft/network/{RAIR_NETWORK}/0x1234/0/token/1", ("contract", "'0x1234'")),
+            (f"/api/nft/network/{RAIR_NETWORK}/{RAIR_CONTRACT}%0A/0/token/1", ("contract",)),
+        ],
+    )
+    async def test_bad_path(self, client: ApiClient, app: MockApp, path: str, words: tuple[str, ...]) -> None:
+        read = await client.get(path, headers=rair_headers())
+        update = await rejected_without_change(
+            app, client.post(path, **Multipart().field("name", "x").request_kwargs(rair_headers()))
+        )
+
+        assert_error(read, 400, *words)
+        assert_error(update, 400, *words)
+
+
+def refresh_raw(content: bytes, content_type: str = "application/json") -> Send:
+    def send(client: ApiClient) -> Any:
+        return client.post(IMX_REFRESH, content=content, headers={**imx_headers(), "content-type": content_type})
+
+    return send
+
+
+def refresh_json(body: Any) -> Send:
+    return refresh_raw(json.dumps(body).encode())
+
+
+def items(count: int, **metadata: Any) -> dict[str, Any]:
+    return refresh_body(*[str(n) for n in range(count)], **metadata)
+
+
+class TestImmutableBody:
+    """Every refresh body rule is 400 VALIDATION_ERROR with `details` naming the field; no quota is spent."""
+
+    @pytest.mark.parametrize(
+        ("send", "field", "words"),
+        [
+            pytest.param(refresh_raw(b'{"nft_metadata": "\xff\xfe"}'), "body", ("UTF-8",), id="non-utf8"),
+            pytest.param(refresh_raw(b'{"nft_metadata": ['), "body", ("not valid JSON", "line 1"), id="invalid-json"),
+            pytest.param(refresh_raw(b"{'nft_metadata': []}"), "body", ("not valid JSON",), id="single-quotes"),
+            pytest.param(refresh_raw(b'{"nft_metadata": NaN}'), "body", ("NaN",), id="nan"),
+            pytest.param(refresh_raw(b'{"nft_metadata": [{"token_id": "1", "name": null, "description": null, '
+                                     b'"image": null, "external_url": null, "animation_url": null, '
+                                     b'"youtube_url": null, "attributes": [{"trait_type": "a", "value": Infinity}]}]}'),
+                         "body", ("Infinity",), id="infinity"),
+            pytest.param(refresh_raw(b'{"nft_metadata": [{"token_id": "1", "name": null, "description": null, '
+                                     b'"image": null, "external_url": null, "animation_url": null, '
+                                     b'"youtube_url": null, "attributes": [{"trait_type": "a", "value": 1e400}]}]}'),
+                         "body", ("1e400", "out of range"), id="number-overflow"),
+            pytest.param(refresh_raw(b""), "body", ("required",), id="empty"),
+            pytest.param(refresh_raw(b"[]"), "body", ("not of type 'object'",), id="array-body"),
+            pytest.param(refresh_raw(json.dumps(refresh_body("1")).encode(), "text/plain"), "Content-Type",
+                         ("text/plain", "application/json"), id="text-plain"),
+            pytest.param(refresh_raw(b'{"nft_metadata": [' + b" " * (1024 * 1024) + b"]}"), "body",
+                         ("larger than",), id="over-body-cap"),
+            pytest.param(refresh_json({}), "nft_metadata", ("required",), id="no-list"),
+            pytest.param(refresh_json({"nft_metadata": {}}), "nft_metadata", ("array",), id="list-is-object"),
+            pytest.param(refresh_json({"nft_metadata": []}), "nft_metadata", ("0 items", "at least 1"), id="0-items"),
+            pytest.param(refresh_json(items(251)), "nft_metadata", ("251 items", "at most 250"), id="251-items"),
+            pytest.param(refresh_json(refresh_body("7", "7")), "nft_metadata.1.token_id",
+                         ("token_id 7", "twice"), id="duplicate-7"),
+            pytest.param(refresh_json(refresh_body("1", "2", "1")), "nft_metadata.2.token_id",
+                         ("nft_metadata[0]", "nft_metadata[2]"), id="duplicate-later"),
+            pytest.param(refresh_json(refresh_body(str(2**256))), "nft_metadata.0.token_id",
+                         ("uint256",), id="2^256"),
+            pytest.param(refresh_json(refresh_body("1\n")), "nft_metadata.0.token_id", ("uint256",), id="newline"),
+            pytest.param(refresh_json(refresh_body("07")), "nft_metadata.0.token_id", ("uint256",), id="leading-0"),
+            pytest.param(refresh_json(refresh_body("-1")), "nft_metadata.0.token_id", ("uint256",), id="negative"),
+            pytest.param(refresh_json(refresh_body("")), "nft_metadata.0.token_id", ("uint256",), id="empty-id"),
+            pytest.param(refresh_json(refresh_body("1.0")), "nft_metadata.0.token_id", ("uint256",), id="decimal"),
+            pytest.param(refresh_json({"nft_metadata": [{**nft_item("1"), "token_id": 1}]}),
+                         "nft_metadata.0.token_id", ("not of type 'string'",), id="integer-id"),
+            pytest.param(refresh_json(refresh_body("1", description="d" * 17000)), "nft_metadata.0",
+                         ("16 KiB",), id="item-over-16KiB"),
+            pytest.param(refresh_json(items(20, description="d" * 12000)), "nft_metadata",
+                         ("228 KiB",), id="list-over-228KiB"),
+            pytest.param(refresh_json({"nft_metadata": [{k: v for k, v in nft_item("1").items()
+                                                         if k != "youtube_url"}]}),
+                         "nft_metadata.0.youtube_url", ("youtube_url", "required"), id="missing-key"),
+            pytest.param(refresh_json(refresh_body("1", name=7)), "nft_metadata.0.name", ("string",), id="name-int"),
+            pytest.param(refresh_json(refresh_body("1", attributes=[{"trait_type": "a"}])),
+                         "nft_metadata.0.attributes.0.value", ("required",), id="attribute-no-value"),
+            pytest.param(refresh_json(refresh_body("1", attributes=[{"trait_type": "a", "value": "b",
+                                                                     "display_type": "colour"}])),
+                         "nft_metadata.0.attributes.0.display_type", ("colour",), id="bad-display-type"),
+            pytest.param(refresh_json(refresh_body("1", attributes="many")), "nft_metadata.0.attributes",
+                         ("array",), id="attributes-string"),
+        ],
+    )
+    async def test_rule(self, client: ApiClient, app: MockApp, send: Send, field: str,
+                        words: tuple[str, ...]) -> None:
+        response = await rejected_without_change(app, send(client))
+
+        assert_error(response, 400, *words, field=field)
+
+    async def test_limits_are_inclusive(self, client: ApiClient) -> None:
+        at_250 = await client.post(IMX_REFRESH, json=items(250, description=None, name=None), headers=imx_headers())
+        # One item of exactly 16 KiB as compact JSON.
+        item = nft_item("5", description="")
+        item["description"] = "d" * (16 * 1024 - len(json.dumps(item, separators=(",", ":"))))
+        at_16k = await client.post(IMX_REFRESH, json={"nft_metadata": [item]}, headers=imx_headers())
+
+        assert at_250.status_code == 202
+        assert at_16k.status_code == 202
+
+
+class TestJsonOnTheWire:
+    """Responses are strict JSON: a stored value never turns into NaN or Infinity in a body."""
+
+    async def test_tokenization_never_stores_non_finite(self, client: ApiClient) -> None:
+        for value in ("nan", "inf", "-inf", "1e999"):
+            body = Multipart().fields({"name": "x", "description": "y", "total_value": value})
+            await client.put(TKN_PATH, **body.request_kwargs(tkn_headers()))
+
+        read = await client.get(TKN_PATH, headers=tkn_headers())
+
+        json.loads(read.text, parse_constant=lambda name: pytest.fail(f"{name} in a response body"))
+        assert read.json()["value"]["total_value"] == 10000
+
+
+class TestUnknownPaths:
+    """Paths outside every operation are 404 in the API's shape; wrong methods are 405."""
+
+    @pytest.mark.parametrize(
+        ("path", "words"),
+        [("/api/nft/network/0x89", ("No RAIR",)), ("/v1/chains/imtbl-zkevm-testnet", ("Immutable",)),
+         ("/v2/admin/tokens", ("Tokenization",))],
+    )
+    async def test_unknown_path(self, path: str, words: tuple[str, ...], app: MockApp) -> None:
+        async with ApiClient(app, validate=False) as client:
+            response = await client.get(path)
+
+        assert_error(response, 404, *words)
+
+    async def test_wrong_method(self, app: MockApp) -> None:
+        async with ApiClient(app, validate=False) as client:
+            response: httpx.Response = await client.delete(TKN_PATH, headers=tkn_headers())
+
+        assert response.status_code == 405
+        assert set(response.headers["allow"].split(", ")) >= {"GET", "PUT"}
+        assert response.json()["status"] == 405
+
+    async def test_media_of_an_unknown_file_key_is_404(self, client: ApiClient) -> None:
+        response = await client.get("/files/not-a-key")
+
+        assert response.status_code == 404
+
+
+class TestFileUploadsAreNotExecuted:
+    """Served uploads cannot run as part of the mock's origin."""
+
+    async def test_headers(self, client: ApiClient) -> None:
+        body = (Multipart().fields({"image": "x.png"}).file("files", "x.png", media.png(), "image/png"))
+        url = (await client.post(RAIR_TOKEN_PATH, **body.request_kwargs(rair_headers()))).json()["token"]["metadata"][
+            "image"]
+
+        served = await client.get(url)
+
+        assert served.headers["content-security-policy"] == "sandbox"
+        assert served.headers["x-content-type-options"] == "nosniff"
