@@ -1,0 +1,167 @@
+"""What every behavioural check shares: its description, the context it runs in, and how it fails.
+
+A behavioural check states a rule the schemas cannot express (state that persists, quotas that count down,
+files that are served back) and tests it with Hypothesis over plain httpx. It fails by raising
+`CheckFailed`, which carries what was expected, what came back and the request that showed it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
+from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test
+
+from conformance._specs import ApiName
+from conformance.curl import curl_command
+from conformance.exchange import Exchange, Http, RequestSpec
+from conformance.target import Target
+
+
+class CheckFailed(AssertionError):
+    """A behavioural rule was broken; `exchange` is the request and response that show it."""
+
+    def __init__(
+        self, *, expected: str, actual: str, exchange: Exchange | None = None, title: str = ""
+    ) -> None:
+        super().__init__(f"expected {expected}; got {actual}")
+        self.expected = expected
+        self.actual = actual
+        self.exchange = exchange
+        self.title = title
+
+
+class CheckSkipped(Exception):
+    """The check cannot run against this server or target (for example a credential the target lacks)."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BehaviourCheck:
+    """A named behavioural rule of one API, attached in reports to the operation it is about."""
+
+    name: str
+    api: ApiName
+    operation_id: str
+    description: str
+    # Spends rate quota or changes stored state when the server behaves: runs only with --allow-destructive.
+    destructive: bool
+    run: Callable[[Context], None]
+
+    def __repr__(self) -> str:
+        return f"BehaviourCheck({self.api}.{self.name}, destructive={self.destructive})"
+
+
+@dataclasses.dataclass(kw_only=True)
+class Context:
+    """What a check may use: the target, an HTTP client on the base URL, the run's seed and example budget."""
+
+    target: Target
+    http: Http
+    seed: int
+    examples: int
+    passed: int = 0
+
+    def send(self, spec: RequestSpec) -> Exchange:
+        exchange = self.http.send(spec)
+        return exchange
+
+    def curl(self, exchange: Exchange) -> str:
+        return curl_command(exchange.request, self.http.base_url)
+
+    def ok(self, count: int = 1) -> None:
+        """Record that `count` requests behaved as the rule says."""
+        self.passed += count
+
+    # Expectations that every check uses.
+
+    def expect_status(self, exchange: Exchange, *statuses: int, why: str = "") -> None:
+        if exchange.status not in statuses:
+            wanted = " or ".join(str(s) for s in statuses)
+            raise CheckFailed(
+                expected=f"status {wanted}" + (f" ({why})" if why else ""),
+                actual=exchange.summary(),
+                exchange=exchange,
+            )
+
+    def expect(self, condition: bool, *, expected: str, actual: str, exchange: Exchange | None) -> None:
+        if not condition:
+            raise CheckFailed(expected=expected, actual=actual, exchange=exchange)
+
+    def expect_unchanged(
+        self,
+        before: Exchange,
+        after: Exchange,
+        *,
+        rejected: Exchange,
+        ignore: Callable[[Any], Any] | None = None,
+    ) -> None:
+        """A rejected request changed nothing: the resource reads back as it did before it."""
+        first, second = before.json(), after.json()
+        if ignore is not None:
+            first, second = ignore(first), ignore(second)
+        if first != second:
+            raise CheckFailed(
+                expected=f"the rejected request ({rejected.status}) to change nothing",
+                actual=f"{after.request.method} {after.request.path} reads differently after it: "
+                f"before {_short(first)}, after {_short(second)}",
+                exchange=rejected,
+            )
+
+    # Hypothesis, seeded by the run's seed so the same seed draws the same cases.
+
+    def settings(self, examples: int | None = None, steps: int = 10) -> settings:
+        return settings(
+            max_examples=examples or self.examples,
+            stateful_step_count=steps,
+            database=None,
+            deadline=None,
+            derandomize=False,
+            # Shrinking resends requests to a live, stateful server: slow and rarely clearer. Report as found.
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            verbosity=Verbosity.quiet,
+            print_blob=False,
+            report_multiple_bugs=False,
+        )
+
+    def given(self, test: Callable[[], None], *, examples: int | None = None) -> None:
+        """Run a `@given`-decorated test with the run's settings and seed."""
+        seeded = seed(self.seed)(self.settings(examples)(test))
+        _unwrap(seeded)
+
+    def state_machine(
+        self, factory: Callable[[], RuleBasedStateMachine], *, examples: int | None = None, steps: int = 10
+    ) -> None:
+        test = get_state_machine_test(factory, settings=self.settings(examples, steps))  # type: ignore[arg-type]
+        _unwrap(seed(self.seed)(test))
+
+
+def _unwrap(test: Callable[[], None]) -> None:
+    """Call a Hypothesis test and surface the first `CheckFailed` or `CheckSkipped` however it is wrapped."""
+    try:
+        test()
+    except (CheckFailed, CheckSkipped):
+        raise
+    except BaseExceptionGroup as group:  # FlakyFailure or several distinct failures
+        found = next(_leaves(group), None)
+        if found is not None:
+            raise found from group
+        raise
+
+
+def _leaves(group: BaseExceptionGroup[Any]) -> Iterator[CheckFailed | CheckSkipped]:
+    for error in group.exceptions:
+        if isinstance(error, CheckFailed | CheckSkipped):
+            yield error
+        elif isinstance(error, BaseExceptionGroup):
+            yield from _leaves(error)
+
+
+def _short(value: Any, limit: int = 300) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+__all__ = ["BehaviourCheck", "CheckFailed", "CheckSkipped", "Context"]

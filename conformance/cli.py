@@ -1,0 +1,142 @@
+"""`conformance run`: hold a server to the three specs and report what does not conform.
+
+Exit codes: 0 nothing failed, 1 at least one check failed, 2 the suite could not run (usage, target file,
+unreachable server).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from conformance import report
+from conformance._specs import API_NAMES, ApiName
+from conformance.errors import ConformanceError
+from conformance.runner import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, RunConfig, run
+from conformance.target import load_target
+
+EXIT_OK, EXIT_FAILURES, EXIT_UNUSABLE = 0, 1, 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Conformance suite for the RAIR, Immutable zkEVM and Tokenization TR token-metadata APIs."""
+
+
+@main.command("run")
+@click.option(
+    "--api",
+    "api",
+    type=click.Choice([*API_NAMES, "all"]),
+    required=True,
+    help="Which API to test, or all three.",
+)
+@click.option(
+    "--base-url", required=True, help="Where the server under test answers, e.g. http://127.0.0.1:8080."
+)
+@click.option(
+    "--target",
+    "target_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML file with credentials and known resources (default: the mock server's fixtures).",
+)
+@click.option(
+    "--max-examples",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_EXAMPLES,
+    show_default=True,
+    help="Generated requests per operation and phase; behavioural checks get a fifth of it.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=DEFAULT_SEED,
+    show_default=True,
+    help="Seed for every random choice: the same seed sends the same test cases.",
+)
+@click.option(
+    "--junit-xml",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write a JUnit XML report (one testcase per operation and check).",
+)
+@click.option(
+    "--report-json",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write a JSON report.",
+)
+@click.option(
+    "--allow-destructive",
+    is_flag=True,
+    help="Also run checks that change stored state or spend rate quota (valid writes, quota exhaustion).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=64),
+    default=1,
+    show_default=True,
+    help="Operations tested in parallel by the schema checks.",
+)
+def run_command(
+    api: str,
+    base_url: str,
+    target_file: Path | None,
+    max_examples: int,
+    seed: int,
+    junit_xml: Path | None,
+    report_json: Path | None,
+    allow_destructive: bool,
+    workers: int,
+) -> None:
+    """Test a server against the specs and report every check per operation."""
+    # Logs of CI jobs are no terminal; rich would fold the tables to 80 columns there.
+    stdout = Console() if sys.stdout.isatty() else Console(width=160)
+    stderr = Console(stderr=True)
+    apis: tuple[ApiName, ...] = (
+        API_NAMES if api == "all" else tuple(name for name in API_NAMES if name == api)
+    )
+    try:
+        config = RunConfig(
+            base_url=base_url.rstrip("/"),
+            target=load_target(target_file),
+            apis=apis,
+            max_examples=max_examples,
+            seed=seed,
+            workers=workers,
+            allow_destructive=allow_destructive,
+        )
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("[dim]{task.completed} done"),
+            TimeElapsedColumn(),
+            console=stderr,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("starting", total=None)
+
+            def advance(message: str) -> None:
+                progress.update(task, description=message, advance=1)
+
+            result = run(config, progress=advance)
+    except ConformanceError as error:
+        stderr.print(f"[bold red]error:[/] {error}", highlight=False)
+        sys.exit(EXIT_UNUSABLE)
+    except Exception:
+        # A crash of the suite itself says nothing about the server: never let it pass for a finding (exit 1).
+        stderr.print_exception()
+        stderr.print("[bold red]error:[/] the conformance suite crashed; please report the traceback above")
+        sys.exit(EXIT_UNUSABLE)
+    report.print_summary(result, stdout)
+    try:
+        if junit_xml is not None:
+            report.write_junit(result, junit_xml)
+        if report_json is not None:
+            report.write_json(result, report_json)
+    except OSError as error:
+        stderr.print(f"[bold red]error:[/] cannot write the report: {error}", highlight=False)
+        sys.exit(EXIT_UNUSABLE)
+    sys.exit(EXIT_FAILURES if result.exit_code else EXIT_OK)

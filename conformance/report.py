@@ -1,0 +1,167 @@
+"""Reports of a run: the terminal summary (rich), JUnit XML for CI, and JSON for anything else."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from conformance.results import CheckResult, Operation, RunResult, Status
+
+_STYLES = {Status.PASSED: "green", Status.FAILED: "bold red", Status.SKIPPED: "yellow"}
+
+
+def _by_operation(result: RunResult) -> Iterator[tuple[Operation, list[CheckResult]]]:
+    for operation, items in groupby(result.results, key=lambda r: r.operation):
+        yield operation, list(items)
+
+
+def print_summary(result: RunResult, console: Console) -> None:
+    """A table per operation, every failure with expected / got / curl, and a closing count line."""
+    s = result.settings
+    console.print(
+        f"[bold]Conformance run[/] against {escape(s.base_url)}  target: {escape(s.target_source)}  "
+        f"seed: {s.seed}  max examples: {s.max_examples}  destructive checks: "
+        f"{'on' if s.allow_destructive else 'off'}"
+    )
+    for operation, items in _by_operation(result):
+        table = Table(
+            title=f"{operation.title}  ({operation.method} {operation.path})",
+            title_justify="left",
+            expand=False,
+        )
+        table.add_column("check")
+        table.add_column("kind")
+        table.add_column("status")
+        table.add_column("passed", justify="right")
+        table.add_column("failed", justify="right")
+        table.add_column("note")
+        for item in items:
+            note = (
+                item.reason
+                if item.status is Status.SKIPPED
+                else (item.failures[0].title if item.failures else "")
+            )
+            table.add_row(
+                item.check,
+                item.kind,
+                f"[{_STYLES[item.status]}]{item.status.value}[/]",
+                str(item.passed),
+                str(item.failure_count),
+                escape(note),
+            )
+        console.print(table)
+    failed = result.failed
+    if failed:
+        console.rule("[bold red]Failures")
+    for item in failed:
+        for number, finding in enumerate(item.failures, 1):
+            console.print(
+                f"\n[bold red]✗ {escape(item.operation.title)} · {escape(item.check)}[/] "
+                f"({number}/{item.failure_count}): {escape(finding.title)}"
+            )
+            console.print(f"  [bold]expected:[/] {escape(finding.expected)}", soft_wrap=True)
+            console.print(f"  [bold]got:[/]      {escape(finding.actual)}", soft_wrap=True)
+            if finding.detail and finding.detail not in finding.actual:
+                console.print(escape(_indent(finding.detail)), soft_wrap=True, highlight=False)
+            if finding.curl:
+                console.print("  [bold]reproduce:[/]")
+                # soft_wrap: the terminal may fold long lines, but no newline is inserted into the command.
+                console.print(escape(finding.curl), soft_wrap=True, highlight=False, markup=True)
+    counts = result.counts()
+    console.print(
+        f"\n{counts[Status.PASSED]} passed, {counts[Status.FAILED]} failed, {counts[Status.SKIPPED]} skipped"
+        f" in {result.duration:.1f}s"
+    )
+
+
+def _indent(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+def to_json(result: RunResult) -> dict[str, Any]:
+    counts = result.counts()
+    return {
+        "settings": dataclasses.asdict(result.settings),
+        "duration_seconds": round(result.duration, 3),
+        "summary": {status.value: counts[status] for status in Status},
+        "exit_code": result.exit_code,
+        "results": [
+            {
+                "api": item.operation.api,
+                "operation_id": item.operation.operation_id,
+                "method": item.operation.method,
+                "path": item.operation.path,
+                "check": item.check,
+                "kind": item.kind,
+                "description": item.description,
+                "status": item.status.value,
+                "passed": item.passed,
+                "failure_count": item.failure_count,
+                "skip_reason": item.reason if item.status is Status.SKIPPED else None,
+                "failures": [dataclasses.asdict(finding) for finding in item.failures],
+            }
+            for item in result.results
+        ],
+    }
+
+
+def write_json(result: RunResult, path: Path) -> None:
+    path.write_text(json.dumps(to_json(result), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def to_junit(result: RunResult) -> ET.ElementTree[ET.Element]:
+    """One <testsuite> per API, one <testcase> per operation and check (classname `api.operationId`)."""
+    root = ET.Element("testsuites", name="conformance", time=f"{result.duration:.3f}")
+    for api in result.settings.apis:
+        items = [item for item in result.results if item.operation.api == api]
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=f"conformance.{api}",
+            tests=str(len(items)),
+            failures=str(sum(i.status is Status.FAILED for i in items)),
+            errors="0",
+            skipped=str(sum(i.status is Status.SKIPPED for i in items)),
+        )
+        for item in items:
+            case = ET.SubElement(
+                suite, "testcase", classname=f"{api}.{item.operation.operation_id}", name=item.check
+            )
+            if item.status is Status.FAILED:
+                first = item.failures[0] if item.failures else None
+                failure = ET.SubElement(
+                    case, "failure", message=_xml_safe(first.title if first else "failed"), type=item.kind
+                )
+                failure.text = _xml_safe(
+                    "\n\n".join(
+                        f"{f.title}\nexpected: {f.expected}\ngot: {f.actual}\nreproduce:\n{f.curl}"
+                        for f in item.failures
+                    )
+                )
+            elif item.status is Status.SKIPPED:
+                ET.SubElement(case, "skipped", message=_xml_safe(item.reason))
+            ET.SubElement(case, "system-out").text = f"{item.description} ({item.passed} passed)"
+    ET.indent(root)
+    return ET.ElementTree(root)
+
+
+_XML_INVALID = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(text: str) -> str:
+    """XML 1.0 cannot hold most control characters (curl commands of binary bodies do): escape them."""
+    return _XML_INVALID.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def write_junit(result: RunResult, path: Path) -> None:
+    to_junit(result).write(path, encoding="utf-8", xml_declaration=True)

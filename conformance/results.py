@@ -1,0 +1,126 @@
+"""What a run found: one `CheckResult` per operation and check, and the `RunResult` that holds them all."""
+
+from __future__ import annotations
+
+import dataclasses
+from enum import StrEnum
+
+from conformance._specs import ApiName
+
+# How many distinct failures of one check on one operation are kept; more add nothing a reader can use.
+MAX_FINDINGS = 5
+
+
+class Status(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Finding:
+    """One failure: what the spec expects, what came back, and a shell snippet that sends the same request."""
+
+    title: str
+    expected: str
+    actual: str
+    curl: str
+    detail: str = ""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Operation:
+    """An operation of a spec, named the way reports show it."""
+
+    api: ApiName
+    operation_id: str
+    method: str
+    path: str
+
+    @property
+    def label(self) -> str:
+        """Schemathesis' name for it, e.g. `GET /v2/admin/token/{token_id}`."""
+        return f"{self.method} {self.path}"
+
+    @property
+    def title(self) -> str:
+        return f"{self.api} {self.operation_id}"
+
+
+@dataclasses.dataclass(kw_only=True)
+class CheckResult:
+    """The outcome of one check on one operation, over every request that exercised it."""
+
+    operation: Operation
+    check: str
+    kind: str  # "schema" (Schemathesis) or "behaviour" (the suite's own Hypothesis checks)
+    description: str
+    passed: int = 0
+    failures: list[Finding] = dataclasses.field(default_factory=list)
+    failure_count: int = 0
+    skip_reason: str | None = None
+
+    @property
+    def status(self) -> Status:
+        if self.failure_count:
+            return Status.FAILED
+        if self.passed:
+            return Status.PASSED
+        return Status.SKIPPED
+
+    def add_failure(self, finding: Finding) -> None:
+        self.failure_count += 1
+        known = {(f.title, f.actual) for f in self.failures}
+        if len(self.failures) < MAX_FINDINGS and (finding.title, finding.actual) not in known:
+            self.failures.append(finding)
+
+    @property
+    def reason(self) -> str:
+        """Why a skipped check did not run, for reports."""
+        return self.skip_reason or "no generated request exercised this check"
+
+    def __repr__(self) -> str:
+        return (
+            f"CheckResult({self.operation.title!r}, {self.check!r}, status={self.status.value}, "
+            f"passed={self.passed}, failures={self.failure_count})"
+        )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunSettings:
+    """How a run was asked for; echoed in every report so a result can be reproduced."""
+
+    base_url: str
+    apis: tuple[ApiName, ...]
+    target_source: str
+    max_examples: int
+    seed: int
+    workers: int
+    allow_destructive: bool
+
+
+@dataclasses.dataclass(kw_only=True)
+class RunResult:
+    """Everything a run found, in a stable order: by API, operation, then check."""
+
+    settings: RunSettings
+    results: list[CheckResult]
+    duration: float = 0.0
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [r for r in self.results if r.status is Status.FAILED]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def counts(self) -> dict[Status, int]:
+        totals = dict.fromkeys(Status, 0)
+        for result in self.results:
+            totals[result.status] += 1
+        return totals
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{status.value}={n}" for status, n in self.counts().items())
+        return f"RunResult(base_url={self.settings.base_url!r}, {counts})"

@@ -1,0 +1,260 @@
+"""Property-based checks driven by the specs: Schemathesis' engine and built-in checks, with our hooks.
+
+Each API's spec is loaded from the packaged copy (`_specs`), configured from the target (credentials per
+security scheme, the base URL, seed, example budget, workers) and run through every test phase Schemathesis
+has for a single operation: examples, coverage (boundary values, missing headers, undeclared methods) and
+fuzzing. Every check result is folded into one `CheckResult` per operation and check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import Status as EngineStatus
+from schemathesis.engine import events, from_schema
+
+from conformance._specs import ApiName, load_spec
+from conformance.results import CheckResult, Finding, Operation
+from conformance.schema_hooks import CaseAdapter
+from conformance.target import Target
+
+# The built-in checks the suite runs, with what each one holds a server to.
+SCHEMA_CHECKS: dict[str, str] = {
+    "not_a_server_error": "No request, valid or not, gets a 5xx.",
+    "status_code_conformance": "Every status code is one the spec documents for the operation.",
+    "content_type_conformance": "Every response's Content-Type is one the spec documents for its status.",
+    "response_headers_conformance": "Headers the spec requires for a status are present and well formed.",
+    "response_schema_conformance": "Every response body matches the schema documented for its status.",
+    "negative_data_rejection": "A request that breaks the schema is rejected with a 4xx, never accepted.",
+    "positive_data_acceptance": "A request that satisfies the schema (and the documented rules) is accepted.",
+    "missing_required_header": "A request without a required header (the credential) is rejected.",
+    "ignored_auth": "An operation requiring credentials refuses requests without them or with wrong ones.",
+    "unsupported_method": "A method the path does not declare gets 405 with an Allow header.",
+    "allow_header_conformance": "The Allow header of a 405 lists exactly the methods the spec declares.",
+}
+# Built-in checks that only apply to stateful runs (nothing here creates or deletes resources): kept off.
+OPTIONAL_CHECKS = ("use_after_free", "ensure_resource_availability", "object_level_authorization")
+WRITE_OPERATIONS = frozenset({"updateTokenMetadata", "RefreshNFTMetadataByTokenID", "updateToken"})
+# Legitimate answers to a valid request besides 2xx: the resource or credential may not match (401/403/404),
+# an upload may be over a size limit (413) or of a type the server refuses (415), a quota may be spent (429).
+POSITIVE_STATUSES = ["2xx", "401", "403", "404", "409", "413", "415", "429"]
+NEGATIVE_STATUSES = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]
+_EXPECTATIONS = {
+    "not_a_server_error": "a status below 500",
+    "status_code_conformance": "a status code documented for this operation",
+    "content_type_conformance": "a documented Content-Type",
+    "response_headers_conformance": "the headers documented for this status",
+    "response_schema_conformance": "a body matching the documented schema",
+    "negative_data_rejection": f"rejection of invalid input with one of {', '.join(NEGATIVE_STATUSES)}",
+    "positive_data_acceptance": f"acceptance of valid input: one of {', '.join(POSITIVE_STATUSES)}",
+    "missing_required_header": "401, 403 or 400 for a request without the required header",
+    "ignored_auth": "401 or 403 without credentials or with invalid ones",
+    "unsupported_method": "405 with an Allow header for an undeclared method",
+    "allow_header_conformance": "an Allow header listing exactly the methods the spec declares",
+}
+SECURITY_SCHEMES: dict[ApiName, str] = {
+    "rair": "RairToken",
+    "immutable": "ImmutableApiKey",
+    "tokenization": "BearerAuth",
+}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SchemaRunConfig:
+    """How to run the Schemathesis checks of one API."""
+
+    base_url: str
+    target: Target
+    seed: int
+    max_examples: int
+    workers: int = 1
+    allow_destructive: bool = False
+    extra_checks: tuple[str, ...] = ()
+
+    @property
+    def checks(self) -> tuple[str, ...]:
+        return (*SCHEMA_CHECKS, *self.extra_checks)
+
+
+def operations(api: ApiName) -> list[Operation]:
+    """The spec's operations in document order."""
+    spec = load_spec(api)
+    found = []
+    for path, item in spec["paths"].items():
+        for method, definition in item.items():
+            if isinstance(definition, dict) and "operationId" in definition:
+                found.append(
+                    Operation(
+                        api=api, operation_id=definition["operationId"], method=method.upper(), path=path
+                    )
+                )
+    return found
+
+
+def _spec_for(api: ApiName, target: Target) -> dict[str, Any]:
+    spec = load_spec(api)
+    if api == "rair":
+        # The file count limit is server configuration; generate no more files than this server takes.
+        files = spec["components"]["schemas"]["TokenMetadataUpdate"]["properties"]["files"]
+        files["maxItems"] = target.rair.max_files
+    if api == "immutable":
+        # The refresh description says every 202 and 429 carries the four rate headers, but the header objects
+        # do not say `required: true`, without which Schemathesis never misses them. State it for the spec.
+        for header in spec["components"]["headers"].values():
+            header["required"] = True
+    return spec
+
+
+def _auth(api: ApiName, target: Target) -> dict[str, Any]:
+    credential = {
+        "rair": {"api_key": target.rair.owner_token},
+        "immutable": {"api_key": target.immutable.api_key},
+        "tokenization": {"bearer": target.tokenization.bearer_token},
+    }[api]
+    return {"openapi": {SECURITY_SCHEMES[api]: credential}, "auto-signup": False}
+
+
+def build_config(api: ApiName, config: SchemaRunConfig) -> SchemathesisConfig:
+    checks: dict[str, Any] = {
+        name: {"enabled": name in config.checks} for name in (*SCHEMA_CHECKS, *OPTIONAL_CHECKS)
+    }
+    checks["positive_data_acceptance"]["expected-statuses"] = POSITIVE_STATUSES
+    checks["negative_data_rejection"]["expected-statuses"] = NEGATIVE_STATUSES
+    operations_config = []
+    if not config.allow_destructive:
+        # A valid write changes state or spends quota; without permission only requests that must fail are
+        # sent.
+        for operation_id in sorted(WRITE_OPERATIONS):
+            operations_config.append(
+                {
+                    "include-operation-id": operation_id,
+                    "generation": {"mode": "negative"},
+                    "checks": {"positive_data_acceptance": {"enabled": False}},
+                }
+            )
+    return SchemathesisConfig.from_dict(
+        {
+            "base-url": config.base_url,
+            "seed": config.seed,
+            "workers": config.workers,
+            "continue-on-failure": True,
+            "request-timeout": config.target.request_timeout,
+            "auth": _auth(api, config.target),
+            "generation": {"max-examples": config.max_examples, "database": "none", "no-shrink": True},
+            # Sequences of calls are the behavioural checks' job; the links Schemathesis would infer add only
+            # time.
+            # The examples phase sends the spec's examples without passing them through our hooks (so a
+            # positive
+            # write would go out unrepaired, even without --allow-destructive); coverage sends them too,
+            # hooked.
+            "phases": {"stateful": {"enabled": False}, "examples": {"enabled": False}},
+            "checks": checks,
+            # Reports must reproduce failures: keep credentials in the curl commands (they come from the
+            # target).
+            "output": {"sanitization": {"enabled": False}},
+            "operations": operations_config,
+            # Schemathesis replays crashes it cached in earlier runs; one seed must mean one set of cases.
+            "cache": {"enabled": False},
+        }
+    )
+
+
+def run_schema_checks(
+    api: ApiName, config: SchemaRunConfig, progress: Callable[[str], None] | None = None
+) -> list[CheckResult]:
+    """Run Schemathesis on one API and return a result per operation and check, in a stable order."""
+    schema = schemathesis.openapi.from_dict(_spec_for(api, config.target), config=build_config(api, config))
+    CaseAdapter(api, config.target).install(schema)
+    by_label = {operation.label: operation for operation in operations(api)}
+    results: dict[tuple[str, str], CheckResult] = {}
+    for operation in by_label.values():
+        for check in config.checks:
+            results[(operation.label, check)] = CheckResult(
+                operation=operation, check=check, kind="schema", description=SCHEMA_CHECKS.get(check, check)
+            )
+            if (
+                check == "positive_data_acceptance"
+                and operation.operation_id in WRITE_OPERATIONS
+                and not config.allow_destructive
+            ):
+                results[
+                    (operation.label, check)
+                ].skip_reason = "valid writes change state: needs --allow-destructive"
+
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            if progress is not None:
+                progress(f"{api}: {event.phase.value} {event.recorder.label}")
+            _fold(event, by_label, results, config)
+        elif isinstance(event, events.NonFatalError):
+            _record_error(event, by_label, results)
+        elif isinstance(event, events.FatalError):
+            raise event.exception
+    return list(results.values())
+
+
+def _fold(
+    event: events.ScenarioFinished,
+    by_label: dict[str, Operation],
+    results: dict[tuple[str, str], CheckResult],
+    config: SchemaRunConfig,
+) -> None:
+    recorder = event.recorder
+    operation = by_label.get(recorder.label)
+    if operation is None:
+        return
+    for case_id, nodes in recorder.checks.items():
+        for node in nodes:
+            result = results.get((operation.label, node.name))
+            if result is None:
+                continue
+            if node.status == EngineStatus.SUCCESS:
+                result.passed += 1
+            elif node.status == EngineStatus.FAILURE and node.failure_info is not None:
+                failure = node.failure_info.failure
+                interaction = recorder.interactions.get(case_id)
+                response = interaction.response if interaction is not None else None
+                actual = failure.title
+                if response is not None:
+                    body = response.content[:300].decode("utf-8", "replace") if response.content else ""
+                    actual = (
+                        f"{response.status_code}: {body}" if body else f"{response.status_code} (empty body)"
+                    )
+                result.add_failure(
+                    Finding(
+                        title=failure.title,
+                        expected=_EXPECTATIONS.get(node.name, node.name),
+                        actual=actual,
+                        curl=node.failure_info.code_sample,
+                        detail=failure.message,
+                    )
+                )
+            elif node.status == EngineStatus.ERROR:
+                result.add_failure(
+                    Finding(
+                        title="Check crashed",
+                        expected=_EXPECTATIONS.get(node.name, node.name),
+                        actual="the check raised an error on this response",
+                        curl="",
+                    )
+                )
+
+
+def _record_error(
+    event: events.NonFatalError, by_label: dict[str, Operation], results: dict[tuple[str, str], CheckResult]
+) -> None:
+    """An operation that could not be tested at all is a failure of every check on it, not a silent skip."""
+    operation = by_label.get(event.label)
+    targets = [r for (label, _), r in results.items() if operation is None or label == operation.label]
+    finding = Finding(
+        title=f"Could not test: {event.info.title}",
+        expected="the operation to be testable",
+        actual=event.info.message[:500],
+        curl="",
+    )
+    for result in targets[:1] if operation is None else targets:
+        result.add_failure(finding)

@@ -1,0 +1,138 @@
+"""The suite against deliberately broken variants of the mock: every check catches the breakage it is about."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import mockserver.apis.immutable
+import mockserver.apis.rair
+from conformance.behaviour import CHECKS as BEHAVIOUR_CHECKS
+from conformance.schema_checks import SCHEMA_CHECKS
+from tests.conformance import variants
+from tests.conformance.conftest import failed_checks, mock_app, run_suite, serve
+
+Patch = Callable[[Any, pytest.MonkeyPatch], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """A broken mock: how to break it, which API to run, and the (operation, check) pairs that must fail."""
+
+    api: str
+    expected: set[tuple[str, str]]
+    wrap: Callable[[Any], Any] | None = None
+    patch: Patch | None = None
+    settings: dict[str, Any] = dataclasses.field(default_factory=dict)
+    target: dict[str, Any] = dataclasses.field(default_factory=dict)
+    destructive: bool = False
+
+
+def _rair_update_not_stored(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = app.services.store
+    monkeypatch.setattr(store, "update_rair_token", lambda key, changes: store.rair_token(key))
+
+
+def _rair_accepts_any_file(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mockserver.apis.rair, "MEDIA_FAMILIES", ("image/", "video/", "audio/", "text/", "application/"))
+
+
+def _immutable_no_size_limits(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mockserver.apis.immutable, "MAX_ITEM_BYTES", 10**9)
+    monkeypatch.setattr(mockserver.apis.immutable, "MAX_LIST_BYTES", 10**9)
+
+
+def _tokenization_removes_anything(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app.services.tokenization, "_removal_ids", lambda token, field, raw: set())
+
+
+def _tokenization_any_file_type(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app.services.tokenization, "_check_upload", lambda upload: "image/png")
+
+
+REFRESH = "RefreshNFTMetadataByTokenID"
+VARIANTS = {
+    # Schemathesis checks.
+    "500 on some input": Variant("immutable", {("ListNFTs", "not_a_server_error")},
+                                 wrap=variants.server_error_on_page_size),
+    "undocumented status": Variant("tokenization", {("getToken", "status_code_conformance")},
+                                   wrap=variants.undocumented_status),
+    "wrong content type": Variant("tokenization", {("getToken", "content_type_conformance")},
+                                  wrap=variants.wrong_content_type),
+    "missing rate header": Variant("immutable", {(REFRESH, "response_headers_conformance"),
+                                                 (REFRESH, "rate_limit_headers")},
+                                   wrap=variants.missing_rate_header, destructive=True),
+    "body off schema": Variant("rair", {("getToken", "response_schema_conformance")},
+                               wrap=variants.rair_body_without_success),
+    "invalid input accepted": Variant("tokenization", {("updateToken", "negative_data_rejection"),
+                                                       ("updateToken", "percentage_out_of_range")},
+                                      wrap=variants.invalid_input_accepted),
+    "valid input rejected": Variant("rair", {("updateTokenMetadata", "positive_data_acceptance"),
+                                             ("updateTokenMetadata", "update_round_trip")},
+                                    wrap=variants.valid_input_rejected, destructive=True),
+    "auth ignored": Variant("tokenization", {("getToken", "ignored_auth"), ("getToken", "missing_required_header")},
+                            wrap=variants.auth_ignored),
+    # The path of both operations: Schemathesis files undeclared methods under the first one (PUT).
+    "405 without Allow": Variant("tokenization", {("updateToken", "unsupported_method")},
+                                 wrap=variants.not_allowed_without_allow),
+    "wrong Allow header": Variant("tokenization", {("updateToken", "allow_header_conformance")},
+                                  wrap=variants.wrong_allow_header),
+    # RAIR behaviour.
+    "rair update not stored": Variant("rair", {("updateTokenMetadata", "update_round_trip")},
+                                      patch=_rair_update_not_stored, destructive=True),
+    "rair non-owner allowed": Variant("rair", {("updateTokenMetadata", "non_owner_forbidden")},
+                                      wrap=variants.non_owner_allowed),
+    "rair non-media accepted": Variant("rair", {("updateTokenMetadata", "non_media_rejected")},
+                                       patch=_rair_accepts_any_file),
+    "rair uploads not served": Variant("rair", {("updateTokenMetadata", "uploaded_file_served")},
+                                       wrap=variants.uploads_not_served, destructive=True),
+    # Immutable behaviour.
+    "stale trace id": Variant("immutable", {(REFRESH, "error_codes_and_trace_ids")}, wrap=variants.stale_trace_id),
+    "wrong error code": Variant("immutable", {(REFRESH, "error_codes_and_trace_ids")},
+                                wrap=variants.wrong_error_code),
+    "size limits not enforced": Variant("immutable", {(REFRESH, "body_limits")}, patch=_immutable_no_size_limits),
+    "refresh never applied": Variant("immutable", {(REFRESH, "refresh_visible")},
+                                     settings={"immutable.refresh_delay": 3600},
+                                     target={"immutable": {"refresh_timeout": 0.3}}, destructive=True),
+    "remaining does not fall": Variant("immutable", {(REFRESH, "rate_limit_headers")},
+                                       wrap=variants.remaining_does_not_fall, destructive=True),
+    # A short refresh_timeout: refreshes "accepted" past the quota are never applied, and waiting adds nothing.
+    "quota not enforced": Variant("immutable", {(REFRESH, "quota_exhaustion")}, wrap=variants.quota_not_enforced,
+                                  settings={"immutable.rate_limit.limit": 5}, destructive=True,
+                                  target={"immutable": {"refresh_timeout": 0.3}}),
+    # Tokenization behaviour.
+    "tokenization update dropped": Variant("tokenization", {("updateToken", "update_round_trip")},
+                                           wrap=variants.tokenization_update_dropped, destructive=True),
+    "foreign id removal accepted": Variant("tokenization", {("updateToken", "foreign_id_removal")},
+                                           patch=_tokenization_removes_anything),
+    "file limit not enforced": Variant("tokenization", {("updateToken", "file_too_large")},
+                                       settings={"tokenization.max_file_bytes": 64 * 1024 * 1024,
+                                                 "tokenization.max_request_bytes": 64 * 1024 * 1024}),
+    "any file type accepted": Variant("tokenization", {("updateToken", "wrong_file_type")},
+                                      patch=_tokenization_any_file_type),
+}
+
+
+class TestBrokenVariants:
+    """Each broken variant makes the checks about its breakage fail (and a run of it would exit 1)."""
+
+    @pytest.mark.parametrize("name", sorted(VARIANTS))
+    def test_variant_is_caught(self, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        variant = VARIANTS[name]
+        app = mock_app(**variant.settings)
+        if variant.patch is not None:
+            variant.patch(app, monkeypatch)
+        served = variant.wrap(app) if variant.wrap is not None else app
+        with serve(served) as url:
+            result = run_suite(url, variant.api, destructive=variant.destructive, examples=8, **variant.target)
+        missing = variant.expected - failed_checks(result)
+        assert not missing, f"not caught: {missing}; failed instead: {failed_checks(result)}"
+        assert result.exit_code == 1
+
+    def test_every_check_has_a_variant(self) -> None:
+        covered = {check for variant in VARIANTS.values() for _, check in variant.expected}
+        every = set(SCHEMA_CHECKS) | {check.name for checks in BEHAVIOUR_CHECKS.values() for check in checks}
+        assert every - covered == set()

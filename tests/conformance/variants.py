@@ -1,0 +1,205 @@
+"""Deliberately broken variants of the mock, built around it here (never in mockserver/) for the self-tests.
+
+Each wraps a fresh mock app in an ASGI middleware that corrupts requests or responses, or patches one of its
+services, so that exactly one rule of the specs is broken.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+Response = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+def _is(method: str, prefix: str, scope: Scope) -> bool:
+    return scope["type"] == "http" and scope["method"] == method and scope["path"].startswith(prefix)
+
+
+def rewrite_responses(app: App, when: Callable[[Scope], bool], edit: Callable[[Response], Response]) -> App:
+    """Let `app` answer, then pass matching responses through `edit` (status, headers, body)."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not when(scope):
+            await app(scope, receive, send)
+            return
+        start: Message = {}
+        body = bytearray()
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+
+        await app(scope, receive, capture)
+        status, headers, content = edit((start["status"], list(start.get("headers", [])), bytes(body)))
+        headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(content)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+    return wrapped
+
+
+def answer(app: App, when: Callable[[Scope], bool], status: int, body: bytes = b"",
+           content_type: bytes = b"application/json") -> App:
+    """Answer matching requests without asking `app` (the request body is read and dropped)."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not when(scope):
+            await app(scope, receive, send)
+            return
+        more = True
+        while more:
+            message = await receive()
+            more = message.get("more_body", False)
+        headers = [(b"content-length", str(len(body)).encode())]
+        if body:
+            headers.append((b"content-type", content_type))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return wrapped
+
+
+def rewrite_request_headers(app: App, edit: Callable[[Scope, dict[bytes, bytes]], dict[bytes, bytes]]) -> App:
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = edit(scope, {k.lower(): v for k, v in scope["headers"]})
+            scope = {**scope, "headers": list(headers.items())}
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+def set_header(response: Response, name: bytes, value: bytes | None) -> Response:
+    status, headers, body = response
+    headers = [(k, v) for k, v in headers if k.lower() != name]
+    if value is not None:
+        headers.append((name, value))
+    return status, headers, body
+
+
+def edit_json(response: Response, change: Callable[[Any], Any]) -> Response:
+    status, headers, body = response
+    return status, headers, json.dumps(change(json.loads(body))).encode()
+
+
+# The variants. Each returns an ASGI app around `mock`.
+
+def server_error_on_page_size(mock: App) -> App:
+    return answer(mock, lambda s: _is("GET", "/v1/", s) and b"page_size" in s["query_string"], 500,
+                  b'{"message": "boom"}')
+
+
+def undocumented_status(mock: App) -> App:
+    return rewrite_responses(mock, lambda s: _is("GET", "/v2/admin/token/", s),
+                             lambda r: (203, r[1], r[2]) if r[0] == 200 else r)
+
+
+def wrong_content_type(mock: App) -> App:
+    return rewrite_responses(mock, lambda s: _is("GET", "/v2/admin/token/", s),
+                             lambda r: set_header(r, b"content-type", b"text/plain") if r[0] == 200 else r)
+
+
+def missing_rate_header(mock: App) -> App:
+    return rewrite_responses(mock, lambda s: _is("POST", "/v1/", s),
+                             lambda r: set_header(r, b"imx-remaining-refreshes", None) if r[0] == 202 else r)
+
+
+def rair_body_without_success(mock: App) -> App:
+    def drop(body: Any) -> Any:
+        return {k: v for k, v in body.items() if k != "success"}
+
+    return rewrite_responses(mock, lambda s: _is("GET", "/api/nft/", s),
+                             lambda r: edit_json(r, drop) if r[0] == 200 else r)
+
+
+def invalid_input_accepted(mock: App) -> App:
+    return rewrite_responses(mock, lambda s: _is("PUT", "/v2/admin/token/", s),
+                             lambda r: (200, [], b"") if r[0] == 400 else r)
+
+
+def valid_input_rejected(mock: App) -> App:
+    return rewrite_responses(mock, lambda s: _is("POST", "/api/nft/", s),
+                             lambda r: (400, r[1], b'{"success": false, "error": true, "message": "no"}')
+                             if r[0] == 200 else r)
+
+
+def auth_ignored(mock: App) -> App:
+    def inject(scope: Scope, headers: dict[bytes, bytes]) -> dict[bytes, bytes]:
+        if scope["path"].startswith("/v2/"):
+            headers[b"authorization"] = b"Bearer tkn-admin-token"
+        return headers
+
+    return rewrite_request_headers(mock, inject)
+
+
+def not_allowed_without_allow(mock: App) -> App:
+    return rewrite_responses(mock, lambda s: s["path"].startswith("/v2/"),
+                             lambda r: set_header(r, b"allow", None) if r[0] == 405 else r)
+
+
+def wrong_allow_header(mock: App) -> App:
+    return rewrite_responses(mock, lambda s: s["path"].startswith("/v2/"),
+                             lambda r: set_header(r, b"allow", b"DELETE") if r[0] == 405 else r)
+
+
+def non_owner_allowed(mock: App) -> App:
+    def swap(scope: Scope, headers: dict[bytes, bytes]) -> dict[bytes, bytes]:
+        if headers.get(b"x-rair-token") == b"rair-collector-token":
+            headers[b"x-rair-token"] = b"rair-owner-token"
+        return headers
+
+    return rewrite_request_headers(mock, swap)
+
+
+def uploads_not_served(mock: App) -> App:
+    return answer(mock, lambda s: _is("GET", "/files/", s), 404, b'{"status": 404}')
+
+
+def stale_trace_id(mock: App) -> App:
+    def fix(body: Any) -> Any:
+        return {**body, "trace_id": "0123456789abcdef0123456789abcdef"} if "trace_id" in body else body
+
+    return rewrite_responses(mock, lambda s: s["path"].startswith("/v1/"),
+                             lambda r: edit_json(r, fix) if r[0] >= 400 else r)
+
+
+def wrong_error_code(mock: App) -> App:
+    return rewrite_responses(mock, lambda s: s["path"].startswith("/v1/"),
+                             lambda r: edit_json(r, lambda b: {**b, "code": "NOT_FOUND"}) if r[0] == 404 else r)
+
+
+def remaining_does_not_fall(mock: App) -> App:
+    def freeze(response: Response) -> Response:
+        if response[0] != 202:
+            return response
+        response = set_header(response, b"imx-remaining-refreshes", b"999")
+        return edit_json(response, lambda b: {**b, "imx_remaining_refreshes": "999"})
+
+    return rewrite_responses(mock, lambda s: _is("POST", "/v1/", s), freeze)
+
+
+def quota_not_enforced(mock: App) -> App:
+    def accept(response: Response) -> Response:
+        if response[0] != 429:
+            return response
+        _, headers, _ = set_header(response, b"retry-after", b"0")
+        values = {k.decode().lower(): v.decode() for k, v in headers}
+        body = {name.replace("-", "_"): values.get(name, "") for name in
+                ("imx-refreshes-limit", "imx-refresh-limit-reset", "imx-remaining-refreshes", "retry-after")}
+        return 202, headers, json.dumps(body).encode()
+
+    return rewrite_responses(mock, lambda s: _is("POST", "/v1/", s), accept)
+
+
+def tokenization_update_dropped(mock: App) -> App:
+    return answer(mock, lambda s: _is("PUT", "/v2/admin/token/", s), 200)
