@@ -73,3 +73,9 @@ def _resolved(spec: dict[str, Any], node: Any) -> Any:
     if isinstance(node, list):
         return [_resolved(spec, item) for item in node]
     return node
+
+
+def load_admin_spec() -> dict[str, Any]:
+    """The admin API's own spec (part of the mock, not of any vendor's contract)."""
+    loaded: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "data" / "admin.yaml").read_text("utf-8"))
+    return loaded

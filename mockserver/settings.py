@@ -9,34 +9,96 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from typing import Any, Literal, NoReturn, TypeVar, get_args, get_origin
 
 import yaml
 
 from mockserver.errors import ConfigError
 
 MiB = 1024 * 1024
+_ORIGIN = re.compile(r"^[a-z][a-z0-9+.-]*://[^/\s]+$", re.IGNORECASE)
 ENV_PREFIX = "MOCKSERVER_"
 STRATEGIES = ("fixed-window", "sliding-window")
 Strategy = Literal["fixed-window", "sliding-window"]
+Cost = Literal["request", "item"]
+LimitKey = Literal["credential", "client"]
+# Settings fixed once the server runs: how it is reached, where its data comes from, what is built into the
+# served specs and app (`rair.max_files` is the spec's maxItems).
+STARTUP_ONLY = ("host", "port", "fixtures", "validate_responses", "rair.max_files", "cors_origins")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RateLimitSettings:
-    """Immutable's per-project refresh quota."""
+    """Immutable's per-project refresh quota; `cost` says whether a refresh spends one unit or one per item."""
 
     limit: int = 1000
     window: int = 3600
     strategy: Strategy = "fixed-window"
     storage: str = "memory://"
+    cost: Cost = "request"
 
     def __post_init__(self) -> None:
         _require(self.limit >= 1, "immutable.rate_limit.limit", "must be at least 1")
         _require(self.window >= 1, "immutable.rate_limit.window", "must be at least 1 second")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OperationLimitSettings:
+    """An extra limit on an operation (any API), per credential or per client address; off unless configured."""
+
+    limit: int
+    window: int = 60
+    key: LimitKey = "credential"
+    strategy: Strategy = "fixed-window"
+
+    def __post_init__(self) -> None:
+        _require(self.limit >= 1, "operation_limits.*.limit", "must be at least 1")
+        _require(self.window >= 1, "operation_limits.*.window", "must be at least 1 second")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FaultSettings:
+    """Injected slowness and failures: a delay (fixed, or uniform up to `latency_max_ms`) and an error rate."""
+
+    latency_ms: float = 0.0
+    latency_max_ms: float | None = None
+    error_rate: float = 0.0
+    error_status: int = 500
+
+    def __post_init__(self) -> None:
+        _require(self.latency_ms >= 0, "faults.latency_ms", "must not be negative")
+        _require(self.latency_max_ms is None or self.latency_max_ms >= self.latency_ms,
+                 "faults.latency_max_ms", "must not be below latency_ms")
+        _require(0.0 <= self.error_rate <= 1.0, "faults.error_rate", "must be between 0 and 1")
+        _require(400 <= self.error_status <= 599, "faults.error_status", "must be a 4xx or 5xx status")
+
+    @property
+    def active(self) -> bool:
+        return self.latency_ms > 0 or bool(self.latency_max_ms) or self.error_rate > 0
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FaultsSettings:
+    """Faults for every operation (`default`) and per operation (`operations`, keyed `api/operationId`)."""
+
+    default: FaultSettings = dataclasses.field(default_factory=FaultSettings)
+    operations: dict[str, FaultSettings] = dataclasses.field(default_factory=dict)
+
+    def for_operation(self, api: str, operation_id: str) -> FaultSettings:
+        return self.operations.get(f"{api}/{operation_id}", self.default)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AdminSettings:
+    """The admin API under `/__mock/`: off beyond loopback unless a token protects it."""
+
+    enabled: bool = True
+    token: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -82,16 +144,52 @@ class Settings:
     port: int = 8080
     fixtures: str | None = None
     validate_responses: bool = False
+    seed: int | None = None
+    cors_origins: tuple[str, ...] = ("*",)
     rair: RairSettings = dataclasses.field(default_factory=RairSettings)
     immutable: ImmutableSettings = dataclasses.field(default_factory=ImmutableSettings)
     tokenization: TokenizationSettings = dataclasses.field(default_factory=TokenizationSettings)
+    operation_limits: dict[str, OperationLimitSettings] = dataclasses.field(default_factory=dict)
+    faults: FaultsSettings = dataclasses.field(default_factory=FaultsSettings)
+    admin: AdminSettings = dataclasses.field(default_factory=AdminSettings)
 
     def __post_init__(self) -> None:
         _require(0 <= self.port <= 65535, "port", "must be between 0 and 65535")
+        for origin in self.cors_origins:
+            # Browsers send a bare origin and CORS matches it exactly: a path or trailing slash never matches.
+            _require(origin == "*" or bool(_ORIGIN.match(origin)), "cors_origins",
+                     f"entries are '*' or scheme://host[:port]; got {origin!r}")
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with top-level fields replaced, validated like any other."""
         return dataclasses.replace(self, **changes)
+
+    @property
+    def loopback_only(self) -> bool:
+        """Whether the server is reachable only from this machine."""
+        return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")
+
+    @property
+    def admin_enabled(self) -> bool:
+        """The admin API is served on loopback, or beyond it only behind a token."""
+        return self.admin.enabled and (self.loopback_only or self.admin.token is not None)
+
+
+def settings_tree(settings: Settings) -> dict[str, Any]:
+    """The settings as the nested mapping a YAML file or the admin API uses (tuples as lists, as in YAML)."""
+    return dataclasses.asdict(settings, dict_factory=lambda items: {k: list(v) if isinstance(v, tuple) else v
+                                                                     for k, v in items})
+
+
+def patch_settings(settings: Settings, patch: Mapping[str, Any]) -> Settings:
+    """New settings with `patch` (a partial tree) merged in; startup-only settings cannot change."""
+    current = _flatten(settings_tree(settings))
+    frozen = sorted(name for name, value in _flatten(patch).items() if name in STARTUP_ONLY and value != current[name])
+    if frozen:
+        raise ConfigError(f"{', '.join(frozen)} cannot change while the server runs")
+    tree = settings_tree(settings)
+    _merge(tree, patch)
+    return _build(Settings, tree, prefix="")
 
 
 def load_settings(
@@ -174,6 +272,15 @@ def _build(cls: type[T], tree: Mapping[str, Any], *, prefix: str) -> T:
             if not isinstance(raw, Mapping):
                 raise ConfigError(f"{dotted} is a section; give it a mapping")
             kwargs[name] = _build(hint, raw, prefix=dotted + ".")  # type: ignore[arg-type]
+        elif get_origin(hint) is dict:
+            if not isinstance(raw, Mapping):
+                raise ConfigError(f"{dotted} is a mapping of sections; give it a mapping")
+            section = get_args(hint)[1]
+            kwargs[name] = {
+                str(key): _build(section, value if isinstance(value, Mapping) else _not_a_section(f"{dotted}.{key}"),
+                                 prefix=f"{dotted}.{key}.")
+                for key, value in raw.items()
+            }
         else:
             kwargs[name] = _coerce(raw, hint, dotted)
     return cls(**kwargs)
@@ -191,6 +298,11 @@ def _coerce(raw: Any, hint: Any, dotted: str) -> Any:
         if raw not in allowed:
             raise ConfigError(f"{dotted} must be one of {', '.join(allowed)}; got {raw!r}")
         return raw
+    if origin is tuple:
+        items = raw.split(",") if isinstance(raw, str) else raw
+        if not isinstance(items, list | tuple):
+            raise ConfigError(f"{dotted} must be a list (or a comma-separated string); got {raw!r}")
+        return tuple(str(_coerce(item, get_args(hint)[0], dotted)).strip() for item in items)
     if hint is bool:
         if isinstance(raw, bool):
             return raw
@@ -210,6 +322,20 @@ def _coerce(raw: Any, hint: Any, dotted: str) -> Any:
             raise ConfigError(f"{dotted} must be a string; got {raw!r}")
         return str(raw)
     raise ConfigError(f"{dotted} has an unsupported type {hint!r}")  # pragma: no cover - guards new fields
+
+
+def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _not_a_section(dotted: str) -> NoReturn:
+    raise ConfigError(f"{dotted} is a section; give it a mapping")
 
 
 def _whole(raw: float, dotted: str) -> int:

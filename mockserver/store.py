@@ -126,6 +126,12 @@ class Store:
             keys = sorted(k for k in self._nfts if k[:2] == (chain, address))
             return [copy.deepcopy(self._nfts[k]) for k in keys]
 
+    def all_nfts(self, *, now: float) -> list[dict[str, Any]]:
+        """Every NFT of every collection, by chain, collection and token id."""
+        with self._lock:
+            self._apply_due(now)
+            return [copy.deepcopy(self._nfts[k]) for k in sorted(self._nfts)]
+
     def pending_refreshes(self) -> int:
         with self._lock:
             return len(self._pending)

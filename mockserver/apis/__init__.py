@@ -20,6 +20,8 @@ class ApiInfo:
     spec_file: str
     prefix: str
     render_error: ErrorRenderer
+    # The request header carrying the client's credential (keys per-credential operation limits).
+    credential_header: str
     missing_credentials: str
     # For an API whose credential goes in `Authorization`: the 401 message when that header is malformed.
     malformed_credentials: str | None = None

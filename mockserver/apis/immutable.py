@@ -64,6 +64,7 @@ INFO = ApiInfo(
     spec_file="immutable.yaml",
     prefix="/v1/chains/",
     render_error=render_error,
+    credential_header="x-immutable-api-key",
     missing_credentials="Missing x-immutable-api-key header: send a secret API key of the project.",
     oversize_status=400,
     media_type_status=400,  # the published spec has no 415 either
@@ -101,13 +102,15 @@ class ImmutableService:
             raise ApiError(403, f"The API key lacks the {REFRESH_SCOPE} scope needed to refresh metadata.")
         if collection.project != key.project:
             raise ApiError(403, f"The API key's project does not own collection {contract} on {chain}.")
-        accepted, quota = self.limiter.hit(key.project)
+        cost = len(items) if self.settings.rate_limit.cost == "item" else 1
+        accepted, quota = self.limiter.hit(key.project, cost=cost)
         headers = self.quota_headers(quota)
         if not accepted:
             headers["Retry-After"] = str(quota.seconds_to_reset(self._clock.time()))
             del headers["retry-after"]
             raise ApiError(
-                429, f"Too many metadata refreshes: the project's limit of {quota.limit} per window is spent.",
+                429, f"Too many metadata refreshes: this request costs {cost} and the project has {quota.remaining} "
+                     f"of its {quota.limit} per window left.",
                 headers=headers,
             )
         due = self._clock.time() + self.settings.refresh_delay
@@ -216,8 +219,12 @@ def _uint256(text: str, field: str) -> int:
 def _metadata_of(item: Mapping[str, Any]) -> dict[str, Any]:
     """The NFT fields a refresh sets; a null attribute list reads back as an empty one, as NFTs have no null list."""
     metadata = {name: value for name, value in item.items() if name in _REFRESHABLE}
-    if metadata.get("attributes") is None:
-        metadata["attributes"] = []
+    # A null display_type is accepted but not kept: NFTs read back without it (Immutable's SDK types the
+    # read as optional, never null).
+    metadata["attributes"] = [
+        {key: value for key, value in attribute.items() if not (key == "display_type" and value is None)}
+        for attribute in metadata.get("attributes") or []
+    ]
     return metadata
 
 

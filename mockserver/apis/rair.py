@@ -30,6 +30,7 @@ INFO = ApiInfo(
     spec_file="rair.yaml",
     prefix="/api/nft/",
     render_error=render_error,
+    credential_header="x-rair-token",
     missing_credentials="Missing x-rair-token header: send the session token of the contract owner.",
     oversize_status=413,
 )

@@ -34,6 +34,7 @@ INFO = ApiInfo(
     spec_file="tokenization.yaml",
     prefix="/v2/admin/",
     render_error=render_error,
+    credential_header="authorization",
     missing_credentials="Missing Authorization header: send 'Authorization: Bearer <token>'.",
     malformed_credentials="Malformed Authorization header: send 'Authorization: Bearer <token>'.",
     oversize_status=413,

@@ -16,12 +16,17 @@ from mockserver.apis import ApiInfo, api_for_path, registry
 from mockserver.clock import Clock
 from mockserver.errors import ApiError
 from mockserver.fixtures import Fixtures
-from mockserver.openapi import load_spec
-from mockserver.services import Services
+from mockserver.openapi import load_admin_spec, load_spec
+from mockserver.services import Services, Sleep
 from mockserver.settings import MiB, Settings
+from mockserver.web.admin import PREFIX as ADMIN_PREFIX
+from mockserver.web.admin import AdminHandlers, AdminTokenMiddleware
 from mockserver.web.bodylimit import BodyLimitMiddleware
+from mockserver.web.controls import ControlsMiddleware, OperationLimitMiddleware
+from mockserver.web.cors import add_cors
 from mockserver.web.errors import handle_error
 from mockserver.web.handlers import FILES_PREFIX, Handlers
+from mockserver.web.journal import JournalMiddleware
 from mockserver.web.methods import MethodGuardMiddleware
 from mockserver.web.security import security_map
 from mockserver.web.validation import VALIDATOR_MAP
@@ -40,24 +45,35 @@ class MockApp:
     """
 
     def __init__(self, settings: Settings | None = None, *, clock: Clock | None = None,
-                 fixtures: Fixtures | None = None) -> None:
-        self.settings = settings or Settings()
-        self.services = Services(self.settings, clock=clock, fixtures=fixtures)
+                 fixtures: Fixtures | None = None, sleep: Sleep | None = None) -> None:
+        self.services = Services(settings or Settings(), clock=clock, fixtures=fixtures, sleep=sleep)
         handlers = Handlers(self.services)
         self._routes: list[tuple[tuple[str, ...], AsyncApp]] = [
             ((api.prefix, f"/openapi/{api.name}.json", f"/docs/{api.name}"), self._api_app(api, handlers))
             for api in registry()
         ]
+        if self.settings.admin_enabled:
+            self._routes.append(((ADMIN_PREFIX + "/",), self._admin_app()))
         self._root = self._app()
         self._root.add_url_rule(FILES_PREFIX + "{key}", "file", self._serve_file)
+        self._asgi = JournalMiddleware(self._dispatch, self.services)
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force now (the admin API can change them while the server runs)."""
+        return self.services.settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._asgi(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         app = next((app for prefixes, app in self._routes if path.startswith(prefixes)), self._root)
         await app(scope, receive, send)
 
     def _app(self) -> AsyncApp:
         app = AsyncApp(__name__)
+        add_cors(app, self.settings.cors_origins)
         app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, cap=self.body_cap)
         for error in (ApiError, ProblemException, HTTPException, Exception):
             app.add_error_handler(error, handle_error)
@@ -69,6 +85,11 @@ class MockApp:
         app = self._app()
         spec = load_spec(api, self.settings)
         app.add_middleware(MethodGuardMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, spec=spec)
+        app.add_middleware(ControlsMiddleware, position=MiddlewarePosition.BEFORE_SECURITY,
+                           services=self.services, api=api, spec=spec)
+        # After validation, so only requests the API would serve count (and response validation sees headers).
+        app.add_middleware(OperationLimitMiddleware, position=MiddlewarePosition.BEFORE_CONTEXT,
+                           services=self.services, api=api)
         app.add_api(
             spec,
             base_path="",
@@ -80,6 +101,21 @@ class MockApp:
             swagger_ui_options=SwaggerUIOptions(
                 spec_path=f"/openapi/{api.name}.json", swagger_ui_path=f"/docs/{api.name}"
             ),
+        )
+        return app
+
+    def _admin_app(self) -> AsyncApp:
+        app = self._app()
+        app.add_middleware(AdminTokenMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, services=self.services)
+        app.add_api(
+            load_admin_spec(),
+            base_path=ADMIN_PREFIX,
+            name="admin",
+            resolver=Resolver(function_resolver=AdminHandlers(self.services).resolve),
+            validate_responses=self.settings.validate_responses,
+            validator_map=VALIDATOR_MAP,
+            security_map=security_map("admin", self.services),
+            swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/docs"),
         )
         return app
 
@@ -106,6 +142,6 @@ class MockApp:
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
-               fixtures: Fixtures | None = None) -> MockApp:
-    """A mock server app on the given settings (defaults otherwise), clock and fixtures."""
-    return MockApp(settings, clock=clock, fixtures=fixtures)
+               fixtures: Fixtures | None = None, sleep: Sleep | None = None) -> MockApp:
+    """A mock server app on the given settings (defaults otherwise), clock, fixtures and sleep."""
+    return MockApp(settings, clock=clock, fixtures=fixtures, sleep=sleep)

@@ -15,6 +15,8 @@ Check = Callable[..., dict[str, Any]]
 def security_map(api: str, services: Services) -> dict[str, type]:
     """Connexion security handlers whose check is the API service's own `authenticate`."""
     checks: dict[str, Check] = {
+        # The admin token (when one is set) is checked by AdminTokenMiddleware before routing.
+        "admin": lambda token, required_scopes=None: {"sub": "admin"},
         "rair": lambda api_key, required_scopes=None: {"sub": api_key, "user": services.rair.authenticate(api_key)},
         "immutable": lambda api_key, required_scopes=None: {
             "sub": api_key, "key": services.immutable.authenticate(api_key)

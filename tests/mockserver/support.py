@@ -19,7 +19,7 @@ from mockserver.web import MockApp
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
-SEEDS = Path("/work/shared/seeds")
+SEEDS = ROOT.parent / "shared" / "seeds"  # shared/ sits beside the checkout, in CI too
 
 # Fixture values of mockserver/data/fixtures.yaml that the tests rely on.
 RAIR_OWNER = "rair-owner-token"
@@ -236,7 +236,7 @@ def assert_error(response: httpx.Response, status: int, *words: str, field: str 
         assert set(body) == {"success", "error", "message"}
     elif api == "immutable":
         codes = {400: "VALIDATION_ERROR", 401: "UNAUTHORISED_REQUEST", 403: "AUTHENTICATION_ERROR",
-                 404: "RESOURCE_NOT_FOUND", 429: "TOO_MANY_REQUESTS_ERROR"}
+                 404: "RESOURCE_NOT_FOUND", 429: "TOO_MANY_REQUESTS_ERROR", 500: "INTERNAL_SERVER_ERROR"}
         assert body["code"] == codes[status]
         assert set(body) == {"message", "link", "trace_id", "code", "details"}
         if status == 400:

@@ -1,0 +1,122 @@
+"""The request journal: what the mock was asked and what it answered, newest last, in a bounded ring buffer."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import re
+import threading
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+# Credentials never reach the journal: tests and the web page show it, and people paste it into issues.
+REDACTED_HEADERS = frozenset({"authorization", "x-rair-token", "x-immutable-api-key", "cookie", "x-mock-admin-token"})
+REDACTED = "[redacted]"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class JournalEntry:
+    """One request and its response, with credentials redacted and bodies summarised."""
+
+    id: int
+    time: float
+    api: str | None
+    operation: str | None
+    method: str
+    path: str
+    query: str
+    request_headers: dict[str, str]
+    request_body: Any
+    status: int
+    response_headers: dict[str, str]
+    response_body: Any
+    duration_ms: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def redact(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers as a dict (later values win), credentials replaced."""
+    return {name.lower(): (REDACTED if name.lower() in REDACTED_HEADERS else value) for name, value in headers}
+
+
+class Journal:
+    """A thread-safe ring buffer of the last `capacity` exchanges."""
+
+    def __init__(self, capacity: int = 1000) -> None:
+        self._entries: deque[JournalEntry] = deque(maxlen=capacity)
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def record(self, **fields: Any) -> JournalEntry:
+        with self._lock:
+            entry = JournalEntry(id=next(self._ids), **fields)
+            self._entries.append(entry)
+            return entry
+
+    def query(
+        self,
+        *,
+        api: str | None = None,
+        operation: str | None = None,
+        status: int | None = None,
+        method: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int | None = None,
+    ) -> list[JournalEntry]:
+        """Entries matching every given filter, oldest first; `limit` keeps the newest ones."""
+        with self._lock:
+            entries = list(self._entries)
+        wanted = [
+            e for e in entries
+            if (api is None or e.api == api) and (operation is None or e.operation == operation)
+            and (status is None or e.status == status) and (method is None or e.method == method.upper())
+            and (since is None or e.time >= since) and (until is None or e.time <= until)
+        ]
+        return wanted[-limit:] if limit else wanted
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        return f"Journal(entries={len(self)}, capacity={self._entries.maxlen})"
+
+
+def summarise_body(content_type: str, body: bytes, *, limit: int = 64 * 1024) -> Any:
+    """What a body said, small enough to keep: parsed JSON, multipart part names, or its type and size."""
+    media = content_type.split(";")[0].strip().lower()
+    if not body:
+        return None
+    if media.endswith("json") and len(body) <= limit:
+        try:
+            return json.loads(body)
+        except ValueError:
+            pass
+    if media == "multipart/form-data":
+        return {"parts": _multipart_parts(body[:limit]), "size": len(body)}
+    return {"content_type": media or None, "size": len(body)}
+
+
+def _multipart_parts(head: bytes) -> list[dict[str, str]]:
+    """Names, file names and short text values of the parts whose headers fall in `head`."""
+    parts = []
+    pattern = re.compile(rb'Content-Disposition:[^\r\n]*?name="([^"]*)"(?:; filename="([^"]*)")?[^\r\n]*\r\n'
+                         rb'(?:[^\r\n]+\r\n)*\r\n', re.IGNORECASE)
+    for match in pattern.finditer(head):
+        part: dict[str, str] = {"name": match.group(1).decode(errors="replace")}
+        if match.group(2) is not None:
+            part["filename"] = match.group(2).decode(errors="replace")
+        else:
+            value_end = head.find(b"\r\n--", match.end())
+            value = head[match.end(): value_end if value_end != -1 else match.end() + 200]
+            part["value"] = value[:200].decode(errors="replace")
+        parts.append(part)
+    return parts

@@ -1,0 +1,129 @@
+"""The admin API under `/__mock/`: settings, state, rate limits, journal, reset and fixtures."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import yaml
+from connexion.lifecycle import ConnexionResponse
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockserver.clock import isoformat
+from mockserver.errors import ApiError, ConfigError, FixturesError
+from mockserver.fixtures import parse_fixtures
+from mockserver.services import Services
+from mockserver.settings import settings_tree
+
+PREFIX = "/__mock"
+
+
+class AdminHandlers:
+    """One method per operationId of the admin spec, named exactly as the operationId (hence camelCase)."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def resolve(self, operation_id: str) -> Callable[..., Any]:
+        handler: Callable[..., Any] = getattr(self, operation_id)
+        return handler
+
+    async def getSettings(self) -> Any:
+        return _json(settings_tree(self._services.settings))
+
+    async def patchSettings(self, body: dict[str, Any]) -> Any:
+        try:
+            settings = self._services.update(body)
+        except ConfigError as exc:
+            raise ApiError(400, str(exc)) from None
+        return _json(settings_tree(settings))
+
+    async def reset(self) -> Any:
+        self._services.reset()
+        return _no_content()
+
+    async def loadFixtures(self, body: Any = None) -> Any:
+        document = body
+        if isinstance(body, bytes | str):  # a YAML body arrives raw (Connexion parses only JSON)
+            try:
+                document = yaml.safe_load(body)
+            except yaml.YAMLError as exc:
+                raise ApiError(400, f"fixtures are not valid YAML: {exc}") from None
+        try:
+            fixtures = parse_fixtures(document or {}, source="request body")
+        except FixturesError as exc:
+            raise ApiError(400, str(exc)) from None
+        self._services.reset(fixtures)
+        return _no_content()
+
+    async def getState(self) -> Any:
+        store = self._services.store
+        now = self._services.clock.time()
+        return _json({
+            "rair": {"tokens": store.rair_tokens()},
+            "immutable": {"nfts": store.all_nfts(now=now), "pending_refreshes": store.pending_refreshes()},
+            "tokenization": {"tokens": store.tokenization_tokens()},
+            "files": len(store.blobs),
+        })
+
+    async def getRateLimits(self) -> Any:
+        services = self._services
+        limit = services.settings.immutable.rate_limit
+        projects = sorted({key.project for key in services.fixtures.immutable_keys})
+        return _json({
+            "immutable": {
+                "limit": limit.limit, "window": limit.window, "strategy": limit.strategy, "cost": limit.cost,
+                "projects": [_quota(project, services.limiter.peek(project)) for project in projects],
+            },
+            "operations": {
+                name: {"limit": setting.limit, "window": setting.window, "key": setting.key,
+                       "strategy": setting.strategy}
+                for name, setting in services.settings.operation_limits.items()
+            },
+        })
+
+    async def getJournal(self, api: str | None = None, operation: str | None = None, status: int | None = None,
+                         method: str | None = None, since: float | None = None, until: float | None = None,
+                         limit: int | None = None) -> Any:
+        entries = self._services.journal.query(api=api, operation=operation, status=status, method=method,
+                                               since=since, until=until, limit=limit)
+        return _json({"entries": [entry.as_dict() for entry in entries]})
+
+    async def clearJournal(self) -> Any:
+        self._services.journal.clear()
+        return _no_content()
+
+
+class AdminTokenMiddleware:
+    """When `admin.token` is set, every admin request must present it as a bearer token."""
+
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = self.services.settings.admin.token
+        if scope["type"] == "http" and token is not None:
+            given = Headers(scope=scope).get("authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+                raise ApiError(401, "The admin API needs 'Authorization: Bearer <admin.token>'.",
+                               headers={"WWW-Authenticate": "Bearer"})
+        await self.app(scope, receive, send)
+
+
+def _quota(project: str, quota: Any) -> dict[str, Any]:
+    reset = isoformat(datetime.fromtimestamp(quota.reset, tz=UTC))
+    return {"project": project, "limit": quota.limit, "remaining": quota.remaining, "reset": reset}
+
+
+def _json(body: Any) -> ConnexionResponse:
+    # The admin spec documents problem+json beside JSON, so Connexion needs the type said outright.
+    return ConnexionResponse(status_code=200, body=json.dumps(body), content_type="application/json")
+
+
+def _no_content() -> ConnexionResponse:
+    return ConnexionResponse(status_code=204, body=b"", content_type=None)

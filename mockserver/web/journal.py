@@ -1,0 +1,65 @@
+"""Records each exchange with the three APIs in the journal, as the client saw it."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.apis import api_for_path
+from mockserver.journal import redact, summarise_body
+from mockserver.services import Services
+from mockserver.web.controls import operation_id
+
+CAPTURE = 64 * 1024
+
+
+class JournalMiddleware:
+    """Wraps the whole app (so errors from any layer are recorded); keeps at most 64 KiB of each body."""
+
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        api = api_for_path(scope.get("path", "")) if scope["type"] == "http" else None
+        if api is None:
+            await self.app(scope, receive, send)
+            return
+        # Connexion routes on a shallow copy of the scope; a dict already here is shared, so the operation
+        # it matches can be read back after the call.
+        scope.setdefault("extensions", {})
+        started = time.perf_counter()
+        at = self.services.clock.time()
+        request_body = bytearray()
+        response_body = bytearray()
+        response: dict[str, object] = {"status": 500, "headers": []}
+
+        async def recording_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and len(request_body) < CAPTURE:
+                request_body.extend(message.get("body", b"")[: CAPTURE - len(request_body)])
+            return message
+
+        async def recording_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response["status"] = message["status"]
+                response["headers"] = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message["headers"]]
+            elif message["type"] == "http.response.body" and len(response_body) < CAPTURE:
+                response_body.extend(message.get("body", b"")[: CAPTURE - len(response_body)])
+            await send(message)
+
+        try:
+            await self.app(scope, recording_receive, recording_send)
+        finally:
+            request_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+            response_headers = redact(response["headers"])  # type: ignore[arg-type]
+            self.services.journal.record(
+                time=at, api=api.name, operation=operation_id(scope), method=scope["method"], path=scope["path"],
+                query=scope.get("query_string", b"").decode("latin-1"),
+                request_headers=redact(request_headers),
+                request_body=summarise_body(dict(request_headers).get("content-type", ""), bytes(request_body)),
+                status=response["status"], response_headers=response_headers,
+                response_body=summarise_body(response_headers.get("content-type", ""), bytes(response_body)),
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            )

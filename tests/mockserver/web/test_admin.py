@@ -1,0 +1,220 @@
+"""The admin API under /__mock/: settings, state, rate limits, journal, reset and fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from mockserver.clock import ManualClock
+from mockserver.web import MockApp
+from tests.mockserver.support import (
+    IMX_BASE,
+    IMX_REFRESH,
+    RAIR_TOKEN_PATH,
+    TKN_PATH,
+    ApiClient,
+    imx_headers,
+    rair_headers,
+    refresh_body,
+    tkn_headers,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def fresh(make_app: Any) -> AsyncIterator[tuple[MockApp, ApiClient]]:
+    """A new app per test: admin changes to settings outlive a reset, so cached apps must not see them."""
+    app = make_app({"immutable.rate_limit.limit": 3, "immutable.rate_limit.window": 60})
+    async with ApiClient(app) as client:
+        yield app, client
+
+
+class TestRateLimitScenario:
+    """The issue's scenario: 3 per minute, four refreshes, then the limit changed at run time."""
+
+    async def test_three_accepted_then_429_then_raised_limit(self, fresh: Any, clock: ManualClock) -> None:
+        _, client = fresh
+        remaining = []
+        for _ in range(3):
+            response = await client.post(IMX_REFRESH, headers=imx_headers(), json=refresh_body("1"))
+            assert response.status_code == 202
+            remaining.append(response.headers["imx-remaining-refreshes"])
+            clock.advance(5)
+        assert remaining == ["2", "1", "0"]
+        refused = await client.post(IMX_REFRESH, headers=imx_headers(), json=refresh_body("1"))
+        assert refused.status_code == 429
+        assert refused.headers["retry-after"] == "45"  # 60 s window opened 15 s ago
+
+        patched = await client.patch("/__mock/settings", json={"immutable": {"rate_limit": {"limit": 10}}})
+        assert patched.status_code == 200
+        assert patched.json()["immutable"]["rate_limit"]["limit"] == 10
+        accepted = await client.post(IMX_REFRESH, headers=imx_headers(), json=refresh_body("1"))
+        assert accepted.status_code == 202
+        assert accepted.headers["imx-refreshes-limit"] == "10"
+        assert accepted.headers["imx-remaining-refreshes"] == "9"  # a changed limit starts a new window
+
+    async def test_rate_limits_endpoint_shows_each_project(self, fresh: Any) -> None:
+        _, client = fresh
+        await client.post(IMX_REFRESH, headers=imx_headers(), json=refresh_body("1"))
+        state = (await client.get("/__mock/rate-limits")).json()["immutable"]
+        assert (state["limit"], state["window"], state["strategy"], state["cost"]) == (3, 60, "fixed-window", "request")
+        by_project = {p["project"]: p["remaining"] for p in state["projects"]}
+        assert by_project == {"project-alpha": 2, "project-beta": 3}
+
+    async def test_cost_per_item_spends_one_per_refreshed_token(self, fresh: Any) -> None:
+        _, client = fresh
+        await client.patch("/__mock/settings", json={"immutable": {"rate_limit": {"cost": "item"}}})
+        two = await client.post(IMX_REFRESH, headers=imx_headers(), json=refresh_body("1", "2"))
+        assert two.headers["imx-remaining-refreshes"] == "1"
+        too_many = await client.post(IMX_REFRESH, headers=imx_headers(), json=refresh_body("1", "2"))
+        assert too_many.status_code == 429
+        # A refused request spends nothing: one unit is still there for a one-item refresh.
+        assert (await client.post(IMX_REFRESH, headers=imx_headers(), json=refresh_body("3"))).status_code == 202
+
+
+class TestSettings:
+    """Reading and patching settings; bad patches change nothing."""
+
+    async def test_get_returns_the_config_file_shape(self, fresh: Any) -> None:
+        _, client = fresh
+        body = (await client.get("/__mock/settings")).json()
+        assert body["immutable"]["rate_limit"]["limit"] == 3
+        assert body["cors_origins"] == ["*"]
+        assert set(body) >= {"host", "port", "rair", "immutable", "tokenization", "faults", "operation_limits"}
+
+    @pytest.mark.parametrize(("patch", "words"), [
+        ({"immutable": {"rate_limit": {"limit": 0}}}, "at least 1"),
+        ({"immutable": {"rate_limit": {"strategy": "leaky"}}}, "fixed-window"),
+        ({"nonsense": 1}, "unknown setting nonsense"),
+        ({"port": 1}, "cannot change while the server runs"),
+        ({"rair": {"max_files": 9}}, "rair.max_files"),
+    ])
+    async def test_invalid_patch_is_400_and_changes_nothing(self, fresh: Any, patch: Any, words: str) -> None:
+        app, client = fresh
+        before = app.settings
+        response = await client.patch("/__mock/settings", json=patch)
+        assert response.status_code == 400
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert words in response.json()["title"]
+        assert app.settings == before
+
+    async def test_refresh_delay_changes_at_run_time(self, fresh: Any, clock: ManualClock) -> None:
+        _, client = fresh
+        await client.patch("/__mock/settings", json={"immutable": {"refresh_delay": 30}})
+        await client.post(IMX_REFRESH, headers=imx_headers(), json=refresh_body("1", name="Later"))
+        assert (await client.get(f"{IMX_BASE}/1")).json()["result"]["name"] != "Later"
+        clock.advance(30)
+        assert (await client.get(f"{IMX_BASE}/1")).json()["result"]["name"] == "Later"
+
+
+class TestStateResetAndFixtures:
+    """State is visible, reset restores the fixtures, and new fixtures can be loaded."""
+
+    async def test_reset_restores_records_quota_and_journal(self, fresh: Any) -> None:
+        app, client = fresh
+        await client.post(RAIR_TOKEN_PATH, headers=rair_headers(), files={"name": (None, "Changed")})
+        await client.post(IMX_REFRESH, headers=imx_headers(), json=refresh_body("1"))
+        assert len(app.services.journal) == 2
+        assert (await client.post("/__mock/reset")).status_code == 204
+        token = (await client.get(RAIR_TOKEN_PATH, headers=rair_headers())).json()["result"]
+        assert token["metadata"]["name"] == "CoinAgenda Monaco 2021 #1"
+        assert app.services.limiter.peek("project-alpha").remaining == 3
+        assert [e.path for e in app.services.journal.query()] == [RAIR_TOKEN_PATH]  # only the GET since reset
+
+    async def test_state_shows_updates(self, fresh: Any) -> None:
+        _, client = fresh
+        await client.put(TKN_PATH, headers=tkn_headers(), files={"name": (None, "Shown"), "description": (None, "d")})
+        state = (await client.get("/__mock/state")).json()
+        assert {t["name"] for t in state["tokenization"]["tokens"]} >= {"Shown"}
+        assert len(state["immutable"]["nfts"]) == 4
+        assert state["files"] >= 2
+
+    async def test_load_fixtures_yaml_replaces_everything(self, fresh: Any) -> None:
+        _, client = fresh
+        yaml_text = "tokenization:\n  bearer_tokens: [fresh-bearer]\n  tokens:\n" \
+                    "    - {id: aaaaaaaaaaaaaaaaaaaaaaaa, name: New, description: Loaded}\n"
+        response = await client.put("/__mock/fixtures", content=yaml_text,
+                                    headers={"content-type": "application/yaml"})
+        assert response.status_code == 204
+        loaded = await client.get("/v2/admin/token/aaaaaaaaaaaaaaaaaaaaaaaa", headers=tkn_headers("fresh-bearer"))
+        assert loaded.json()["name"] == "New"
+        assert (await client.get(TKN_PATH, headers=tkn_headers("fresh-bearer"))).status_code == 404
+
+    async def test_invalid_fixtures_are_400_and_keep_the_old_ones(self, fresh: Any) -> None:
+        _, client = fresh
+        response = await client.put("/__mock/fixtures", json={"tokenization": {"tokens": [{"id": "short"}]}})
+        assert response.status_code == 400
+        assert "tokenization.tokens[0].id" in response.json()["title"]
+        assert (await client.get(TKN_PATH, headers=tkn_headers())).status_code == 200
+
+
+class TestJournal:
+    """Every API exchange is journaled with credentials redacted, and can be filtered."""
+
+    async def test_app_sent_exactly_one_refresh_with_these_ids(self, fresh: Any) -> None:
+        _, client = fresh
+        await client.get(f"{IMX_BASE}/1")
+        await client.post(IMX_REFRESH, headers=imx_headers(), json=refresh_body("1", "2"))
+        entries = (await client.get("/__mock/journal", params={"operation": "RefreshNFTMetadataByTokenID"})).json()
+        [entry] = entries["entries"]
+        assert [item["token_id"] for item in entry["request_body"]["nft_metadata"]] == ["1", "2"]
+        assert entry["status"] == 202
+        assert entry["api"] == "immutable"
+        assert entry["request_headers"]["x-immutable-api-key"] == "[redacted]"
+        assert entry["response_headers"]["imx-remaining-refreshes"] == "2"
+
+    async def test_errors_and_filters(self, fresh: Any, clock: ManualClock) -> None:
+        _, client = fresh
+        await client.get(TKN_PATH)  # 401
+        clock.advance(10)
+        since = clock.time()
+        png = b"\x89PNG\r\n\x1a\n"
+        files = {"name": (None, "n"), "description": (None, "d"), "images": ("a.png", png, "image/png")}
+        await client.put(TKN_PATH, headers=tkn_headers(), files=files)
+        unauthorised = (await client.get("/__mock/journal", params={"status": 401})).json()["entries"]
+        assert [e["request_headers"].get("authorization") for e in unauthorised] == [None]
+        recent = (await client.get("/__mock/journal", params={"since": since})).json()["entries"]
+        assert [e["operation"] for e in recent] == ["updateToken"]
+        parts = {p["name"]: p for p in recent[0]["request_body"]["parts"]}
+        assert parts["images"]["filename"] == "a.png"
+        assert parts["name"]["value"] == "n"
+        assert (await client.delete("/__mock/journal")).status_code == 204
+        assert (await client.get("/__mock/journal")).json() == {"entries": []}
+
+    async def test_ring_buffer_keeps_the_newest(self) -> None:
+        from mockserver.journal import Journal
+
+        journal = Journal(capacity=3)
+        for n in range(5):
+            journal.record(time=n, api="rair", operation="getToken", method="GET", path=f"/{n}", query="",
+                           request_headers={}, request_body=None, status=200, response_headers={},
+                           response_body=None, duration_ms=1.0)
+        assert [e.path for e in journal.query()] == ["/2", "/3", "/4"]
+        assert [e.path for e in journal.query(limit=1)] == ["/4"]
+
+
+class TestAdminAccess:
+    """The admin API needs its token when one is set, and is not served beyond loopback without one."""
+
+    async def test_token_required_when_set(self, make_app: Any) -> None:
+        async with ApiClient(make_app({"admin.token": "s3cret"})) as client:
+            assert (await client.get("/__mock/settings")).status_code == 401
+            wrong = await client.get("/__mock/settings", headers={"Authorization": "Bearer nope"})
+            assert wrong.status_code == 401
+            right = await client.get("/__mock/settings", headers={"Authorization": "Bearer s3cret"})
+            assert right.status_code == 200
+
+    async def test_not_served_beyond_loopback_without_token(self, make_app: Any) -> None:
+        async with ApiClient(make_app({"host": "0.0.0.0"})) as client:
+            assert (await client.get("/__mock/settings")).status_code == 404
+        async with ApiClient(make_app({"host": "0.0.0.0", "admin.token": "t"})) as client:
+            assert (await client.get("/__mock/settings", headers={"Authorization": "Bearer t"})).status_code == 200
+
+    async def test_spec_and_docs_are_served(self, fresh: Any) -> None:
+        _, client = fresh
+        spec = (await client.get("/__mock/openapi.json")).json()
+        assert "/settings" in spec["paths"]
+        assert (await client.get("/__mock/docs/")).status_code == 200
