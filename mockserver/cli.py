@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import uvicorn
 from mockserver import __version__
 from mockserver.errors import MockServerError
 from mockserver.settings import Settings, load_settings, parse_assignment
+from mockserver.store import MEMORY_URL
 
 
 @click.group()
@@ -29,25 +31,68 @@ def main() -> None:
               help="YAML fixtures file replacing the built-in data set.")
 @click.option("--validate-responses/--no-validate-responses", default=None,
               help="Check every response against the spec (costs throughput; on in tests).")
+@click.option("--seed", type=int, help="Make every run alike: seeded trace ids and a clock that starts at "
+                                       "2026-01-01T00:00:00Z and moves 1 s per API request.")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
               help="Any setting by dotted name, e.g. --set immutable.rate_limit.limit=3 (repeatable).")
+@click.option("--store", help="Where the state lives: memory:// (default) or a Redis URL shared by every worker "
+                              "and host, e.g. redis://127.0.0.1:6379/0 (needs the [redis] extra).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes; more than 1 needs --store redis://...")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(host: str | None, port: int | None, config_file: Path | None, fixtures: Path | None,
-          validate_responses: bool | None, assignments: tuple[str, ...], log_level: str) -> None:
+          validate_responses: bool | None, seed: int | None, assignments: tuple[str, ...], store: str | None,
+          workers: int, log_level: str) -> None:
     """Serve all three APIs on one port, at their real paths."""
     from mockserver.web import create_app
+    from mockserver.web.workers import APP_FACTORY, export_settings
 
     try:
         settings = load_settings(config_file=config_file, overrides=_overrides(
             host=host, port=port, fixtures=str(fixtures) if fixtures else None,
-            validate_responses=validate_responses, assignments=assignments,
+            validate_responses=validate_responses, seed=seed, assignments=assignments, store=store,
         ))
-        app = create_app(settings)
+        if workers > 1 and settings.store == MEMORY_URL:
+            raise click.ClickException(
+                f"--workers {workers} needs a shared store: with memory:// every worker would keep its own records, "
+                "uploads and rate-limit counters, so what a client sees would depend on which worker answers. "
+                "Add --store redis://HOST:PORT/DB (pip install 'token-metadata-mock[redis]').")
+        app = create_app(settings)  # also checks settings, fixtures and store before any worker starts
     except MockServerError as exc:
         raise click.ClickException(str(exc)) from exc
     _announce(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level)
+    if workers > 1:
+        export_settings(settings)  # uvicorn builds each worker's app by name, from these
+        uvicorn.run(APP_FACTORY, factory=True, workers=workers, host=settings.host, port=settings.port,
+                    log_level=log_level)
+    else:
+        # A seeded server answers the same on every run: no wall-clock Date header.
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level,
+                    date_header=settings.seed is None)
+
+
+@main.command("fixtures")
+@click.option("--tokens", type=click.IntRange(min=0), required=True,
+              help="How many tokens, spread evenly over RAIR, Immutable and Tokenization.")
+@click.option("--seed", type=int, help="Seed of the generated data: the same seed writes the same file "
+                                       "(random when omitted; the file's first line names it).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: standard output).")
+def fixtures_command(tokens: int, seed: int | None, output: Path | None) -> None:
+    """Write a fixtures file of generated tokens, for `mockserver serve --fixtures FILE`."""
+    from mockserver.fixturegen import fixtures_yaml
+
+    seed = random.randrange(2**32) if seed is None else seed
+    text = fixtures_yaml(tokens, seed=seed)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from exc
+    click.echo(f"wrote {tokens} tokens (seed {seed}) to {output}", err=True)
 
 
 def _overrides(*, assignments: tuple[str, ...], **flags: Any) -> dict[str, Any]:

@@ -41,6 +41,30 @@ class ManualClock:
         return f"ManualClock(now={utc(self).isoformat()})"
 
 
+class SteppingClock(ManualClock):
+    """The clock of a seeded server: starts at 2026-01-01T00:00:00Z and moves `step` seconds per request.
+
+    Request n (counting from 0, sent one after another) sees the start plus n steps, whatever the wall clock
+    says, so the same requests give the same timestamps on every run. `advance` still moves it further.
+    """
+
+    def __init__(self, start: float = 1_767_225_600.0, step: float = 1.0) -> None:
+        super().__init__(start)
+        self.start = start
+        self.step = step
+
+    def tick(self) -> None:
+        """One request done: move one step."""
+        self._now += self.step
+
+    def rewind(self) -> None:
+        """Back to the start (a reset server replays from its first request)."""
+        self._now = self.start
+
+    def __repr__(self) -> str:
+        return f"SteppingClock(now={utc(self).isoformat()}, step={self.step})"
+
+
 def utc(clock: Clock) -> datetime:
     """The clock's current time as an aware UTC datetime."""
     return datetime.fromtimestamp(clock.time(), tz=UTC)

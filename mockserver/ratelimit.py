@@ -3,19 +3,22 @@
 `limits` reads `time.time()` directly, so tests could not move its windows without sleeping. `ClockedMemoryStorage`
 overrides exactly the storage methods that read the time (and drops the background expiry timer, since expiry is
 also checked on every read); the counting itself stays `limits`'s own. Any other storage URI (`redis://...`) is
-handed to `limits` as is and keeps its server's time.
+handed to `limits` as is and keeps its server's time; a Redis storage's keys go under the limiter's key prefix,
+and its check-then-spend step holds a Redis lock, so the quota is exact across processes sharing it.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import dataclasses
 import math
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 from limits import RateLimitItemPerSecond
-from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.storage import MemoryStorage, RedisStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
 
 from mockserver.clock import Clock
@@ -39,10 +42,10 @@ class Quota:
 class QuotaLimiter:
     """One limit applied per key (for Immutable, per project) with a configurable strategy and storage."""
 
-    def __init__(self, settings: RateLimitSettings, clock: Clock) -> None:
+    def __init__(self, settings: RateLimitSettings, clock: Clock, *, key_prefix: str | None = None) -> None:
         self.settings = settings
         self._clock = clock
-        self._storage = make_storage(settings.storage, clock)
+        self._storage = make_storage(settings.storage, clock, key_prefix=key_prefix)
         strategy: type[RateLimiter] = (
             MovingWindowRateLimiter if settings.strategy == "sliding-window" else FixedWindowRateLimiter
         )
@@ -54,7 +57,7 @@ class QuotaLimiter:
 
     def hit(self, key: str, cost: int = 1) -> tuple[bool, Quota]:
         """Spend `cost` from the key's quota if it can all be spent; return whether it was, and the quota after."""
-        with self._lock:
+        with self._lock, self._shared_lock(key):
             # limits' fixed window counts a refused hit too; a refused request must cost nothing.
             accepted = (self._strategy.test(self._item, key, cost=cost)
                         and self._strategy.hit(self._item, key, cost=cost))
@@ -70,6 +73,16 @@ class QuotaLimiter:
         with self._lock:
             self._storage.reset()
 
+    def _shared_lock(self, key: str) -> contextlib.AbstractContextManager[Any]:
+        """The key's lock across every process using the storage (Redis), or nothing for this process's own."""
+        if not isinstance(self._storage, RedisStorage):
+            return contextlib.nullcontext()
+        # Outside the storage's own `prefix:*` keys, so a reset elsewhere never deletes a lock someone holds.
+        name = f"{self._storage.key_prefix}-lock:{key}"
+        client: Any = self._storage.get_connection()
+        lock: contextlib.AbstractContextManager[Any] = client.lock(name, timeout=10, sleep=0.002, blocking_timeout=10)
+        return lock
+
     def _quota(self, key: str) -> Quota:
         stats = self._strategy.get_window_stats(self._item, key)
         now = self._clock.time()
@@ -82,12 +95,15 @@ class QuotaLimiter:
         return f"QuotaLimiter(limit={s.limit}, window={s.window}, strategy={s.strategy!r}, storage={s.storage!r})"
 
 
-def make_storage(uri: str, clock: Clock) -> Storage:
-    """The `limits` storage for a URI; `memory://` gets the clock-driven variant."""
+def make_storage(uri: str, clock: Clock, *, key_prefix: str | None = None) -> Storage:
+    """The `limits` storage for a URI; `memory://` gets the clock-driven variant, Redis ones `key_prefix`."""
     if uri.startswith("memory://"):
         return ClockedMemoryStorage(clock)
+    options: dict[str, Any] = {}
+    if key_prefix is not None and urlsplit(uri).scheme.startswith(("redis", "valkey")):
+        options["key_prefix"] = key_prefix
     try:
-        storage = storage_from_string(uri)
+        storage = storage_from_string(uri, **options)
     except Exception as exc:  # limits raises ConfigurationError or ImportError depending on the scheme
         raise ConfigError(f"rate-limit storage {uri!r} is not usable: {exc}") from exc
     if not isinstance(storage, Storage):

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from mockserver.apis.immutable import ImmutableService
+from mockserver.apis.immutable import ImmutableService, random_trace_id
 from mockserver.apis.rair import RairService
 from mockserver.apis.tokenization import TokenizationService
-from mockserver.clock import Clock, SystemClock
+from mockserver.clock import Clock, SteppingClock, SystemClock
 from mockserver.fixtures import Fixtures, load_fixtures
 from mockserver.journal import Journal
 from mockserver.ratelimit import QuotaLimiter
 from mockserver.settings import RateLimitSettings, Settings, patch_settings
-from mockserver.store import Store
+from mockserver.store import MEMORY_URL, Store, open_store
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -25,11 +26,13 @@ class Services:
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None, fixtures: Fixtures | None = None,
                  sleep: Sleep | None = None) -> None:
-        self.clock: Clock = clock or SystemClock()
+        # A seed makes every run alike: time then moves by a fixed step per request (see SteppingClock).
+        self.clock: Clock = clock or (SteppingClock() if settings.seed is not None else SystemClock())
         # Injected latency goes through here, so tests can observe it without waiting.
         self.sleep: Sleep = sleep or asyncio.sleep
-        self.fixtures = fixtures if fixtures is not None else load_fixtures(settings.fixtures)
-        self.store = Store(self.fixtures)
+        fixtures = fixtures if fixtures is not None else load_fixtures(settings.fixtures)
+        # A Redis store already holding state (another worker's, an earlier run's) keeps it, not these fixtures.
+        self.store: Store = open_store(settings.store, fixtures, prefix=settings.store_prefix)
         self.journal = Journal()
         self.random = random.Random(settings.seed)
         self.limiter: QuotaLimiter
@@ -42,26 +45,47 @@ class Services:
         self._configure(settings, previous=self.settings)
         return settings
 
+    @property
+    def fixtures(self) -> Fixtures:
+        """The fixtures in force: what the store was last loaded from (by any worker, for a shared store)."""
+        return self.store.fixtures
+
     def reset(self, fixtures: Fixtures | None = None) -> None:
         """Back to the fixtures (or to new ones): every record, upload, quota and journal entry."""
-        if fixtures is not None:
-            self.fixtures = fixtures
-        self.store.load(self.fixtures)
+        self.store.load(fixtures if fixtures is not None else self.store.fixtures)
         self.limiter.reset()
         for limiter in self.operation_limiters.values():
             limiter.reset()
         self.journal.clear()
+        if self.settings.seed is not None:  # a reset seeded server replays exactly as a fresh one
+            self.random.seed(self.settings.seed)
+            if isinstance(self.clock, SteppingClock):
+                self.clock.rewind()
+
+    def trace_id(self) -> str:
+        """A new trace id (32 hex digits): from the seeded Random when there is a seed, else unpredictable."""
+        if self.settings.seed is None:
+            return random_trace_id()
+        return f"{self.random.getrandbits(128):032x}"
+
+    def request_done(self) -> None:
+        """Called after every request to one of the APIs: a seeded server's clock moves one step."""
+        if isinstance(self.clock, SteppingClock):
+            self.clock.tick()
 
     def _configure(self, settings: Settings, *, previous: Settings | None) -> None:
         self.settings = settings
         # A changed limit starts a new window; unchanged limiters keep what has been spent.
+        storage = rate_limit_storage(settings)
+        limits_prefix = f"{settings.store_prefix}limits:"
         if previous is None or previous.immutable.rate_limit != settings.immutable.rate_limit:
-            self.limiter = QuotaLimiter(settings.immutable.rate_limit, self.clock)
+            self.limiter = QuotaLimiter(dataclasses.replace(settings.immutable.rate_limit, storage=storage),
+                                        self.clock, key_prefix=limits_prefix + "immutable")
         if previous is None or previous.operation_limits != settings.operation_limits:
-            storage = settings.immutable.rate_limit.storage
             self.operation_limiters = {
                 name: QuotaLimiter(RateLimitSettings(limit=limit.limit, window=limit.window,
-                                                     strategy=limit.strategy, storage=storage), self.clock)
+                                                     strategy=limit.strategy, storage=storage), self.clock,
+                                   key_prefix=f"{limits_prefix}operation:{name.replace('*', 'any')}")
                 for name, limit in settings.operation_limits.items()
             }
         self.rair = RairService(self.store, settings.rair)
@@ -74,4 +98,17 @@ class Services:
 
     def __repr__(self) -> str:
         return f"Services(store={self.store!r}, limiter={self.limiter!r}, clock={self.clock!r})"
+
+
+def rate_limit_storage(settings: Settings) -> str:
+    """The `limits` storage of every limiter: as configured, except that a Redis store shares its Redis too.
+
+    With several workers on one Redis store, per-process memory counters would let each worker spend the whole
+    quota, so the default memory storage gives way to the store's URL (`unix://` spelled `redis+unix://`).
+    """
+    storage = settings.immutable.rate_limit.storage
+    if storage != MEMORY_URL or settings.store == MEMORY_URL:
+        return storage
+    scheme, _, rest = settings.store.partition("://")
+    return f"redis+unix://{rest}" if scheme.lower() == "unix" else settings.store
 

@@ -29,7 +29,9 @@ Cost = Literal["request", "item"]
 LimitKey = Literal["credential", "client"]
 # Settings fixed once the server runs: how it is reached, where its data comes from, what is built into the
 # served specs and app (`rair.max_files` is the spec's maxItems).
-STARTUP_ONLY = ("host", "port", "fixtures", "validate_responses", "rair.max_files", "cors_origins")
+STARTUP_ONLY = ("host", "port", "fixtures", "validate_responses", "rair.max_files", "cors_origins", "store",
+                "store_prefix", "worker_header", "seed")
+STORE_SCHEMES = ("memory", "redis", "rediss", "unix")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -145,6 +147,11 @@ class Settings:
     fixtures: str | None = None
     validate_responses: bool = False
     seed: int | None = None
+    # Where the state lives: this process (memory://) or Redis shared by every worker and host (redis://...).
+    store: str = "memory://"
+    store_prefix: str = "mockserver:"
+    # Debugging a multi-worker server: an X-Mock-Worker header with the answering process's id.
+    worker_header: bool = False
     cors_origins: tuple[str, ...] = ("*",)
     rair: RairSettings = dataclasses.field(default_factory=RairSettings)
     immutable: ImmutableSettings = dataclasses.field(default_factory=ImmutableSettings)
@@ -155,6 +162,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         _require(0 <= self.port <= 65535, "port", "must be between 0 and 65535")
+        scheme, separator, _ = self.store.partition("://")
+        _require(self.store == "memory://" or (bool(separator) and scheme.lower() in STORE_SCHEMES[1:]),
+                 "store", f"must be memory:// or a redis://, rediss:// or unix:// URL; got {self.store!r}")
         for origin in self.cors_origins:
             # Browsers send a bare origin and CORS matches it exactly: a path or trailing slash never matches.
             _require(origin == "*" or bool(_ORIGIN.match(origin)), "cors_origins",
@@ -179,6 +189,11 @@ def settings_tree(settings: Settings) -> dict[str, Any]:
     """The settings as the nested mapping a YAML file or the admin API uses (tuples as lists, as in YAML)."""
     return dataclasses.asdict(settings, dict_factory=lambda items: {k: list(v) if isinstance(v, tuple) else v
                                                                      for k, v in items})
+
+
+def settings_from_tree(tree: Mapping[str, Any]) -> Settings:
+    """Settings from the mapping `settings_tree` gives (how the CLI hands its settings to worker processes)."""
+    return _build(Settings, tree, prefix="")
 
 
 def patch_settings(settings: Settings, patch: Mapping[str, Any]) -> Settings:

@@ -1,21 +1,27 @@
-"""The in-memory state of all three APIs, seeded from fixtures and reset to them on demand.
+"""The state of all three APIs, seeded from fixtures and reset to them on demand.
 
-Records are handed out as deep copies and changed only through methods that hold the store's lock, so a
-request never sees another's half-applied update. Immutable refreshes are queued with the time they become
-visible and applied on the next read after that time (no background task, so a manual clock controls it).
+`Store` is the interface the services use; `MemoryStore` keeps everything in this process (the default) and
+`mockserver.store_redis.RedisStore` keeps it in Redis, shared by every worker and host that names the same URL
+and prefix. Either way records are handed out as deep copies and changed only atomically, so a request never
+sees another's half-applied update and no update is lost to a concurrent one. Immutable refreshes are queued
+with the time they become visible and applied on the next read after that time (no background task, so a
+manual clock controls it).
 """
 
 from __future__ import annotations
 
+import abc
 import copy
 import dataclasses
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from mockserver.clock import isoformat
-from mockserver.files import BlobStore
+from mockserver.errors import ConfigError
+from mockserver.files import Blob, BlobStore
 from mockserver.fixtures import (
     Fixtures,
     ImmutableCollection,
@@ -26,6 +32,10 @@ from mockserver.fixtures import (
 
 RairKey = tuple[str, str, int, int]
 NftKey = tuple[str, str, int]
+# Changes a Tokenization token in place and returns the blob keys of the attachments it added, by attachment id.
+TokenChange = Callable[[dict[str, Any]], Mapping[str, str]]
+MEMORY_URL = "memory://"
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,19 +48,149 @@ class PendingRefresh:
     metadata: dict[str, Any]
 
 
-class Store:
-    """All records of the three APIs plus uploaded files."""
+class Blobs(Protocol):
+    """Uploaded files by content hash (`files.BlobStore` in memory)."""
+
+    def put(self, data: bytes, content_type: str) -> str: ...
+
+    def get(self, key: str) -> Blob | None: ...
+
+    def clear(self) -> None: ...
+
+    def __len__(self) -> int: ...
+
+
+class Store(abc.ABC):
+    """All records of the three APIs plus uploaded files: what the services read and change."""
+
+    blobs: Blobs
+
+    @property
+    @abc.abstractmethod
+    def fixtures(self) -> Fixtures:
+        """The fixtures the records were last loaded from (what a reset goes back to)."""
+
+    @property
+    @abc.abstractmethod
+    def attachment_blobs(self) -> Mapping[str, str]:
+        """The blob key of every Tokenization attachment, by attachment id."""
+
+    @abc.abstractmethod
+    def load(self, fixtures: Fixtures) -> None:
+        """Replace every record and upload with a fresh copy of `fixtures` (used on reset)."""
+
+    # RAIR
+
+    @abc.abstractmethod
+    def rair_user(self, credential: str) -> RairUser | None: ...
+
+    @abc.abstractmethod
+    def rair_contract(self, network: str, address: str) -> RairContract | None: ...
+
+    @abc.abstractmethod
+    def rair_has_product(self, network: str, address: str, product: int) -> bool: ...
+
+    @abc.abstractmethod
+    def rair_token(self, key: RairKey) -> dict[str, Any] | None: ...
+
+    @abc.abstractmethod
+    def update_rair_token(self, key: RairKey, metadata: Mapping[str, Any]) -> dict[str, Any]:
+        """Merge `metadata` into the token's metadata; the new URI is no longer on chain."""
+
+    @abc.abstractmethod
+    def rair_tokens(self) -> list[dict[str, Any]]: ...
+
+    # Immutable
+
+    @abc.abstractmethod
+    def immutable_key(self, key: str) -> ImmutableKey | None: ...
+
+    @abc.abstractmethod
+    def chain(self, name: str) -> dict[str, str] | None: ...
+
+    @abc.abstractmethod
+    def collection(self, chain: str, address: str) -> ImmutableCollection | None: ...
+
+    @abc.abstractmethod
+    def schedule_refresh(self, refreshes: Iterable[PendingRefresh]) -> None: ...
+
+    @abc.abstractmethod
+    def nft(self, chain: str, address: str, token_id: int, *, now: float) -> dict[str, Any] | None: ...
+
+    @abc.abstractmethod
+    def nfts(self, chain: str, address: str, *, now: float) -> list[dict[str, Any]]:
+        """The collection's NFTs in token-id order."""
+
+    @abc.abstractmethod
+    def all_nfts(self, *, now: float) -> list[dict[str, Any]]:
+        """Every NFT of every collection, by chain, collection and token id."""
+
+    @abc.abstractmethod
+    def pending_refreshes(self) -> int: ...
+
+    # Tokenization
+
+    @abc.abstractmethod
+    def bearer_known(self, token: str) -> bool: ...
+
+    @abc.abstractmethod
+    def tokenization_token(self, token_id: str) -> dict[str, Any] | None: ...
+
+    @abc.abstractmethod
+    def update_tokenization_token(self, token_id: str, change: TokenChange) -> dict[str, Any] | None:
+        """Apply `change` to a copy of the token and store the result and its new blobs, as one atomic step.
+
+        `change` may run more than once (when a concurrent update wins the race, it runs again on that result),
+        so it must do nothing but change the token it is given (storing blobs, which is idempotent, is fine);
+        an exception from it stores nothing. Returns the token as stored, or None when there is no such token.
+        """
+
+    @abc.abstractmethod
+    def replace_tokenization_token(self, token_id: str, token: Mapping[str, Any], blobs: Mapping[str, str]) -> None:
+        """Store an updated token and the blob keys of any attachments it gained."""
+
+    @abc.abstractmethod
+    def tokenization_tokens(self) -> list[dict[str, Any]]: ...
+
+
+def open_store(url: str, fixtures: Fixtures, *, prefix: str = "mockserver:") -> Store:
+    """The store a URL names: `memory://`, or Redis (`redis://`, `rediss://`, `unix://`) under a key prefix.
+
+    A Redis store is seeded with `fixtures` only when its namespace is empty, so every worker that opens it
+    shares the state the first one created.
+    """
+    if url == MEMORY_URL:
+        return MemoryStore(fixtures)
+    if urlsplit(url).scheme in REDIS_SCHEMES:
+        try:
+            from mockserver.store_redis import RedisStore
+        except ImportError as exc:
+            raise ConfigError(f"store {url!r} needs the redis package: pip install 'token-metadata-mock[redis]' "
+                              f"({exc})") from exc
+        return RedisStore(fixtures, url, prefix=prefix)
+    raise ConfigError(f"store {url!r} is not memory:// or a redis://, rediss:// or unix:// URL")
+
+
+class MemoryStore(Store):
+    """Everything in this process, behind one lock."""
 
     def __init__(self, fixtures: Fixtures) -> None:
         self._lock = threading.RLock()
         self.blobs = BlobStore()
         self.load(fixtures)
 
+    @property
+    def fixtures(self) -> Fixtures:
+        return self._fixtures
+
+    @property
+    def attachment_blobs(self) -> Mapping[str, str]:
+        return self._attachment_blobs
+
     def load(self, fixtures: Fixtures) -> None:
-        """Replace every record with a fresh copy of `fixtures` (used at start and on reset)."""
         seed = fixtures.copy()
         with self._lock:
-            self.fixtures = fixtures
+            self._fixtures = fixtures
             self.blobs.clear()
             self._rair_users = {u.credential: u for u in seed.rair_users}
             self._rair_contracts = {(c.network, c.address): c for c in seed.rair_contracts}
@@ -62,9 +202,9 @@ class Store:
             self._pending: list[PendingRefresh] = []
             self._bearers = frozenset(seed.tokenization_bearers)
             self._tokens = seed.tokenization_tokens
-            self.attachment_blobs: dict[str, str] = {}
+            self._attachment_blobs: dict[str, str] = {}
             for attachment in seed.tokenization_attachments:
-                self.attachment_blobs[attachment.id] = self.blobs.put(attachment.data, attachment.content_type)
+                self._attachment_blobs[attachment.id] = self.blobs.put(attachment.data, attachment.content_type)
 
     # RAIR
 
@@ -81,15 +221,13 @@ class Store:
 
     def rair_token(self, key: RairKey) -> dict[str, Any] | None:
         with self._lock:
-            token = self._rair_tokens.get(_rair_key(key))
+            token = self._rair_tokens.get(rair_key(key))
             return copy.deepcopy(token) if token is not None else None
 
     def update_rair_token(self, key: RairKey, metadata: Mapping[str, Any]) -> dict[str, Any]:
-        """Merge `metadata` into the token's metadata; the new URI is no longer on chain."""
         with self._lock:
-            token = self._rair_tokens[_rair_key(key)]
-            token["metadata"].update(copy.deepcopy(dict(metadata)))
-            token["isURIStoredToBlockchain"] = False
+            token = self._rair_tokens[rair_key(key)]
+            merge_rair_metadata(token, metadata)
             return copy.deepcopy(token)
 
     def rair_tokens(self) -> list[dict[str, Any]]:
@@ -119,7 +257,6 @@ class Store:
             return copy.deepcopy(nft) if nft is not None else None
 
     def nfts(self, chain: str, address: str, *, now: float) -> list[dict[str, Any]]:
-        """The collection's NFTs in token-id order."""
         address = address.lower()
         with self._lock:
             self._apply_due(now)
@@ -127,7 +264,6 @@ class Store:
             return [copy.deepcopy(self._nfts[k]) for k in keys]
 
     def all_nfts(self, *, now: float) -> list[dict[str, Any]]:
-        """Every NFT of every collection, by chain, collection and token id."""
         with self._lock:
             self._apply_due(now)
             return [copy.deepcopy(self._nfts[k]) for k in sorted(self._nfts)]
@@ -143,17 +279,8 @@ class Store:
         self._pending = [p for p in self._pending if p.due > now]
         for refresh in sorted(due, key=lambda p: p.due):
             chain, address, _ = refresh.key
-            collection = self._collections[(chain, address)]
-            nft = self._nfts.get(refresh.key)
-            if nft is None:
-                # A refresh names a token the indexer had not seen: it is indexed now.
-                nft = _new_nft(self._chains[chain], collection, refresh.token_id, refresh.due)
-                self._nfts[refresh.key] = nft
-            nft.update(copy.deepcopy(refresh.metadata))
-            nft["external_link"] = nft.get("external_url")
-            stamp = _isoformat(refresh.due)
-            nft["metadata_synced_at"] = stamp
-            nft["updated_at"] = stamp
+            self._nfts[refresh.key] = apply_refresh(self._nfts.get(refresh.key), refresh, self._chains[chain],
+                                                    self._collections[(chain, address)])
 
     # Tokenization
 
@@ -165,11 +292,21 @@ class Store:
             token = self._tokens.get(token_id.lower())
             return copy.deepcopy(token) if token is not None else None
 
+    def update_tokenization_token(self, token_id: str, change: TokenChange) -> dict[str, Any] | None:
+        with self._lock:
+            stored = self._tokens.get(token_id.lower())
+            if stored is None:
+                return None
+            token = copy.deepcopy(stored)
+            blobs = change(token)
+            self._tokens[token_id.lower()] = token
+            self._attachment_blobs.update(blobs)
+            return copy.deepcopy(token)
+
     def replace_tokenization_token(self, token_id: str, token: Mapping[str, Any], blobs: Mapping[str, str]) -> None:
-        """Store an updated token and the blob keys of any attachments it gained."""
         with self._lock:
             self._tokens[token_id.lower()] = copy.deepcopy(dict(token))
-            self.attachment_blobs.update(blobs)
+            self._attachment_blobs.update(blobs)
 
     def tokenization_tokens(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -177,14 +314,36 @@ class Store:
 
     def __repr__(self) -> str:
         return (
-            f"Store(rair_tokens={len(self._rair_tokens)}, nfts={len(self._nfts)}, "
+            f"MemoryStore(rair_tokens={len(self._rair_tokens)}, nfts={len(self._nfts)}, "
             f"tokenization_tokens={len(self._tokens)}, blobs={len(self.blobs)})"
         )
 
 
-def _rair_key(key: RairKey) -> RairKey:
+def rair_key(key: RairKey) -> RairKey:
+    """A RAIR token's key as stored: network and contract address in lower case."""
     network, address, product, token = key
     return network.lower(), address.lower(), product, token
+
+
+
+def merge_rair_metadata(token: dict[str, Any], metadata: Mapping[str, Any]) -> None:
+    """A RAIR update, in place: `metadata` merged into the token's, whose URI is no longer the one on chain."""
+    token["metadata"].update(copy.deepcopy(dict(metadata)))
+    token["isURIStoredToBlockchain"] = False
+
+
+def apply_refresh(nft: dict[str, Any] | None, refresh: PendingRefresh, chain: Mapping[str, str],
+                  collection: ImmutableCollection) -> dict[str, Any]:
+    """The NFT with a due refresh applied (changed in place when there is one), stamped with the due time."""
+    if nft is None:
+        # A refresh names a token the indexer had not seen: it is indexed now.
+        nft = _new_nft(chain, collection, refresh.token_id, refresh.due)
+    nft.update(copy.deepcopy(refresh.metadata))
+    nft["external_link"] = nft.get("external_url")
+    stamp = _isoformat(refresh.due)
+    nft["metadata_synced_at"] = stamp
+    nft["updated_at"] = stamp
+    return nft
 
 
 def _new_nft(chain: Mapping[str, str], collection: ImmutableCollection, token_id: str, at: float) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import dataclasses
 import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +47,15 @@ def random_trace_id() -> str:
     return secrets.token_hex(16)
 
 
+# Where the trace ids of the request being served come from: the web layer sets the server's own source
+# (seeded when the server has a seed) for each request; anywhere else they are unpredictable.
+TRACE_IDS: ContextVar[TraceIds] = ContextVar("trace_ids", default=random_trace_id)
+
+
+def current_trace_id() -> str:
+    return TRACE_IDS.get()()
+
+
 def make_error_renderer(trace_ids: TraceIds) -> Callable[[ApiError], dict[str, Any]]:
     def render_error(error: ApiError) -> dict[str, Any]:
         """Immutable's error body: the code belongs to the status, `details` names the field of a 400."""
@@ -56,7 +66,7 @@ def make_error_renderer(trace_ids: TraceIds) -> Callable[[ApiError], dict[str, A
     return render_error
 
 
-render_error = make_error_renderer(random_trace_id)
+render_error = make_error_renderer(current_trace_id)
 
 INFO = ApiInfo(
     name="immutable",

@@ -64,11 +64,21 @@ class TokenizationService:
 
     def update_token(self, token_id: str, form: Mapping[str, Any], uploads: Sequence[Upload]) -> None:
         """Apply an update; nothing is stored when any check fails."""
-        token = self._find(token_id)
+        self._find(token_id)
         for field in ("total_value", "salable_percentage"):
             value = form.get(field)
             if isinstance(value, float) and not math.isfinite(value):
                 raise ApiError(400, f"{field} must be a finite number; got {value}.", field=field)
+        now = self._clock.time()
+        # Changing and storing the token is one atomic step (repeated if a concurrent update got in first, as
+        # with a shared store), so the checks that depend on the stored token run inside it.
+        updated = self._store.update_tokenization_token(token_id, lambda token: self._apply(token, form, uploads, now))
+        if updated is None:
+            raise ApiError(404, f"Token {token_id} not found.", field="token_id")
+
+    def _apply(self, token: dict[str, Any], form: Mapping[str, Any], uploads: Sequence[Upload],
+               now: float) -> dict[str, str]:
+        """Change `token` as the update says; return the blob keys of the attachments it added, by id."""
         removals = {kind: self._removal_ids(token, field, form.get(field)) for field, kind in _REMOVALS.items()}
         typed = [(upload, self._check_upload(upload)) for upload in uploads]
 
@@ -87,7 +97,6 @@ class TokenizationService:
             token["oracle"]["code"] = form["oracle_code"]
         for kind, ids in removals.items():
             token["meta"][kind] = [a for a in token["meta"][kind] if a["id"] not in ids]
-        now = self._clock.time()
         blobs: dict[str, str] = {}
         for position, (upload, media_type) in enumerate(typed):
             key = self._store.blobs.put(upload.data, media_type)
@@ -96,7 +105,7 @@ class TokenizationService:
             token["meta"][upload.field].append({"id": attachment_id, "name": upload.filename,
                                                 "content_type": media_type, "size": len(upload.data)})
         token["updated_at"] = isoformat(datetime.fromtimestamp(now, tz=UTC))
-        self._store.replace_tokenization_token(token["id"], token, blobs)
+        return blobs
 
     def _find(self, token_id: str) -> dict[str, Any]:
         token = self._store.tokenization_token(token_id)

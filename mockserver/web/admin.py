@@ -18,6 +18,7 @@ from mockserver.errors import ApiError, ConfigError, FixturesError
 from mockserver.fixtures import parse_fixtures
 from mockserver.services import Services
 from mockserver.settings import settings_tree
+from mockserver.web.handlers import FILES_PREFIX
 
 PREFIX = "/__mock"
 
@@ -66,9 +67,18 @@ class AdminHandlers:
         return _json({
             "rair": {"tokens": store.rair_tokens()},
             "immutable": {"nfts": store.all_nfts(now=now), "pending_refreshes": store.pending_refreshes()},
-            "tokenization": {"tokens": store.tokenization_tokens()},
+            "tokenization": {"tokens": self._with_urls(store.tokenization_tokens())},
             "files": len(store.blobs),
         })
+
+    def _with_urls(self, tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Attachments with the URL their file is served at, so the page can show them."""
+        blobs = self._services.store.attachment_blobs
+        for token in tokens:
+            for kind in ("images", "documents"):
+                for attachment in token["meta"][kind]:
+                    attachment["url"] = f"{FILES_PREFIX}{blobs[attachment['id']]}"
+        return tokens
 
     async def getRateLimits(self) -> Any:
         services = self._services

@@ -10,9 +10,10 @@ from connexion.resolver import Resolver
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.apis import ApiInfo, api_for_path, registry
+from mockserver.apis.immutable import TRACE_IDS
 from mockserver.clock import Clock
 from mockserver.errors import ApiError
 from mockserver.fixtures import Fixtures
@@ -28,8 +29,10 @@ from mockserver.web.errors import handle_error
 from mockserver.web.handlers import FILES_PREFIX, Handlers
 from mockserver.web.journal import JournalMiddleware
 from mockserver.web.methods import MethodGuardMiddleware
+from mockserver.web.page import add_page
 from mockserver.web.security import security_map
 from mockserver.web.validation import VALIDATOR_MAP
+from mockserver.web.workers import WorkerHeaderMiddleware
 
 # Generous next to Immutable's 228 KiB list limit: pretty-printed JSON is larger than the compact form the
 # limit is measured on, and the exact check happens once the body is parsed.
@@ -56,7 +59,10 @@ class MockApp:
             self._routes.append(((ADMIN_PREFIX + "/",), self._admin_app()))
         self._root = self._app()
         self._root.add_url_rule(FILES_PREFIX + "{key}", "file", self._serve_file)
-        self._asgi = JournalMiddleware(self._dispatch, self.services)
+        add_page(self._root)  # GET / and its files under /__page/
+        self._asgi: ASGIApp = JournalMiddleware(self._dispatch, self.services)
+        if self.settings.worker_header:
+            self._asgi = WorkerHeaderMiddleware(self._asgi)
 
     @property
     def settings(self) -> Settings:
@@ -64,7 +70,17 @@ class MockApp:
         return self.services.settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._asgi(scope, receive, send)
+        if scope["type"] != "http" or api_for_path(scope.get("path", "")) is None:
+            await self._asgi(scope, receive, send)
+            return
+        # An API request takes its trace ids from this server (seeded when it has a seed); a seeded server's
+        # clock moves one step once it is answered.
+        token = TRACE_IDS.set(self.services.trace_id)
+        try:
+            await self._asgi(scope, receive, send)
+        finally:
+            TRACE_IDS.reset(token)
+            self.services.request_done()
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")

@@ -77,7 +77,7 @@ class TestExitCodes:
 
 
 class TestPytestPlugin:
-    """`pytest --pyargs conformance --base-url URL` (plugin from the entry point) runs one test per operation and check."""
+    """`pytest --pyargs conformance --base-url URL` runs one test per operation and check (entry-point plugin)."""
 
     def test_plugin_reports_each_check(self, tmp_path: Path) -> None:
         junit = tmp_path / "plugin.xml"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from mockserver.clock import ManualClock
 from mockserver.fixtures import Fixtures, load_fixtures
 from mockserver.settings import Settings, load_settings
 from mockserver.web import MockApp, create_app
+from tests.mockserver.redis_server import REDIS_SERVER, RedisServer, start_redis_server
 from tests.mockserver.support import ApiClient
 
 AppFactory = Callable[..., MockApp]
@@ -122,3 +123,27 @@ def tmp_yaml(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A redis-server for the session, on a free loopback port; the tests that need it skip without it."""
+    try:
+        import redis  # noqa: F401
+    except ImportError:
+        pytest.skip("the redis package is not installed: pip install -e '.[redis]'")
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not on PATH: apt-get install redis-server")
+    server = start_redis_server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The URL of an emptied database of the session's redis-server."""
+    import redis
+
+    with redis.Redis.from_url(redis_server.url()) as client:
+        client.flushdb()
+    return redis_server.url()

@@ -1,6 +1,15 @@
-"""The in-memory store: records handed out as copies, queued refreshes applied when due, reset to fixtures."""
+"""Both stores, memory and Redis: records handed out as copies, queued refreshes applied when due, reset to fixtures.
+
+Every test here runs against each backend; the Redis runs need `redis-server` on PATH (skipped otherwise).
+"""
 
 from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -8,7 +17,7 @@ from mockserver.clock import ManualClock
 from mockserver.fixtures import Fixtures
 from mockserver.services import Services
 from mockserver.settings import Settings
-from mockserver.store import PendingRefresh, Store
+from mockserver.store import MEMORY_URL, PendingRefresh, Store, open_store
 from tests.mockserver import media
 from tests.mockserver.support import IMX_CHAIN, IMX_COLLECTION, RAIR_CONTRACT, RAIR_NETWORK, TKN_TOKEN
 
@@ -16,9 +25,49 @@ RAIR_KEY = (RAIR_NETWORK, RAIR_CONTRACT, 0, 1)
 START = ManualClock().time()
 
 
+StoreFactory = Callable[[Fixtures], Store]
+_namespaces = itertools.count()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """The URL of the store under test: memory://, or an emptied Redis database."""
+    if request.param == "memory":
+        return MEMORY_URL
+    url: str = request.getfixturevalue("redis_url")
+    return url
+
+
 @pytest.fixture
-def store(default_fixtures: Fixtures) -> Store:
-    return Store(default_fixtures)
+def fresh_store(store_url: str) -> Iterator[StoreFactory]:
+    """Open a store on the fixtures given, in a namespace of its own (so it is seeded with them)."""
+    opened: list[Store] = []
+
+    def factory(fixtures: Fixtures) -> Store:
+        opened.append(open_store(store_url, fixtures, prefix=f"test-{next(_namespaces)}:"))
+        return opened[-1]
+
+    yield factory
+    for store in opened:
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()
+
+
+@pytest.fixture
+def store(fresh_store: StoreFactory, default_fixtures: Fixtures) -> Store:
+    return fresh_store(default_fixtures)
+
+
+@pytest.fixture
+def twin(store: Store, store_url: str, default_fixtures: Fixtures) -> Iterator[Store]:
+    """Another handle on the state of `store`, as a second worker has: itself in memory, a new client for Redis."""
+    if store_url == MEMORY_URL:
+        yield store
+        return
+    other = open_store(store_url, default_fixtures, prefix=store.prefix)  # type: ignore[attr-defined]
+    yield other
+    other.close()  # type: ignore[attr-defined]
 
 
 def refresh(token_id: int, due: float, **metadata: object) -> PendingRefresh:
@@ -43,11 +92,12 @@ class TestCopies:
         assert store.nft(IMX_CHAIN, IMX_COLLECTION, 1, now=START)["name"] == "Sword"  # type: ignore[index]
         assert len(store.tokenization_token(TKN_TOKEN)["meta"]["images"]) == 1  # type: ignore[index]
 
-    def test_updates_leave_the_fixtures_untouched(self, store: Store, default_fixtures: Fixtures) -> None:
+    def test_updates_leave_the_fixtures_untouched(self, store: Store, default_fixtures: Fixtures,
+                                                  fresh_store: StoreFactory) -> None:
         store.update_rair_token(RAIR_KEY, {"name": "changed"})
 
         assert default_fixtures.rair_tokens[RAIR_KEY]["metadata"]["name"] == "CoinAgenda Monaco 2021 #1"
-        assert Store(default_fixtures).rair_token(RAIR_KEY)["metadata"]["name"] != "changed"  # type: ignore[index]
+        assert fresh_store(default_fixtures).rair_token(RAIR_KEY)["metadata"]["name"] != "changed"  # type: ignore[index]
 
     def test_lookups_ignore_address_case(self, store: Store) -> None:
         assert store.rair_contract(RAIR_NETWORK, RAIR_CONTRACT.upper().replace("0X", "0x")) is not None
@@ -116,8 +166,8 @@ class TestRefreshQueue:
 class TestReset:
     """Reset puts back every record, drops uploads and forgets quota spending."""
 
-    def test_services_reset(self, default_fixtures: Fixtures, clock: ManualClock) -> None:
-        services = Services(Settings(), clock=clock, fixtures=default_fixtures)
+    def test_services_reset(self, default_fixtures: Fixtures, clock: ManualClock, store_url: str) -> None:
+        services = Services(Settings(store=store_url), clock=clock, fixtures=default_fixtures)
         fixture_blobs = len(services.store.blobs)
         services.store.update_rair_token(RAIR_KEY, {"name": "changed"})
         services.store.blobs.put(media.png(5, 5), "image/png")
@@ -131,11 +181,139 @@ class TestReset:
         assert services.store.pending_refreshes() == 0
         assert services.limiter.peek("project-alpha").remaining == services.settings.immutable.rate_limit.limit
 
-    def test_reset_to_other_fixtures(self, default_fixtures: Fixtures, clock: ManualClock) -> None:
-        services = Services(Settings(), clock=clock, fixtures=default_fixtures)
+    def test_reset_to_other_fixtures(self, default_fixtures: Fixtures, clock: ManualClock, store_url: str) -> None:
+        services = Services(Settings(store=store_url), clock=clock, fixtures=default_fixtures)
 
         services.reset(Fixtures())
 
         assert services.store.rair_token(RAIR_KEY) is None
         assert services.store.tokenization_tokens() == []
         assert len(services.store.blobs) == 0
+        assert services.fixtures == Fixtures()
+        # A later reset goes back to the fixtures now in force, not to the ones the server started with.
+        services.reset()
+        assert services.store.rair_tokens() == []
+
+
+class TestTokenizationUpdate:
+    """A token changes in one atomic step; a change that fails stores nothing."""
+
+    def test_change_and_its_blobs_are_stored(self, store: Store) -> None:
+        key = store.blobs.put(media.png(2, 2), "image/png")
+
+        def change(token: dict[str, Any]) -> dict[str, str]:
+            token["name"] = "Changed"
+            token["meta"]["images"].append({"id": "a" * 24, "name": "new.png", "content_type": "image/png", "size": 1})
+            return {"a" * 24: key}
+
+        updated = store.update_tokenization_token(TKN_TOKEN.upper(), change)
+
+        assert updated is not None
+        assert updated == store.tokenization_token(TKN_TOKEN)
+        assert updated["name"] == "Changed"
+        assert store.attachment_blobs["a" * 24] == key
+        assert "a" * 24 in dict(store.attachment_blobs)
+
+    def test_a_failing_change_stores_nothing(self, store: Store) -> None:
+        before = store.tokenization_token(TKN_TOKEN)
+
+        def change(token: dict[str, Any]) -> dict[str, str]:
+            token["name"] = "half-done"
+            raise ValueError("refused")
+
+        with pytest.raises(ValueError, match="refused"):
+            store.update_tokenization_token(TKN_TOKEN, change)
+
+        assert store.tokenization_token(TKN_TOKEN) == before
+
+    def test_unknown_token(self, store: Store) -> None:
+        assert store.update_tokenization_token("f" * 24, lambda token: {}) is None
+
+
+class TestBlobsAndListings:
+    """Files come back byte for byte with their type; listings keep the fixtures' order."""
+
+    def test_blobs(self, store: Store) -> None:
+        fixture_blobs = len(store.blobs)
+        data = b"\x00\x01binary\x00with NULs\xff"
+
+        key = store.blobs.put(data, "application/octet-stream")
+        again = store.blobs.put(data, "image/png")  # the same bytes keep their first type
+        blob = store.blobs.get(key)
+
+        assert key == again
+        assert blob is not None
+        assert (blob.data, blob.content_type) == (data, "application/octet-stream")
+        assert len(store.blobs) == fixture_blobs + 1
+        assert store.blobs.get("0" * 64) is None
+
+    def test_listings(self, store: Store, default_fixtures: Fixtures) -> None:
+        assert [t["_id"] for t in store.rair_tokens()] == [t["_id"] for t in default_fixtures.rair_tokens.values()]
+        assert [t["id"] for t in store.tokenization_tokens()] == list(default_fixtures.tokenization_tokens)
+        listed = [(n["chain"]["name"], n["contract_address"], int(n["token_id"])) for n in store.all_nfts(now=START)]
+        assert listed == sorted(default_fixtures.immutable_nfts)
+        assert store.fixtures == default_fixtures
+
+    def test_lookups(self, store: Store, default_fixtures: Fixtures) -> None:
+        for user in default_fixtures.rair_users:
+            assert store.rair_user(user.credential) == user
+        for key in default_fixtures.immutable_keys:
+            assert store.immutable_key(key.key) == key
+        for collection in default_fixtures.immutable_collections:
+            assert store.collection(collection.chain, collection.address) == collection
+        assert store.rair_has_product(RAIR_NETWORK, RAIR_CONTRACT.upper().replace("0X", "0x"), 0)
+        assert not store.rair_has_product(RAIR_NETWORK, RAIR_CONTRACT, 99)
+        assert store.bearer_known(default_fixtures.tokenization_bearers[0])
+        assert store.rair_user("nobody") is None
+        assert store.immutable_key("nobody") is None
+        assert store.chain("nowhere") is None
+        assert not store.bearer_known("nobody")
+
+
+class TestConcurrentHandles:
+    """Updates through two handles on one state (two workers' stores) racing each other are all applied."""
+
+    def test_rair_and_tokenization_updates(self, store: Store, twin: Store) -> None:
+        handles = [store, twin]
+        start = threading.Barrier(40)
+
+        def rair(n: int) -> None:
+            start.wait()
+            handles[n % 2].update_rair_token(RAIR_KEY, {f"field{n}": n})
+
+        def tokenization(n: int) -> None:
+            def change(token: dict[str, Any]) -> dict[str, str]:
+                token["meta"]["images"].append({"id": f"{n:024x}", "name": f"{n}.png", "content_type": "image/png",
+                                                "size": n})
+                return {f"{n:024x}": f"blob{n}"}
+
+            start.wait()
+            handles[n % 2].update_tokenization_token(TKN_TOKEN, change)
+
+        with ThreadPoolExecutor(40) as pool:
+            list(pool.map(lambda n: rair(n) if n < 20 else tokenization(n), range(40)))
+
+        for handle in handles:
+            metadata = handle.rair_token(RAIR_KEY)["metadata"]  # type: ignore[index]
+            assert {name: metadata[name] for name in metadata if name.startswith("field")} == {
+                f"field{n}": n for n in range(20)}
+            images = handle.tokenization_token(TKN_TOKEN)["meta"]["images"]  # type: ignore[index]
+            assert sorted(i["name"] for i in images) == sorted(["front.png", *(f"{n}.png" for n in range(20, 40))])
+            assert {handle.attachment_blobs[f"{n:024x}"] for n in range(20, 40)} == {f"blob{n}" for n in range(20, 40)}
+
+    def test_due_refreshes_are_applied_once(self, store: Store, twin: Store) -> None:
+        store.schedule_refresh([refresh(n, START + n, name=f"first {n}") for n in range(1, 21)])
+        twin.schedule_refresh([refresh(n, START + 30, name=f"second {n}") for n in range(1, 21)])
+        start = threading.Barrier(8)
+
+        def read(n: int) -> list[dict[str, Any]]:
+            start.wait()
+            return [store, twin][n % 2].nfts(IMX_CHAIN, IMX_COLLECTION, now=START + 20 + 5 * (n % 4))
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(read, range(8)))
+
+        assert store.pending_refreshes() == 0
+        listed = twin.nfts(IMX_CHAIN, IMX_COLLECTION, now=START + 40)
+        assert {n["token_id"]: n["name"] for n in listed} == {str(n): f"second {n}" for n in range(1, 21)}
+        assert {n["metadata_synced_at"] for n in listed} == {"2026-01-01T00:00:30.000000Z"}

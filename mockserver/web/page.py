@@ -1,0 +1,88 @@
+"""The web page at `/`: plain HTML, CSS and JavaScript from `data/page/`, no build step and nothing from elsewhere.
+
+The page reads everything it shows from the admin API (`/__mock/state`, `/__mock/rate-limits`,
+`/__mock/journal`), so it needs no routes of its own beyond its files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from importlib import resources
+
+from connexion import AsyncApp
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+PAGE_PREFIX = "/__page/"
+
+# The page's files and their types; nothing else under PAGE_PREFIX is served.
+ASSET_TYPES = {
+    "page.js": "text/javascript; charset=utf-8",
+    "page.css": "text/css; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+}
+INDEX = "index.html"
+INDEX_TYPE = "text/html; charset=utf-8"
+
+# Everything from this origin only: the page works offline, and a stray `innerHTML` could not run injected script.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+# The files are small and not fingerprinted: the browser keeps them but asks (with If-None-Match) each time.
+CACHE_CONTROL = "no-cache"
+
+
+@dataclasses.dataclass(frozen=True)
+class Asset:
+    """One file of the page, read once, with its media type and entity tag."""
+
+    data: bytes
+    media_type: str
+    etag: str
+
+
+def _read(name: str, media_type: str) -> Asset:
+    data = (resources.files("mockserver") / "data" / "page" / name).read_bytes()
+    return Asset(data, media_type, f'"{hashlib.sha256(data).hexdigest()[:32]}"')
+
+
+class Page:
+    """Serves `/` and the page's files under `/__page/`."""
+
+    def __init__(self) -> None:
+        self._index = _read(INDEX, INDEX_TYPE)
+        self._assets = {name: _read(name, media_type) for name, media_type in ASSET_TYPES.items()}
+
+    async def index(self, request: Request) -> Response:
+        return _respond(request, self._index, {"Content-Security-Policy": CONTENT_SECURITY_POLICY})
+
+    async def asset(self, request: Request) -> Response:
+        asset = self._assets.get(request.path_params["name"])
+        if asset is None:
+            raise HTTPException(404)
+        return _respond(request, asset, {})
+
+    def __repr__(self) -> str:
+        return f"Page(assets={sorted(self._assets)})"
+
+
+def _respond(request: Request, asset: Asset, extra: dict[str, str]) -> Response:
+    headers = {"ETag": asset.etag, "Cache-Control": CACHE_CONTROL, "X-Content-Type-Options": "nosniff", **extra}
+    tags = _etags(request.headers.get("if-none-match", ""))
+    if asset.etag in tags or "*" in tags:
+        return Response(status_code=304, headers=headers)
+    return Response(asset.data, media_type=asset.media_type, headers=headers)
+
+
+def _etags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
+def add_page(app: AsyncApp) -> None:
+    """Register the page's routes on a Connexion app (the root app, which serves what no API claims)."""
+    page = Page()
+    app.add_url_rule("/", "page", page.index)
+    app.add_url_rule(PAGE_PREFIX + "{name}", "page_asset", page.asset)

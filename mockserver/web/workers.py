@@ -1,0 +1,58 @@
+"""Serving from several processes: uvicorn builds the app in each worker from settings the CLI hands over.
+
+uvicorn starts workers by importing an app factory by name, so the CLI cannot pass them a settings object; it
+writes the settings it built (from defaults, a YAML file, the environment and flags) into one environment
+variable as JSON, which every worker inherits and `app_from_environment` reads back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import MutableMapping
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.errors import ConfigError
+from mockserver.settings import Settings, settings_from_tree, settings_tree
+
+# Deliberately outside the MOCKSERVER_ prefix, whose variables are read as individual settings.
+SETTINGS_ENV = "TOKEN_METADATA_MOCK_SETTINGS"
+APP_FACTORY = "mockserver.web.workers:app_from_environment"
+WORKER_HEADER = "X-Mock-Worker"
+
+
+def export_settings(settings: Settings, environ: MutableMapping[str, str] | None = None) -> None:
+    """Put the settings where `app_from_environment` finds them (in this process's environment by default)."""
+    (os.environ if environ is None else environ)[SETTINGS_ENV] = json.dumps(settings_tree(settings))
+
+
+def app_from_environment() -> ASGIApp:
+    """uvicorn's app factory in each worker process: the app on the settings the CLI exported."""
+    from mockserver.web.app import create_app
+
+    raw = os.environ.get(SETTINGS_ENV)
+    if raw is None:
+        raise ConfigError(f"{SETTINGS_ENV} is not set: start workers with `mockserver serve --workers N`")
+    return create_app(settings_from_tree(json.loads(raw)))
+
+
+class WorkerHeaderMiddleware:
+    """Adds `X-Mock-Worker: <pid>` to every response, to see which process answered (`worker_header` setting)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.pid = str(os.getpid())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append(WORKER_HEADER, self.pid)
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)

@@ -1,0 +1,183 @@
+"""What only the Redis store does: share one state between processes, keep it across starts, stay in its prefix.
+
+The behaviour both stores share is tested against each in test_store.py. These tests need `redis-server` on
+PATH and the redis package (skipped otherwise).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from mockserver.clock import ManualClock
+from mockserver.errors import ConfigError
+from mockserver.fixtures import Fixtures, parse_fixtures
+from mockserver.ratelimit import QuotaLimiter
+from mockserver.services import Services, rate_limit_storage
+from mockserver.settings import RateLimitSettings, Settings
+from mockserver.store import open_store
+from tests.mockserver import media
+from tests.mockserver.conftest import make_settings
+from tests.mockserver.support import RAIR_CONTRACT, RAIR_NETWORK, TKN_TOKEN
+
+redis = pytest.importorskip("redis", reason="the redis package is not installed: pip install -e '.[redis]'")
+from mockserver.store_redis import RedisStore, fixtures_from_json, fixtures_to_json  # noqa: E402
+
+RAIR_KEY = (RAIR_NETWORK, RAIR_CONTRACT, 0, 1)
+OTHER_FIXTURES = parse_fixtures({"tokenization": {"bearer_tokens": ["other-bearer"]}})
+
+Opener = Callable[..., RedisStore]
+
+
+@pytest.fixture
+def open_redis(redis_url: str, default_fixtures: Fixtures) -> Iterator[Opener]:
+    """Open RedisStores on the test's database (closed afterwards): `open_redis(fixtures=..., prefix=...)`."""
+    opened: list[RedisStore] = []
+
+    def opener(fixtures: Fixtures | None = None, prefix: str = "mockserver:", url: str = redis_url) -> RedisStore:
+        store = open_store(url, fixtures or default_fixtures, prefix=prefix)
+        assert isinstance(store, RedisStore)
+        opened.append(store)
+        return store
+
+    yield opener
+    for store in opened:
+        store.close()
+
+
+class TestSharedNamespace:
+    """A store opened on a namespace that has state keeps it; a load through any handle is seen by all."""
+
+    def test_a_second_worker_does_not_wipe_the_first(self, open_redis: Opener) -> None:
+        first = open_redis()
+        first.update_rair_token(RAIR_KEY, {"name": "kept"})
+        key = first.blobs.put(media.png(3, 3), "image/png")
+
+        second = open_redis(fixtures=OTHER_FIXTURES)  # different fixtures, same namespace: not loaded
+
+        assert second.rair_token(RAIR_KEY)["metadata"]["name"] == "kept"  # type: ignore[index]
+        assert second.blobs.get(key) is not None
+        assert second.fixtures == first.fixtures
+        assert not second.bearer_known("other-bearer")
+
+    def test_load_is_seen_through_every_handle(self, open_redis: Opener, default_fixtures: Fixtures) -> None:
+        first, second = open_redis(), open_redis()
+        first.update_rair_token(RAIR_KEY, {"name": "changed"})
+
+        second.load(OTHER_FIXTURES)
+
+        assert first.rair_token(RAIR_KEY) is None
+        assert first.bearer_known("other-bearer")
+        assert first.fixtures == OTHER_FIXTURES
+        assert len(first.blobs) == 0
+
+        first.load(default_fixtures)
+
+        assert second.rair_token(RAIR_KEY)["metadata"]["name"] != "changed"  # type: ignore[index]
+        assert second.fixtures == default_fixtures
+
+    def test_services_reset_goes_back_to_the_namespace_fixtures(self, redis_url: str, default_fixtures: Fixtures,
+                                                              clock: ManualClock) -> None:
+        settings = make_settings({"store": redis_url})
+        one = Services(settings, clock=clock, fixtures=default_fixtures)
+        two = Services(settings, clock=clock, fixtures=default_fixtures)
+
+        one.reset(OTHER_FIXTURES)  # the admin API's "load fixtures", through one worker
+        two.reset()
+
+        assert two.fixtures == OTHER_FIXTURES
+        assert two.store.bearer_known("other-bearer")
+        assert two.store.rair_tokens() == []
+
+    def test_namespaces_are_separate_and_keys_stay_in_them(self, open_redis: Opener, redis_url: str) -> None:
+        alpha, beta = open_redis(prefix="alpha:"), open_redis(prefix="beta:")
+        alpha.update_rair_token(RAIR_KEY, {"name": "alpha"})
+        alpha.blobs.put(media.png(4, 4), "image/png")
+
+        assert beta.rair_token(RAIR_KEY)["metadata"]["name"] != "alpha"  # type: ignore[index]
+        with redis.Redis.from_url(redis_url) as client:
+            keys = {key.decode() for key in client.keys("*")}
+        assert keys
+        assert all(key.startswith(("alpha:", "beta:")) for key in keys), keys
+        assert {key for key in keys if key.startswith("alpha:")} <= set(alpha.namespace_keys())
+
+    def test_concurrent_first_starts_seed_once(self, open_redis: Opener, redis_url: str) -> None:
+        """Workers starting together: one seeds, the others find it done; nobody reloads over an update."""
+        start = threading.Barrier(6)
+
+        def start_worker(n: int) -> RedisStore:
+            start.wait()
+            store = open_redis()
+            store.update_rair_token(RAIR_KEY, {f"worker{n}": n})
+            return store
+
+        with ThreadPoolExecutor(6) as pool:
+            stores = list(pool.map(start_worker, range(6)))
+
+        metadata = stores[0].rair_token(RAIR_KEY)["metadata"]  # type: ignore[index]
+        assert {f"worker{n}" for n in range(6)} <= set(metadata)
+
+
+class TestEncodingAndErrors:
+    def test_fixtures_round_trip(self, default_fixtures: Fixtures) -> None:
+        assert fixtures_from_json(fixtures_to_json(default_fixtures)) == default_fixtures
+        assert fixtures_from_json(fixtures_to_json(Fixtures())) == Fixtures()
+
+    def test_unreachable_redis_is_a_config_error(self, default_fixtures: Fixtures) -> None:
+        from tests.mockserver.redis_server import free_port
+
+        with pytest.raises(ConfigError, match="is not usable"):
+            open_store(f"redis://127.0.0.1:{free_port()}/0", default_fixtures)
+
+    def test_other_schemes_are_refused(self, default_fixtures: Fixtures) -> None:
+        with pytest.raises(ConfigError, match="store"):
+            open_store("memcached://127.0.0.1:11211", default_fixtures)
+        with pytest.raises(ConfigError, match="store must be memory:// or a redis://"):
+            Settings(store="redis")
+
+
+class TestSharedRateLimit:
+    """Limiters of different workers on one Redis spend one quota, exactly, with each hit's own count."""
+
+    @pytest.mark.parametrize("strategy", ["fixed-window", "sliding-window"])
+    def test_two_limiters_one_quota(self, redis_url: str, clock: ManualClock, strategy: str) -> None:
+        settings = RateLimitSettings(limit=10, window=60, storage=redis_url, strategy=strategy)  # type: ignore[arg-type]
+        limiters = [QuotaLimiter(settings, clock, key_prefix="test:limits") for _ in range(2)]
+        start = threading.Barrier(20)
+
+        def hit(n: int) -> tuple[bool, int]:
+            start.wait()
+            accepted, quota = limiters[n % 2].hit("project-alpha")
+            return accepted, quota.remaining
+
+        with ThreadPoolExecutor(20) as pool:
+            results = list(pool.map(hit, range(20)))
+
+        accepted = sorted(remaining for ok, remaining in results if ok)
+        assert accepted == list(range(10))
+        assert [ok for ok, _ in results].count(False) == 10
+        assert limiters[0].peek("project-alpha").remaining == 0
+
+        limiters[1].reset()
+        assert limiters[0].peek("project-alpha").remaining == 10
+
+    def test_a_redis_store_shares_its_redis_with_the_limits(self, redis_url: str) -> None:
+        assert rate_limit_storage(make_settings({"store": redis_url})) == redis_url
+        assert rate_limit_storage(make_settings({"store": "unix:///run/redis.sock?db=1"})) == (
+            "redis+unix:///run/redis.sock?db=1")
+        explicit = {"store": redis_url, "immutable.rate_limit.storage": "memcached://127.0.0.1:11211"}
+        assert rate_limit_storage(make_settings(explicit)) == "memcached://127.0.0.1:11211"
+        assert rate_limit_storage(make_settings({})) == "memory://"
+
+    def test_services_on_a_redis_store_count_in_redis(self, redis_url: str, default_fixtures: Fixtures,
+                                                      clock: ManualClock) -> None:
+        settings = make_settings({"store": redis_url, "immutable.rate_limit.limit": 3})
+        one = Services(settings, clock=clock, fixtures=default_fixtures)
+        two = Services(settings, clock=clock, fixtures=default_fixtures)
+
+        assert one.limiter.hit("project-alpha")[0]
+        assert two.limiter.hit("project-alpha")[1].remaining == 1
+        assert one.store.tokenization_token(TKN_TOKEN) is not None
