@@ -59,9 +59,15 @@ class TestPrefer:
         body = assert_error(response, 400, "418", "documented", "404")
         assert body["details"] == {"field": "Prefer"}
 
+    async def test_named_example_is_answered_as_written_in_the_spec(self, client: ApiClient) -> None:
+        response = await client.get(TKN_PATH, headers={**tkn_headers(), "Prefer": "example=unlisted-token"})
+        assert response.status_code == 200
+        assert response.json()["name"] == "Harbour Warehouse"  # the example, not the token at this path
+        assert response.headers["preference-applied"] == "example=unlisted-token"
+
     async def test_unknown_example_name_is_refused(self, client: ApiClient) -> None:
         response = await client.get(TKN_PATH, headers={**tkn_headers(), "Prefer": "example=nope"})
-        assert_error(response, 400, "example=nope")
+        assert_error(response, 400, "example=nope", "listed-token", "unlisted-token")
 
     async def test_forced_error_stores_nothing(self, client: ApiClient, app: Any) -> None:
         before = app.services.store.rair_tokens()
