@@ -13,6 +13,8 @@ from __future__ import annotations
 import abc
 import copy
 import dataclasses
+import heapq
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -114,6 +116,13 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def schedule_refresh(self, refreshes: Iterable[PendingRefresh]) -> None: ...
 
+    def apply_due(self, now: float) -> None:
+        """Apply every queued refresh due by `now` (reads do this too; writers call it so nothing piles up)."""
+        self._apply_due(now)
+
+    @abc.abstractmethod
+    def _apply_due(self, now: float) -> None: ...
+
     @abc.abstractmethod
     def nft(self, chain: str, address: str, token_id: int, *, now: float) -> dict[str, Any] | None: ...
 
@@ -199,7 +208,9 @@ class MemoryStore(Store):
             self._keys = {k.key: k for k in seed.immutable_keys}
             self._collections = {(c.chain, c.address): c for c in seed.immutable_collections}
             self._nfts = seed.immutable_nfts
-            self._pending: list[PendingRefresh] = []
+            # A heap by due time (then arrival), so applying what is due never scans what is not.
+            self._pending: list[tuple[float, int, PendingRefresh]] = []
+            self._arrivals = itertools.count()
             self._bearers = frozenset(seed.tokenization_bearers)
             self._tokens = seed.tokenization_tokens
             self._attachment_blobs: dict[str, str] = {}
@@ -248,7 +259,12 @@ class MemoryStore(Store):
 
     def schedule_refresh(self, refreshes: Iterable[PendingRefresh]) -> None:
         with self._lock:
-            self._pending.extend(refreshes)
+            for refresh in refreshes:
+                heapq.heappush(self._pending, (refresh.due, next(self._arrivals), refresh))
+
+    def apply_due(self, now: float) -> None:
+        with self._lock:
+            self._apply_due(now)
 
     def nft(self, chain: str, address: str, token_id: int, *, now: float) -> dict[str, Any] | None:
         with self._lock:
@@ -273,11 +289,8 @@ class MemoryStore(Store):
             return len(self._pending)
 
     def _apply_due(self, now: float) -> None:
-        due = [p for p in self._pending if p.due <= now]
-        if not due:
-            return
-        self._pending = [p for p in self._pending if p.due > now]
-        for refresh in sorted(due, key=lambda p: p.due):
+        while self._pending and self._pending[0][0] <= now:
+            refresh = heapq.heappop(self._pending)[2]
             chain, address, _ = refresh.key
             self._nfts[refresh.key] = apply_refresh(self._nfts.get(refresh.key), refresh, self._chains[chain],
                                                     self._collections[(chain, address)])

@@ -129,6 +129,7 @@ class ImmutableService:
             PendingRefresh(due, (chain, address, token_id), str(token_id), _metadata_of(item))
             for token_id, item in zip(token_ids, items, strict=True)
         )
+        self._store.apply_due(self._clock.time())  # with no delay, applied now rather than queued
         return RefreshAccepted(body={name.replace("-", "_"): value for name, value in headers.items()},
                                headers=headers)
 
