@@ -11,19 +11,15 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from mockserver.settings import load_settings
-from mockserver.web import create_app
+from mockserver.testing import MockServer
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(600)]
 
@@ -86,24 +82,9 @@ def example() -> Path:
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    """A mock server on the wall clock and default settings (responses checked against the specs), on a free
-    port of 127.0.0.1; the socket listens before uvicorn starts, so nothing waits for start-up."""
-    settings = load_settings(environ={}, overrides={"validate_responses": True})
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-    assert not thread.is_alive(), "the server did not stop"
+    """A mock server on the wall clock (responses checked against the specs) on a free port of 127.0.0.1."""
+    with MockServer(http=True, settings={"validate_responses": True}) as server:
+        yield server.base_url
 
 
 def _run(example: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

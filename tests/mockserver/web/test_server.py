@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
-from mockserver.settings import Settings
-from mockserver.web import create_app
+from mockserver.testing import MockServer
 from tests.mockserver import media
 from tests.mockserver.support import (
     IMX_BASE,
@@ -32,26 +28,9 @@ pytestmark = pytest.mark.network
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    """A mock server on the wall clock, listening on a free port of 127.0.0.1 for the module's tests.
-
-    The socket listens before the server thread starts, so requests queue until uvicorn accepts them: no
-    waiting for start-up.
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings()), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-    assert not thread.is_alive(), "the server did not stop"
+    """A mock server on the wall clock, listening on a free port of 127.0.0.1 for the module's tests."""
+    with MockServer(http=True) as server:
+        yield server.base_url
 
 
 @pytest.fixture
