@@ -1,0 +1,266 @@
+"""Smoke tests of the load benchmark's pure-Python pieces: no load, no timing, no sockets.
+
+bench/bench.py is a script, not a package, so it is loaded from its path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import struct
+import sys
+import zlib
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pytest
+from rich.console import Console
+
+ROOT = Path(__file__).resolve().parents[2]
+CANNED = Path(__file__).with_name("autocannon-result.json")
+
+
+def _load_bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("mockserver_bench", ROOT / "bench" / "bench.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _load_bench()
+
+
+def _result(rps: float, p99: float, **extra: Any) -> Any:
+    fields = {"requests": int(rps * 10), "duration": 10.0, "rps": rps, "p50_ms": p99 / 2, "p99_ms": p99,
+              "non2xx": 0, "errors": 0, "statuses": {"202": int(rps * 10)}}
+    return bench.LoadResult(**{**fields, **extra})
+
+
+def _text(renderable: Any) -> str:
+    console = Console(record=True, width=200, color_system=None)
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_parse_autocannon_reads_the_canned_result() -> None:
+    result = bench.parse_autocannon(json.loads(CANNED.read_text()))
+
+    assert result.requests == 1264
+    assert result.duration == pytest.approx(2.06)
+    assert result.rps == pytest.approx(1264 / 2.06)
+    assert (result.p50_ms, result.p99_ms) == (47, 110)
+    assert result.non2xx == 4
+    assert result.errors == 3  # one connection error and two timeouts
+    assert result.statuses == {"202": 1260, "429": 4}
+
+
+def test_parse_autocannon_tolerates_an_empty_run() -> None:
+    result = bench.parse_autocannon({"duration": 0, "requests": {}, "latency": {}})
+
+    assert (result.requests, result.rps, result.non2xx, result.errors) == (0, 0.0, 0, 0)
+
+
+def test_table_shows_every_row_and_its_numbers() -> None:
+    parsed = bench.parse_autocannon(json.loads(CANNED.read_text()))
+    rows = [
+        bench.Row("mock", "refresh-1", "Immutable refresh POST, 1 item", parsed, 80 * 2**20,
+                  server_cpu=0.98, other_cpu=0.03),
+        bench.Row("prism", "refresh-1", "Immutable refresh POST, 1 item", None, None, "did not start"),
+    ]
+
+    text = _text(bench.render_table(rows, title="Load benchmark"))
+
+    for expected in ("req/s", "p50 ms", "p99 ms", "non-2xx", "peak RSS MiB", "Immutable refresh POST, 1 item",
+                     f"{1264 / 2.06:,.0f}", "110", "4x429", "did not start", " 80 ", "0.98"):
+        assert expected in text
+
+
+def test_summary_states_the_ratio_and_the_targets() -> None:
+    rows = [
+        bench.Row("mock", "refresh-1", "r1", _result(900, 15), None),
+        bench.Row("prism", "refresh-1", "r1", _result(300, 90), None),
+        bench.Row("mock", "get-nft", "g", _result(1000, 10), None),
+        bench.Row("mock +validate-responses", "get-nft", "g", _result(750, 14), None),
+    ]
+
+    lines = bench.summary(rows)
+
+    assert any("/ prism 300 req/s = 3.00x" in line and "NOT" not in line for line in lines)
+    assert any("p99 15 ms" in line and "NOT" not in line for line in lines)
+    assert any("get-nft" in line and "-25%" in line for line in lines)
+
+
+def test_summary_says_when_the_target_is_missed_and_skips_a_missing_prism() -> None:
+    lines = bench.summary([bench.Row("mock", "refresh-1", "r1", _result(500, 80), None)])
+
+    assert lines == ["refresh-metadata 1 item: mock p99 80 ms (target < 20 ms: NOT met)"]
+
+
+def test_tiny_png_is_a_valid_png() -> None:
+    import filetype
+
+    png = bench.tiny_png()
+
+    assert filetype.guess_mime(png) == "image/png"
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (1, 1)
+    idat = png.index(b"IDAT")
+    (length,) = struct.unpack(">I", png[idat - 4:idat])
+    assert len(zlib.decompress(png[idat + 4:idat + 4 + length])) == 1 + 4  # filter byte + one RGBA pixel
+
+
+def test_refresh_bodies_are_compact_and_complete() -> None:
+    one = json.loads(bench.refresh_body(1))
+    many = bench.refresh_body(250)
+
+    assert [item["token_id"] for item in json.loads(many)["nft_metadata"]] == [str(i) for i in range(1, 251)]
+    assert set(one["nft_metadata"][0]) == {"token_id", "name", "description", "image", "external_url",
+                                           "animation_url", "youtube_url", "attributes"}
+    assert many == json.dumps(json.loads(many), separators=(",", ":")).encode()  # compact
+    assert len(many) < 228 * 1024  # Immutable's request size limit
+
+
+def test_multipart_body_parses_back() -> None:
+    from starlette.datastructures import Headers, UploadFile
+    from starlette.formparsers import MultiPartParser
+
+    png = bench.tiny_png()
+    content_type, body = bench.multipart([("name", "Renamed"), ("files", bench.FilePart("c.png", "image/png", png))])
+
+    async def parse() -> Any:
+        async def stream() -> Any:
+            yield body
+
+        return await MultiPartParser(Headers({"content-type": content_type}), stream()).parse()
+
+    form = asyncio.run(parse())
+    assert form["name"] == "Renamed"
+    upload = form["files"]
+    assert isinstance(upload, UploadFile)
+    assert (upload.filename, upload.content_type) == ("c.png", "image/png")
+    assert asyncio.run(upload.read()) == png
+
+
+def test_operations_are_the_mix_the_brief_names() -> None:
+    ops = {op.key: op for op in bench.operations()}
+
+    assert list(ops) == ["refresh-1", "refresh-250", "get-nft", "rair-update", "tkn-update"]
+    assert [op.key for op in ops.values() if op.api == "immutable"] == ["refresh-1", "refresh-250", "get-nft"]
+    spec = ops["rair-update"].spec("http://127.0.0.1:1", Path("/tmp/body"), 32, 10)
+    assert spec["url"].startswith("http://127.0.0.1:1/api/nft/network/0x89/")
+    assert spec["headers"]["content-type"].startswith("multipart/form-data; boundary=")
+    assert (spec["connections"], spec["duration"], spec["bodyFile"]) == (32, 10, "/tmp/body")
+
+
+def test_every_operation_gets_its_expected_status_from_the_mock_in_process() -> None:
+    """The requests the load replays are ones the mock accepts (checked through ASGI, no socket)."""
+    from mockserver.settings import load_settings
+    from mockserver.web import create_app
+
+    app = create_app(load_settings(overrides={"immutable.rate_limit.limit": bench.MOCK_RATE_LIMIT}))
+
+    async def send_all() -> dict[str, int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            statuses = {}
+            for op in bench.operations():
+                response = await client.request(op.method, op.path, headers=dict(op.headers), content=op.body)
+                statuses[op.key] = response.status_code
+            return statuses
+
+    assert asyncio.run(send_all()) == {op.key: op.expect for op in bench.operations()}
+
+
+COLLAPSED = [
+    "process 1:python;_run_module_as_main (<frozen runpy>:198);Runner.run "
+    "(/usr/lib/python3.11/asyncio/runners.py:118) 5",
+    "_run_module_as_main (<frozen runpy>:198);RequestValidationOperation.__call__ "
+    "(/v/site-packages/connexion/middleware/request_validation.py:140);JsonBodyValidator._validate "
+    "(/w/mockserver/web/validation.py:173);allow_nullable.<locals>.nullable_validation_fn "
+    "(/v/site-packages/connexion/json_schema.py:126);type (/v/site-packages/jsonschema/_keywords.py:287) 3",
+    "_run_module_as_main (<frozen runpy>:198);RoutingMiddleware.__call__ "
+    "(/v/site-packages/connexion/middleware/routing.py:158) 2",
+    "RequestResponseCycle.send (/v/site-packages/uvicorn/protocols/http/httptools_impl.py:551);Logger.info "
+    "(/usr/lib/python3.11/logging/__init__.py:1489) 1",
+    "not a stack line",
+]
+
+
+def test_collapsed_stacks_summarize_by_stage_package_and_function() -> None:
+    profile = bench.summarize_collapsed(COLLAPSED)
+
+    assert profile.samples == 11
+    assert profile.by_stage == {bench.OUTSIDE: 5, "request body parse + schema validation": 3,
+                                "middleware, routing, dispatch": 2, "access log (logging)": 1}
+    assert profile.self_by_package == {"stdlib:asyncio": 5, "jsonschema": 3, "connexion": 2, "stdlib:logging": 1}
+    assert profile.self_by_function["type (jsonschema/_keywords.py)"] == 3
+    text = "".join(_text(table) for table in bench.render_profile(profile))
+    assert "45.5" in text  # 5 of 11 samples
+
+
+def test_quick_means_three_seconds() -> None:
+    options = bench.parse_args(["--quick", "--prism", "--only", "refresh-1", "--results", "/tmp/x"])
+
+    assert (options.duration, options.connections, options.prism, options.only) == (3.0, 32, True, ["refresh-1"])
+    assert bench.parse_args([]).duration == bench.DURATION
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--duration", "0"])
+
+
+def test_repeated_runs_keep_the_quietest() -> None:
+    noisy = bench.Row("mock", "get-nft", "g", _result(900, 10), None, server_cpu=0.7, other_cpu=1.0)
+    quiet_slow = bench.Row("mock", "get-nft", "g", _result(600, 10), None, server_cpu=1.0, other_cpu=0.02)
+    quiet_fast = bench.Row("mock", "get-nft", "g", _result(650, 10), None, server_cpu=1.0, other_cpu=0.04)
+    died = bench.Row("mock", "get-nft", "g", _result(0, 0), None, "server exited during the run (exit code 0)",
+                     other_cpu=0.0)
+
+    best = bench.quietest([noisy, quiet_slow, died, quiet_fast])
+
+    assert best is quiet_fast
+    assert best.note == "quietest of 4"
+    assert bench.quietest([noisy]).note == ""
+
+
+def test_markdown_table_has_a_line_per_row() -> None:
+    rows = [bench.Row("mock", "refresh-1", "Immutable refresh POST, 1 item", _result(1234.4, 20), 64 * 2**20,
+                      server_cpu=1.0, other_cpu=0.0),
+            bench.Row("prism", "refresh-1", "Immutable refresh POST, 1 item", None, None, "did not start")]
+
+    lines = bench.markdown_table(rows).splitlines()
+
+    assert len(lines) == 4
+    assert lines[2] == "| mock | Immutable refresh POST, 1 item | 1,234 | 10 | 20 | 0 | 0 | 64 | 1.00 | 0.00 |"
+    assert lines[3].startswith("| prism | Immutable refresh POST, 1 item | - | - |")
+
+
+def test_prism_validating_spec_drops_only_nulls_of_nullable_enums() -> None:
+    spec: dict[str, Any] = {"a": {"nullable": True, "type": "string", "enum": ["x", None]},
+                            "b": {"enum": ["y", None]},
+                            "c": [{"nullable": True, "enum": [None]}]}
+
+    assert bench.drop_nullable_enum_nulls(spec) == {
+        "a": {"nullable": True, "type": "string", "enum": ["x"]},
+        "b": {"enum": ["y", None]},
+        "c": [{"nullable": True, "enum": [None]}],
+    }
+    assert spec["a"]["enum"] == ["x", None]  # the input is left alone
+
+
+def test_inprocess_timer_runs_an_operation(capsys: pytest.CaptureFixture[str]) -> None:
+    spec = importlib.util.spec_from_file_location("mockserver_bench_inprocess", ROOT / "bench" / "inprocess.py")
+    assert spec is not None
+    assert spec.loader is not None
+    inprocess = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(inprocess)
+
+    assert inprocess.main(["get-nft", "tkn-update", "--requests", "2", "--rounds", "1"]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["get-nft", "tkn-update"]
+    assert all("us CPU per request" in line for line in lines)
