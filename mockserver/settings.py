@@ -131,7 +131,8 @@ class TokenizationSettings:
     """Upload limits of Tokenization TR's admin token update."""
 
     max_file_bytes: int = 10 * MiB
-    max_request_bytes: int = 50 * MiB
+    # The whole request is held while it is validated, so this also bounds memory per upload in flight.
+    max_request_bytes: int = 25 * MiB
 
     def __post_init__(self) -> None:
         _require(self.max_file_bytes >= 1, "tokenization.max_file_bytes", "must be at least 1")

@@ -24,7 +24,7 @@ class TestDefaults:
         assert settings.immutable.refresh_delay == 0
         assert settings.immutable.rate_limit.window == 3600
         assert settings.immutable.rate_limit.strategy == "fixed-window"
-        assert settings.tokenization.max_request_bytes == 50 * 1024 * 1024
+        assert settings.tokenization.max_request_bytes == 25 * 1024 * 1024
 
     def test_environment_of_the_process_is_read_when_none_is_given(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("MOCKSERVER_RAIR__MAX_FILES", "7")
