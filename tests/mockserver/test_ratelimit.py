@@ -116,6 +116,27 @@ class TestSlidingWindow:
         assert quota.hit("p")[0] is True  # t=90
 
 
+class TestStrategiesCompared:
+    """The same requests against both strategies: they part ways just after the first window ends."""
+
+    def test_fixed_forgets_the_whole_window_sliding_only_what_left_it(self, clock: ManualClock) -> None:
+        start = clock.time()
+        outcomes: dict[str, list[tuple[bool, int]]] = {}
+        for strategy in ("fixed-window", "sliding-window"):
+            quota = limiter(clock, limit=2, strategy=strategy)
+            seen = []
+            for at in (0, 30, 61, 62):  # seconds since the first request
+                clock.advance(start + at - clock.time())
+                accepted, after = quota.hit("p")
+                seen.append((accepted, after.remaining))
+            outcomes[strategy] = seen
+            clock.advance(start + 1000 - clock.time())  # the next strategy starts on a clean slate
+            start = clock.time()
+        # Fixed: a new window opens at 61 s with 2 fresh units. Sliding: at 61 s only the 0 s request has left.
+        assert outcomes["fixed-window"] == [(True, 1), (True, 0), (True, 1), (True, 0)]
+        assert outcomes["sliding-window"] == [(True, 1), (True, 0), (True, 0), (False, 0)]
+
+
 class TestQuota:
     """`Retry-After` is a whole number of seconds and never 0 while a client must wait."""
 
