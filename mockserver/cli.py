@@ -31,6 +31,8 @@ def main() -> None:
               help="YAML fixtures file replacing the built-in data set.")
 @click.option("--validate-responses/--no-validate-responses", default=None,
               help="Check every response against the spec (costs throughput; on in tests).")
+@click.option("--access-log/--no-access-log", default=None,
+              help="Log a line per request (default on; off saves CPU under load).")
 @click.option("--seed", type=int, help="Make every run alike: seeded trace ids and a clock that starts at "
                                        "2026-01-01T00:00:00Z and moves 1 s per API request.")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
@@ -42,8 +44,8 @@ def main() -> None:
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(host: str | None, port: int | None, config_file: Path | None, fixtures: Path | None,
-          validate_responses: bool | None, seed: int | None, assignments: tuple[str, ...], store: str | None,
-          workers: int, log_level: str) -> None:
+          validate_responses: bool | None, access_log: bool | None, seed: int | None,
+          assignments: tuple[str, ...], store: str | None, workers: int, log_level: str) -> None:
     """Serve all three APIs on one port, at their real paths."""
     from mockserver.web import create_app
     from mockserver.web.workers import APP_FACTORY, export_settings
@@ -51,7 +53,8 @@ def serve(host: str | None, port: int | None, config_file: Path | None, fixtures
     try:
         settings = load_settings(config_file=config_file, overrides=_overrides(
             host=host, port=port, fixtures=str(fixtures) if fixtures else None,
-            validate_responses=validate_responses, seed=seed, assignments=assignments, store=store,
+            validate_responses=validate_responses, access_log=access_log, seed=seed, assignments=assignments,
+            store=store,
         ))
         if workers > 1 and settings.store == MEMORY_URL:
             raise click.ClickException(
@@ -65,11 +68,11 @@ def serve(host: str | None, port: int | None, config_file: Path | None, fixtures
     if workers > 1:
         export_settings(settings)  # uvicorn builds each worker's app by name, from these
         uvicorn.run(APP_FACTORY, factory=True, workers=workers, host=settings.host, port=settings.port,
-                    log_level=log_level)
+                    log_level=log_level, access_log=settings.access_log)
     else:
         # A seeded server answers the same on every run: no wall-clock Date header.
         uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level,
-                    date_header=settings.seed is None)
+                    access_log=settings.access_log, date_header=settings.seed is None)
 
 
 @main.command("fixtures")

@@ -204,10 +204,16 @@ class MemoryStore(Store):
             self._rair_users = {u.credential: u for u in seed.rair_users}
             self._rair_contracts = {(c.network, c.address): c for c in seed.rair_contracts}
             self._rair_tokens = seed.rair_tokens
+            # (network, contract, product) of every token, so a product check does not scan every token.
+            self._rair_products = {key[:3] for key in self._rair_tokens}
             self._chains = seed.immutable_chains
             self._keys = {k.key: k for k in seed.immutable_keys}
             self._collections = {(c.chain, c.address): c for c in seed.immutable_collections}
             self._nfts = seed.immutable_nfts
+            # Token ids by (chain, contract), so listing a collection does not scan every NFT.
+            self._nft_ids: dict[tuple[str, str], set[int]] = {}
+            for chain, address, token_id in self._nfts:
+                self._nft_ids.setdefault((chain, address), set()).add(token_id)
             # A heap by due time (then arrival), so applying what is due never scans what is not.
             self._pending: list[tuple[float, int, PendingRefresh]] = []
             self._arrivals = itertools.count()
@@ -228,7 +234,7 @@ class MemoryStore(Store):
     def rair_has_product(self, network: str, address: str, product: int) -> bool:
         network, address = network.lower(), address.lower()
         with self._lock:
-            return any(k[:3] == (network, address, product) for k in self._rair_tokens)
+            return (network, address, product) in self._rair_products
 
     def rair_token(self, key: RairKey) -> dict[str, Any] | None:
         with self._lock:
@@ -276,8 +282,8 @@ class MemoryStore(Store):
         address = address.lower()
         with self._lock:
             self._apply_due(now)
-            keys = sorted(k for k in self._nfts if k[:2] == (chain, address))
-            return [copy.deepcopy(self._nfts[k]) for k in keys]
+            ids = sorted(self._nft_ids.get((chain, address), ()))
+            return [copy.deepcopy(self._nfts[(chain, address, token_id)]) for token_id in ids]
 
     def all_nfts(self, *, now: float) -> list[dict[str, Any]]:
         with self._lock:
@@ -291,7 +297,8 @@ class MemoryStore(Store):
     def _apply_due(self, now: float) -> None:
         while self._pending and self._pending[0][0] <= now:
             refresh = heapq.heappop(self._pending)[2]
-            chain, address, _ = refresh.key
+            chain, address, token_id = refresh.key
+            self._nft_ids.setdefault((chain, address), set()).add(token_id)
             self._nfts[refresh.key] = apply_refresh(self._nfts.get(refresh.key), refresh, self._chains[chain],
                                                     self._collections[(chain, address)])
 

@@ -94,6 +94,7 @@ class RedisStore(Store):
         self._attachments = _RedisHash(self._redis, self._keys.attachments)
         self._own_fixtures = fixtures
         self._cached: tuple[bytes, Fixtures] | None = None
+        self._products: tuple[Fixtures, frozenset[tuple[str, str, int]]] | None = None
         try:
             # A namespace another worker (or an earlier run) filled keeps its state.
             self._write(fixtures, only_if_empty=True)
@@ -184,8 +185,12 @@ class RedisStore(Store):
         return RairContract(**found) if found is not None else None
 
     def rair_has_product(self, network: str, address: str, product: int) -> bool:
-        wanted = [network.lower(), address.lower(), product]
-        return any(json.loads(field)[:3] == wanted for field in self._redis.hkeys(self._keys.rair_tokens))
+        # The RAIR tokens are those of the shared fixtures (updates never add one), so their products come from
+        # the fixtures document, computed once per generation, instead of every hash field on every request.
+        fixtures = self.fixtures
+        if self._products is None or self._products[0] is not fixtures:
+            self._products = (fixtures, frozenset(rair_key(key)[:3] for key in fixtures.rair_tokens))
+        return (network.lower(), address.lower(), product) in self._products[1]
 
     def rair_token(self, key: RairKey) -> dict[str, Any] | None:
         found: dict[str, Any] | None = self._get(self._keys.rair_tokens, _field(rair_key(key)))

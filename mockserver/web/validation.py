@@ -10,6 +10,7 @@ before a final newline, which would let `"1\\n"` pass `^[0-9]+$`.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import math
@@ -17,6 +18,7 @@ import re
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Any
 
+import jsonschema_rs
 from connexion.exceptions import TypeValidationError
 from connexion.json_schema import Draft4RequestValidator
 from connexion.utils import is_null, is_nullable
@@ -53,6 +55,76 @@ def _anchored(pattern: str) -> str:
 
 RequestValidator = extend(Draft4RequestValidator, {"pattern": _ecma_pattern})
 ParameterSchemaValidator = extend(Draft4Validator, {"pattern": _ecma_pattern})
+
+
+class CompiledSchema:
+    """A schema compiled once: `jsonschema_rs` decides valid bodies fast, jsonschema explains invalid ones.
+
+    The Rust validator sees a JSON Schema copy of the OpenAPI schema (`nullable` turned into a `null` type and
+    enum member). It only ever answers "valid": whenever it says no, fails or could not compile the schema, the
+    jsonschema validator (ECMA patterns, Connexion's nullable rules) decides and names the error as before.
+    """
+
+    def __init__(self, schema: dict[str, Any], cls: Any) -> None:
+        self.slow = cls(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+        self.fast: Any = None
+        try:
+            self.fast = jsonschema_rs.Draft4Validator(_json_schema(schema), validate_formats=True)
+        except Exception:  # a schema the Rust crate cannot take simply goes the slow way
+            self.fast = None
+
+    def validate(self, instance: Any) -> None:
+        """Raise jsonschema's `ValidationError` for an invalid instance."""
+        if self.fast is not None:
+            try:
+                if self.fast.is_valid(instance):
+                    return
+            except Exception:  # e.g. a value Rust cannot represent: ask jsonschema
+                pass
+        self.slow.validate(instance)
+
+
+def _json_schema(schema: dict[str, Any]) -> Any:
+    """A deep copy of an OpenAPI 3.0 schema with `nullable: true` said in JSON Schema (a type and enum of null)."""
+
+    def convert(node: Any) -> Any:
+        if isinstance(node, list):
+            return [convert(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: convert(value) for key, value in node.items()}
+        if out.get("nullable") is True or out.get("x-nullable") is True:
+            kind = out.get("type")
+            if isinstance(kind, str):
+                out["type"] = [kind, "null"]
+            elif isinstance(kind, list) and "null" not in kind:
+                out["type"] = [*kind, "null"]
+            if isinstance(out.get("enum"), list) and None not in out["enum"]:
+                out["enum"] = [*out["enum"], None]
+        return out
+
+    return convert(copy.deepcopy(schema))
+
+
+_COMPILED: dict[tuple[int, int], tuple[dict[str, Any], CompiledSchema]] = {}
+_COMPILED_MAX = 2048
+
+
+def compiled(schema: dict[str, Any], cls: Any) -> CompiledSchema:
+    """The compiled validator of a schema, built on first use.
+
+    Connexion builds its validators per request but hands them the same schema objects every time, so they are
+    keyed by identity; each entry keeps its schema alive, so an id cannot be reused while its entry stands.
+    """
+    key = (id(schema), id(cls))
+    entry = _COMPILED.get(key)
+    if entry is not None and entry[0] is schema:
+        return entry[1]
+    if len(_COMPILED) >= _COMPILED_MAX:  # apps built and dropped (tests) must not grow this without bound
+        _COMPILED.clear()
+    result = CompiledSchema(schema, cls)
+    _COMPILED[key] = (schema, result)
+    return result
 
 
 @functools.cache
@@ -112,8 +184,7 @@ class ParameterValidator(ConnexionParameterValidator):  # type: ignore[misc]
                 raise ApiError(400, f"Missing {parameter_type} parameter {name}.", field=name)
             return
         try:
-            ParameterSchemaValidator(param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
-                                     ).validate(value)
+            compiled(param.get("schema", param), ParameterSchemaValidator).validate(value)
         except ValidationError as exc:
             message = f"Invalid {parameter_type} parameter {name}: {describe(exc)}."
             raise ApiError(400, message, field=name) from None
@@ -128,7 +199,7 @@ def check_path_value(name: str, value: str, schema: dict[str, Any]) -> ApiError 
             return ApiError(400, message, field=name)
         typed = int(value)
     try:
-        ParameterSchemaValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER).validate(typed)
+        compiled(schema, ParameterSchemaValidator).validate(typed)
     except ValidationError as exc:
         return ApiError(400, f"Invalid path parameter {name}: {describe(exc)}.", field=name)
     return None
@@ -149,8 +220,8 @@ class JsonBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     """JSON bodies: UTF-8 only, strict JSON (no NaN or Infinity), and schema errors that name their field."""
 
     @property
-    def _validator(self) -> Any:
-        return RequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+    def _validator(self) -> CompiledSchema:
+        return compiled(self._schema, RequestValidator)
 
     async def _parse(self, stream: Any, scope: Scope) -> Any:
         raw = b"".join([chunk async for chunk in stream])
@@ -180,8 +251,8 @@ class MultipartBodyValidator(MultiPartFormDataValidator):  # type: ignore[misc]
     """Multipart bodies: well-formed, files where files belong, and schema errors that name their field."""
 
     @property
-    def _validator(self) -> Any:
-        return RequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+    def _validator(self) -> CompiledSchema:
+        return compiled(self._schema, RequestValidator)
 
     async def _parse(self, stream: Any, scope: Scope) -> dict[str, Any]:
         headers = Headers(scope=scope)

@@ -49,6 +49,16 @@ class TestServe:
         assert settings.immutable.rate_limit.limit == 5  # env beats the file
         assert settings.immutable.rate_limit.window == 30  # --set beats the file
 
+    def test_access_log_is_on_by_default(self, served: dict[str, Any]) -> None:
+        assert invoke("serve").exit_code == 0
+        assert served["access_log"] is True
+
+    @pytest.mark.parametrize("args", [("--no-access-log",), ("--set", "access_log=false")])
+    def test_access_log_can_be_turned_off(self, served: dict[str, Any], args: tuple[str, ...]) -> None:
+        assert invoke("serve", *args).exit_code == 0
+        assert served["access_log"] is False
+        assert served["app"].settings.access_log is False
+
     def test_bad_setting_is_a_usage_error_naming_it(self, served: dict[str, Any]) -> None:
         result = invoke("serve", "--set", "immutable.rate_limit.limit=lots")
         assert result.exit_code == 1

@@ -317,3 +317,35 @@ class TestConcurrentHandles:
         listed = twin.nfts(IMX_CHAIN, IMX_COLLECTION, now=START + 40)
         assert {n["token_id"]: n["name"] for n in listed} == {str(n): f"second {n}" for n in range(1, 21)}
         assert {n["metadata_synced_at"] for n in listed} == {"2026-01-01T00:00:30.000000Z"}
+
+
+class _NoScan(dict[Any, Any]):
+    """A record table that fails any walk over all its keys: a per-request lookup must use an index."""
+
+    def __iter__(self) -> Iterator[Any]:
+        raise AssertionError("scanned every record")
+
+    def keys(self) -> Any:
+        raise AssertionError("scanned every record")
+
+
+class TestIndexes:
+    """Per-request lookups go through indexes kept in step with the records."""
+
+    def test_memory_lookups_do_not_scan_every_record(self, default_fixtures: Fixtures) -> None:
+        store: Any = open_store(MEMORY_URL, default_fixtures)
+        store.nft(IMX_CHAIN, IMX_COLLECTION, 1, now=START)
+        store._rair_tokens, store._nfts = _NoScan(store._rair_tokens), _NoScan(store._nfts)
+
+        assert store.rair_has_product(RAIR_NETWORK, RAIR_CONTRACT.upper().replace("0X", "0x"), 0)
+        assert not store.rair_has_product(RAIR_NETWORK, RAIR_CONTRACT, 99)
+        listed = [n["token_id"] for n in store.nfts(IMX_CHAIN, IMX_COLLECTION.upper().replace("0X", "0x"),
+                                                      now=START)]
+        assert listed == ["1", "2", "3"]
+
+    def test_product_index_follows_a_reload(self, store: Store, default_fixtures: Fixtures) -> None:
+        assert store.rair_has_product(RAIR_NETWORK, RAIR_CONTRACT, 0)
+        store.load(Fixtures())
+        assert not store.rair_has_product(RAIR_NETWORK, RAIR_CONTRACT, 0)
+        store.load(default_fixtures)
+        assert store.rair_has_product(RAIR_NETWORK, RAIR_CONTRACT, 0)
