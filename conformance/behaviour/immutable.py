@@ -381,45 +381,18 @@ def _error_cases(ctx: Context, tag: str) -> list[_ErrorCase]:
             ),
         ),
     ]
-    if target.readonly_api_key:
-        cases.append(
-            _ErrorCase(
-                "a key without refresh:metadata",
-                403,
-                RequestSpec(
-                    method="POST",
-                    path=refresh_path,
-                    json=body,
-                    headers={"x-immutable-api-key": target.readonly_api_key},
-                ),
-            )
-        )
-    if target.foreign_api_key:
-        cases.append(
-            _ErrorCase(
-                "another project's key",
-                403,
-                RequestSpec(
-                    method="POST",
-                    path=refresh_path,
-                    json=body,
-                    headers={"x-immutable-api-key": target.foreign_api_key},
-                ),
-            )
-        )
-    if target.foreign_collection:
-        cases.append(
-            _ErrorCase(
-                "another project's collection",
-                403,
-                RequestSpec(
-                    method="POST",
-                    path=target.foreign_collection.base + "/nfts/refresh-metadata",
-                    json=body,
-                    headers={"x-immutable-api-key": target.api_key},
-                ),
-            )
-        )
+    # Refreshes that authenticate but must be forbidden, each only where the target names what it needs.
+    forbidden = [
+        ("a key without refresh:metadata", target.readonly_api_key, refresh_path),
+        ("another project's key", target.foreign_api_key, refresh_path),
+        ("another project's collection", target.api_key if target.foreign_collection else None,
+         target.foreign_collection.base + "/nfts/refresh-metadata" if target.foreign_collection else ""),
+    ]
+    for description, key, path in forbidden:
+        if key:
+            headers = {"x-immutable-api-key": key}
+            cases.append(_ErrorCase(description, 403, RequestSpec(method="POST", path=path, json=body,
+                                                                   headers=headers)))
     return cases
 
 
