@@ -8,26 +8,20 @@ import re
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import cache
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
+from conformance._specs import load_spec
 from conformance.behaviour.base import BehaviourCheck, CheckFailed, CheckSkipped, Context
 from conformance.behaviour.strategies import slugs, texts
 from conformance.exchange import Exchange, RequestSpec
 from conformance.target import Collection
 
 OPERATION = "RefreshNFTMetadataByTokenID"
-CODES = {
-    400: "VALIDATION_ERROR",
-    401: "UNAUTHORISED_REQUEST",
-    403: "AUTHENTICATION_ERROR",
-    404: "RESOURCE_NOT_FOUND",
-    429: "TOO_MANY_REQUESTS_ERROR",
-    500: "INTERNAL_SERVER_ERROR",
-}
 KiB = 1024
 MAX_ITEMS = 250
 MAX_ITEM_BYTES = 16 * KiB
@@ -37,6 +31,19 @@ RATE_HEADERS = ("imx-refreshes-limit", "imx-remaining-refreshes", "imx-refresh-l
 MAX_EXHAUSTION_REQUESTS = 5000
 _RESET_FORMAT = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(\.\d{1,9})? \+0000 UTC$")
 _POLL_INTERVAL = 0.1
+
+
+@cache
+def error_codes_by_status() -> dict[int, str]:
+    """The code each error status must carry, as the spec's `APIError{status}` schemas state it."""
+    schemas = load_spec("immutable")["components"]["schemas"]
+    codes = {}
+    for name, schema in schemas.items():
+        if re.fullmatch(r"APIError\d{3}", name):
+            code = next(part["properties"]["code"]["enum"][0] for part in schema["allOf"]
+                        if "code" in part.get("properties", {}))
+            codes[int(name[-3:])] = code
+    return codes
 
 
 def _item(token_id: str, **metadata: Any) -> dict[str, Any]:
@@ -226,7 +233,7 @@ def check_error_body(ctx: Context, exchange: Exchange) -> str:
         exchange=exchange,
     )
     assert isinstance(body, dict)
-    wanted = CODES.get(exchange.status)
+    wanted = error_codes_by_status().get(exchange.status)
     ctx.expect(
         body.get("code") == wanted,
         expected=f"code {wanted} for status {exchange.status}",
