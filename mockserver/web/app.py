@@ -110,7 +110,7 @@ class MockApp:
             spec,
             base_path="",
             name=api.name,
-            resolver=Resolver(function_resolver=handlers.resolve),
+            resolver=Resolver(function_resolver=handlers.resolver(api.name)),
             validate_responses=self.settings.validate_responses,
             validator_map=VALIDATOR_MAP,
             security_map=security_map(api.name, self.services),

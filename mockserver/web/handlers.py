@@ -24,27 +24,27 @@ class Handlers:
 
     def __init__(self, services: Services) -> None:
         self._services = services
-        self._by_operation: dict[str, Handler] = {
-            "updateTokenMetadata": self.rair_update,
-            "getToken": self._get_token,
-            "RefreshNFTMetadataByTokenID": self.immutable_refresh,
-            "GetNFT": self.immutable_get_nft,
-            "ListNFTs": self.immutable_list_nfts,
-            "updateToken": self.tokenization_update,
+        # Keyed by API as well: RAIR and Tokenization both name their read `getToken`.
+        self._by_operation: dict[tuple[str, str], Handler] = {
+            ("rair", "updateTokenMetadata"): self.rair_update,
+            ("rair", "getToken"): self.rair_get,
+            ("immutable", "RefreshNFTMetadataByTokenID"): self.immutable_refresh,
+            ("immutable", "GetNFT"): self.immutable_get_nft,
+            ("immutable", "ListNFTs"): self.immutable_list_nfts,
+            ("tokenization", "updateToken"): self.tokenization_update,
+            ("tokenization", "getToken"): self.tokenization_get,
         }
 
-    def resolve(self, operation_id: str) -> Handler:
-        """Connexion's `function_resolver`: the handler for an operationId."""
-        try:
-            return self._by_operation[operation_id]
-        except KeyError:
-            raise LookupError(f"no handler for operationId {operation_id!r}") from None
+    def resolver(self, api: str) -> Callable[[str], Handler]:
+        """Connexion's `function_resolver` for one API: its handler for an operationId."""
 
-    async def _get_token(self, **kwargs: Any) -> Any:
-        # RAIR and Tokenization both name their read `getToken`; the path tells them apart.
-        if "token_id" in kwargs:
-            return await self.tokenization_get(**kwargs)
-        return await self.rair_get(**kwargs)
+        def resolve(operation_id: str) -> Handler:
+            try:
+                return self._by_operation[(api, operation_id)]
+            except KeyError:
+                raise LookupError(f"no handler for {api} operationId {operation_id!r}") from None
+
+        return resolve
 
     # RAIR
 
