@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -54,24 +55,24 @@ def path_templates(spec_file: str) -> tuple[PathTemplate, ...]:
         declared = [*item.get("parameters", []), *(p for op in operations for p in op.get("parameters", []))]
         for parameter in declared:
             if parameter.get("in") == "path":
-                schemas[parameter["name"]] = _resolved(_load(spec_file), parameter.get("schema", {}))
+                schemas[parameter["name"]] = resolve_refs(_load(spec_file), parameter.get("schema", {}))
         names = re.findall(r"\{([^}]+)\}", path)
         pattern = re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "([^/]+)", re.escape(path)) + r"\Z")
         templates.append(PathTemplate(pattern, tuple((name, schemas.get(name, {})) for name in names)))
     return tuple(templates)
 
 
-def _resolved(spec: dict[str, Any], node: Any) -> Any:
+def resolve_refs(spec: Mapping[str, Any], node: Any) -> Any:
     """`node` with every local `$ref` replaced by what it points to (the specs' path schemas have no cycles)."""
     if isinstance(node, dict):
         if "$ref" in node:
             target: Any = spec
             for part in node["$ref"].removeprefix("#/").split("/"):
                 target = target[part]
-            return _resolved(spec, target)
-        return {key: _resolved(spec, value) for key, value in node.items()}
+            return resolve_refs(spec, target)
+        return {key: resolve_refs(spec, value) for key, value in node.items()}
     if isinstance(node, list):
-        return [_resolved(spec, item) for item in node]
+        return [resolve_refs(spec, item) for item in node]
     return node
 
 

@@ -30,7 +30,7 @@ LimitKey = Literal["credential", "client"]
 # Settings fixed once the server runs: how it is reached, where its data comes from, what is built into the
 # served specs and app (`rair.max_files` is the spec's maxItems).
 STARTUP_ONLY = ("host", "port", "fixtures", "validate_responses", "rair.max_files", "cors_origins", "store",
-                "store_prefix", "worker_header", "seed", "access_log")
+                "store_prefix", "worker_header", "seed", "access_log", "fast_path")
 STORE_SCHEMES = ("memory", "redis", "rediss", "unix")
 
 
@@ -155,6 +155,9 @@ class Settings:
     worker_header: bool = False
     # uvicorn's line per request on the console; off saves a few percent of CPU under load.
     access_log: bool = True
+    # Valid requests to the JSON and body-less operations skip Connexion's per-request work (see web/fastpath.py);
+    # off, every request takes the Connexion path, for comparing the two.
+    fast_path: bool = True
     cors_origins: tuple[str, ...] = ("*",)
     rair: RairSettings = dataclasses.field(default_factory=RairSettings)
     immutable: ImmutableSettings = dataclasses.field(default_factory=ImmutableSettings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from connexion import AsyncApp
 from connexion.exceptions import ProblemException
 from connexion.middleware import MiddlewarePosition
@@ -26,6 +28,7 @@ from mockserver.web.bodylimit import BodyLimitMiddleware
 from mockserver.web.controls import ControlsMiddleware, OperationLimitMiddleware
 from mockserver.web.cors import add_cors
 from mockserver.web.errors import handle_error
+from mockserver.web.fastpath import FastPath, Route, compile_routes
 from mockserver.web.handlers import FILES_PREFIX, Handlers
 from mockserver.web.journal import JournalMiddleware
 from mockserver.web.methods import MethodGuardMiddleware
@@ -51,8 +54,10 @@ class MockApp:
                  fixtures: Fixtures | None = None, sleep: Sleep | None = None) -> None:
         self.services = Services(settings or Settings(), clock=clock, fixtures=fixtures, sleep=sleep)
         handlers = Handlers(self.services)
+        specs = {api.name: load_spec(api, self.settings) for api in registry()}
         self._routes: list[tuple[tuple[str, ...], AsyncApp]] = [
-            ((api.prefix, f"/openapi/{api.name}.json", f"/docs/{api.name}"), self._api_app(api, handlers))
+            ((api.prefix, f"/openapi/{api.name}.json", f"/docs/{api.name}"),
+             self._api_app(api, specs[api.name], handlers))
             for api in registry()
         ]
         if self.settings.admin_enabled:
@@ -60,7 +65,14 @@ class MockApp:
         self._root = self._app()
         self._root.add_url_rule(FILES_PREFIX + "{key}", "file", self._serve_file)
         add_page(self._root)  # GET / and its files under /__page/
-        self._asgi: ASGIApp = JournalMiddleware(self._dispatch, self.services)
+        dispatch: ASGIApp = self._dispatch
+        if self.settings.fast_path:
+            routes: dict[str, list[Route]] = {}
+            for api in registry():
+                for method, compiled in compile_routes(api, specs[api.name], handlers, self.services).items():
+                    routes.setdefault(method, []).extend(compiled)
+            dispatch = FastPath(dispatch, self.services, routes, json_cap=JSON_BODY_CAP)
+        self._asgi: ASGIApp = JournalMiddleware(dispatch, self.services)
         if self.settings.worker_header:
             self._asgi = WorkerHeaderMiddleware(self._asgi)
 
@@ -97,9 +109,8 @@ class MockApp:
             app.add_error_handler(status, handle_error)
         return app
 
-    def _api_app(self, api: ApiInfo, handlers: Handlers) -> AsyncApp:
+    def _api_app(self, api: ApiInfo, spec: dict[str, Any], handlers: Handlers) -> AsyncApp:
         app = self._app()
-        spec = load_spec(api, self.settings)
         app.add_middleware(MethodGuardMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, spec=spec)
         app.add_middleware(ControlsMiddleware, position=MiddlewarePosition.BEFORE_SECURITY,
                            services=self.services, api=api, spec=spec)

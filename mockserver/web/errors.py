@@ -9,6 +9,7 @@ from typing import Any
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
+from starlette.types import Scope
 
 from mockserver.apis import ApiInfo, api_for_path
 from mockserver.errors import ApiError
@@ -47,7 +48,12 @@ def _translate(request: ConnexionRequest, exc: Exception) -> ApiError:
             return ApiError(405, f"Method {request.method} is not allowed here; allowed: {allow}.",
                             headers=exc.headers or {})
         return ApiError(exc.status_code, str(exc.detail), headers=exc.headers or {})
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return unexpected_error(request.scope, exc)
+
+
+def unexpected_error(scope: Scope, exc: Exception) -> ApiError:
+    """A 500 for an exception nothing expected: logged with its traceback, never shown to the client."""
+    logger.exception("unhandled error on %s %s", scope["method"], scope["path"], exc_info=exc)
     return ApiError(500, "Internal server error: the mock failed to handle this request; please report it.")
 
 

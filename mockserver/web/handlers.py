@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from connexion import request
-from connexion.context import context
 from connexion.lifecycle import ConnexionResponse
 from starlette.datastructures import UploadFile
 
@@ -20,7 +20,12 @@ FILES_PREFIX = "/files/"
 
 
 class Handlers:
-    """One method per operationId of the three specs, bound to the server's services."""
+    """One method per operationId of the three specs, bound to the server's services.
+
+    Each takes the operation's parameters and body as keywords, plus `token_info` (what the security check
+    returned) and `base_url` (where the client reached this server), so that both Connexion and the fast path
+    (`mockserver.web.fastpath`) can call it.
+    """
 
     def __init__(self, services: Services) -> None:
         self._services = services
@@ -35,14 +40,27 @@ class Handlers:
             ("tokenization", "getToken"): self.tokenization_get,
         }
 
+    def handler(self, api: str, operation_id: str) -> Handler:
+        """The handler of one operation of one API."""
+        try:
+            return self._by_operation[(api, operation_id)]
+        except KeyError:
+            raise LookupError(f"no handler for {api} operationId {operation_id!r}") from None
+
     def resolver(self, api: str) -> Callable[[str], Handler]:
-        """Connexion's `function_resolver` for one API: its handler for an operationId."""
+        """Connexion's `function_resolver` for one API: its handler for an operationId, given the base URL.
+
+        Connexion passes the security check's result as `token_info` (to any handler taking `**kwargs`).
+        """
 
         def resolve(operation_id: str) -> Handler:
-            try:
-                return self._by_operation[(api, operation_id)]
-            except KeyError:
-                raise LookupError(f"no handler for {api} operationId {operation_id!r}") from None
+            handler = self.handler(api, operation_id)
+
+            @functools.wraps(handler)  # Connexion reads the handler's signature to pick its arguments
+            async def with_base_url(**kwargs: Any) -> Any:
+                return await handler(**kwargs, base_url=str(request.base_url))
+
+            return with_base_url
 
         return resolve
 
@@ -52,25 +70,25 @@ class Handlers:
         return {"success": True, "result": self._services.rair.get_token(networkId, contract, product, token)}
 
     async def rair_update(
-        self, networkId: str, contract: str, product: int, token: int, body: dict[str, Any] | None = None,
-        files: list[UploadFile] | None = None, **_: Any,
+        self, networkId: str, contract: str, product: int, token: int, token_info: dict[str, Any], base_url: str,
+        body: dict[str, Any] | None = None, files: list[UploadFile] | None = None, **_: Any,
     ) -> Any:
         uploads = await _uploads("files", files or [], self._services.settings.rair.max_file_bytes)
         updated = self._services.rair.update_token(
-            context["token_info"]["user"], networkId, contract, product, token, body or {}, uploads, _file_url
+            token_info["user"], networkId, contract, product, token, body or {}, uploads, _file_urls(base_url)
         )
         return {"success": True, "token": updated}
 
     # Immutable
 
     async def immutable_refresh(
-        self, chain_name: str, contract_address: str, body: dict[str, Any] | bytes, **_: Any
+        self, chain_name: str, contract_address: str, body: dict[str, Any] | bytes, token_info: dict[str, Any], **_: Any
     ) -> Any:
         # Sent without Content-Type, the body was validated as JSON (the only type the operation takes) but
         # reaches here unparsed.
         parsed: dict[str, Any] = json.loads(body) if isinstance(body, bytes) else body
         accepted = self._services.immutable.refresh(
-            context["token_info"]["key"], chain_name, contract_address, parsed
+            token_info["key"], chain_name, contract_address, parsed
         )
         return accepted.body, 202, accepted.headers
 
@@ -88,8 +106,8 @@ class Handlers:
 
     # Tokenization
 
-    async def tokenization_get(self, token_id: str, **_: Any) -> Any:
-        return self._services.tokenization.get_token(token_id, _file_url)
+    async def tokenization_get(self, token_id: str, base_url: str, **_: Any) -> Any:
+        return self._services.tokenization.get_token(token_id, _file_urls(base_url))
 
     async def tokenization_update(
         self, token_id: str, body: dict[str, Any] | None = None, images: list[UploadFile] | None = None,
@@ -112,6 +130,7 @@ async def _uploads(field: str, files: Iterable[UploadFile], limit: int) -> list[
     return uploads
 
 
-def _file_url(key: str) -> str:
-    """Where this server serves the stored file `key`, as seen by the client that asked."""
-    return f"{str(request.base_url).rstrip('/')}{FILES_PREFIX}{key}"
+def _file_urls(base_url: str) -> Callable[[str], str]:
+    """Where this server serves a stored file, by its key, as seen by the client that asked."""
+    prefix = base_url.rstrip("/") + FILES_PREFIX
+    return lambda key: prefix + key

@@ -12,8 +12,8 @@ from mockserver.services import Services
 Check = Callable[..., dict[str, Any]]
 
 
-def security_map(api: str, services: Services) -> dict[str, type]:
-    """Connexion security handlers whose check is the API service's own `authenticate`."""
+def credential_check(api: str, services: Services) -> Check:
+    """The API's check of a credential: what Connexion calls `token_info`, or `ApiError` 401."""
     checks: dict[str, Check] = {
         # The admin token (when one is set) is checked by AdminTokenMiddleware before routing.
         "admin": lambda token, required_scopes=None: {"sub": "admin"},
@@ -25,7 +25,12 @@ def security_map(api: str, services: Services) -> dict[str, type]:
             "sub": services.tokenization.authenticate(token)
         },
     }
-    check = checks[api]
+    return checks[api]
+
+
+def security_map(api: str, services: Services) -> dict[str, type]:
+    """Connexion security handlers whose check is the API service's own `authenticate`."""
+    check = credential_check(api, services)
 
     class ApiKey(ApiKeySecurityHandler):  # type: ignore[misc]
         def _resolve_func(self, security_scheme: dict[str, Any]) -> Check:

@@ -73,6 +73,16 @@ class CompiledSchema:
         except Exception:  # a schema the Rust crate cannot take simply goes the slow way
             self.fast = None
 
+    def is_valid(self, instance: Any) -> bool:
+        """Whether the instance is valid, without explaining why not."""
+        if self.fast is not None:
+            try:
+                if self.fast.is_valid(instance):
+                    return True
+            except Exception:  # e.g. a value Rust cannot represent: ask jsonschema
+                pass
+        return bool(self.slow.is_valid(instance))
+
     def validate(self, instance: Any) -> None:
         """Raise jsonschema's `ValidationError` for an invalid instance."""
         if self.fast is not None:

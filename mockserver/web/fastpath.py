@@ -1,0 +1,402 @@
+"""The fast path: a valid request to a JSON or body-less operation, answered without Connexion's machinery.
+
+Connexion does much of its work anew for every request (it re-decorates the handler, passes the request through
+some fifteen middleware layers, builds validators), and the profile in `bench/README.md` puts most of the CPU
+time of a one-item refresh there. Here the route table, the compiled validators and the security checks are built
+once, at startup, and a request that passes them all goes straight to the operation's handler.
+
+The fast path only ever answers a request it can serve exactly as the Connexion app would: one whose path,
+parameters, credential and body are valid, and that asks for nothing Connexion's middleware provides (`Prefer`,
+CORS, injected faults, extra operation limits). Any other request goes to the Connexion app untouched, its body
+replayed, before anything has been stored, so every error before the handler keeps its one implementation
+there. Errors the handler raises are rendered by the same function Connexion's error handler uses.
+`tests/mockserver/web/test_fastpath.py` checks that both paths answer alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import logging
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from connexion.json_schema import Draft4ResponseValidator
+from connexion.lifecycle import ConnexionResponse
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.apis import ApiInfo
+from mockserver.errors import ApiError
+from mockserver.openapi import resolve_refs
+from mockserver.services import Services
+from mockserver.settings import Settings
+from mockserver.web.controls import ROUTING
+from mockserver.web.errors import error_response, unexpected_error
+from mockserver.web.handlers import Handler, Handlers
+from mockserver.web.security import Check, credential_check
+from mockserver.web.validation import (
+    CompiledSchema,
+    ParameterSchemaValidator,
+    RequestValidator,
+    compiled,
+    describe,
+)
+
+logger = logging.getLogger("mockserver")
+
+JSON = "application/json"
+# The Content-Type values a JSON body may come with here; any other goes through Connexion's content negotiation.
+JSON_TYPES = frozenset({b"application/json", b"application/json; charset=utf-8", b"application/json;charset=utf-8",
+                        b"application/json; charset=UTF-8"})
+# Headers asking for what only Connexion's middleware does: Prefer (controls), Origin (CORS), and framings and
+# encodings the fast path does not read.
+SLOW_HEADERS = frozenset({b"prefer", b"origin", b"transfer-encoding", b"content-encoding", b"expect"})
+# What the CORS middleware adds to a response to a request without Origin (responses vary by Origin).
+VARY = (b"vary", b"Origin")
+DIGITS = re.compile(r"[0-9]+")
+
+
+class _Fallback(Exception):
+    """The request is not one the fast path answers: hand it to Connexion."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PathParameter:
+    name: str
+    schema: CompiledSchema
+    integer: bool
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Credential:
+    """Where an operation's credential travels: a named header (apiKey) or `Authorization: Bearer`."""
+
+    header: bytes
+    bearer: bool
+    check: Check
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ResponseSpec:
+    schema: CompiledSchema | None
+    required_headers: frozenset[str]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Route:
+    """One operation as the fast path serves it, compiled from the spec."""
+
+    api: ApiInfo
+    operation_id: str
+    pattern: re.Pattern[str]
+    parameters: tuple[PathParameter, ...]
+    has_query: bool
+    query_defaults: Mapping[str, Any]
+    credential: Credential | None
+    body: CompiledSchema | None  # the JSON body's schema; None: the operation takes no body
+    handler: Handler
+    wants_base_url: bool
+    responses: Mapping[int, ResponseSpec]
+
+
+def compile_routes(api: ApiInfo, spec: Mapping[str, Any], handlers: Handlers, services: Services
+                   ) -> dict[str, list[Route]]:
+    """The operations of one API the fast path can serve, by HTTP method.
+
+    Operations with a body other than JSON (the multipart updates) are left to Connexion.
+    """
+    routes: dict[str, list[Route]] = {}
+    schemes = spec.get("components", {}).get("securitySchemes", {})
+    for path, item in spec.get("paths", {}).items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            content = operation.get("requestBody", {}).get("content", {})
+            if content and set(content) != {JSON}:
+                continue
+            parameters = [resolve_refs(spec, p) for p in [*item.get("parameters", []),
+                                                          *operation.get("parameters", [])]]
+            if any(p["in"] not in ("path", "query") for p in parameters):
+                continue
+            by_name = {p["name"]: p for p in parameters if p["in"] == "path"}
+            names = re.findall(r"\{([^}]+)\}", path)
+            pattern = re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "([^/]+)", re.escape(path)) + r"\Z")
+            handler = handlers.handler(api.name, operation["operationId"])
+            body_schema = resolve_refs(spec, content[JSON]["schema"]) if content else None
+            routes.setdefault(method.upper(), []).append(Route(
+                api=api,
+                operation_id=operation["operationId"],
+                pattern=pattern,
+                parameters=tuple(_path_parameter(name, by_name[name].get("schema", {})) for name in names),
+                has_query=any(p["in"] == "query" for p in parameters),
+                query_defaults={p["name"]: p["schema"]["default"] for p in parameters
+                                if p["in"] == "query" and "default" in p.get("schema", {})},
+                credential=_credential(api, spec, operation, schemes, services),
+                body=compiled(body_schema, RequestValidator) if body_schema is not None else None,
+                handler=handler,
+                wants_base_url="base_url" in inspect.signature(handler).parameters,
+                responses=_responses(spec, operation),
+            ))
+    return routes
+
+
+def _path_parameter(name: str, schema: dict[str, Any]) -> PathParameter:
+    return PathParameter(name=name, schema=compiled(schema, ParameterSchemaValidator),
+                         integer=schema.get("type") == "integer")
+
+
+def _credential(api: ApiInfo, spec: Mapping[str, Any], operation: Mapping[str, Any],
+                schemes: Mapping[str, Any], services: Services) -> Credential | None:
+    requirements = operation.get("security", spec.get("security", []))
+    if not requirements:
+        return None
+    if len(requirements) != 1 or len(requirements[0]) != 1:
+        raise ValueError(f"{api.name} {operation['operationId']}: the fast path takes one security scheme")
+    scheme = schemes[next(iter(requirements[0]))]
+    check = credential_check(api.name, services)
+    if scheme["type"] == "apiKey" and scheme["in"] == "header":
+        return Credential(header=scheme["name"].lower().encode(), bearer=False, check=check)
+    if scheme["type"] == "http" and scheme["scheme"].lower() == "bearer":
+        return Credential(header=b"authorization", bearer=True, check=check)
+    raise ValueError(f"{api.name} {operation['operationId']}: no fast path for security {scheme}")
+
+
+def _responses(spec: Mapping[str, Any], operation: Mapping[str, Any]) -> dict[int, ResponseSpec]:
+    responses = {}
+    for status, response in operation.get("responses", {}).items():
+        if not str(status).isdigit():
+            continue
+        response = resolve_refs(spec, response)
+        schema = response.get("content", {}).get(JSON, {}).get("schema")
+        responses[int(status)] = ResponseSpec(
+            schema=compiled(schema, Draft4ResponseValidator) if schema is not None else None,
+            required_headers=frozenset(name.lower() for name, header in response.get("headers", {}).items()
+                                       if header.get("required")),
+        )
+    return responses
+
+
+class FastPath:
+    """ASGI middleware in front of the Connexion apps: answers what it can (see the module), passes the rest on."""
+
+    def __init__(self, app: ASGIApp, services: Services, routes: Mapping[str, list[Route]], *,
+                 json_cap: int) -> None:
+        self.app = app
+        self.services = services
+        self.routes = routes
+        self.json_cap = json_cap
+        self._settings: Settings | None = None
+        self._slow_operations: frozenset[tuple[str, str]] = frozenset()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route, match = self._route(scope)
+        if route is None or match is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            headers = self._headers(scope, route)
+            kwargs = self._arguments(scope, route, match, headers)
+            body: bytes = b""
+            if route.body is not None:
+                body = await _read_body(receive, headers, self.json_cap)
+                kwargs["body"] = _parse_json(body, route.body)
+        except _Fallback:
+            await self.app(scope, receive, send)
+            return
+        except _Disconnected:
+            return
+        except _BodyRead as read:  # the body is read, but not one to serve here: replay it to Connexion
+            await self.app(scope, _replay(read.body, receive), send)
+            return
+        scope["extensions"][ROUTING] = {"operation_id": route.operation_id}
+        await self._respond(scope, send, route, kwargs)
+
+    def _route(self, scope: Scope) -> tuple[Route | None, re.Match[str] | None]:
+        if scope["type"] != "http":
+            return None, None
+        path = scope["path"]
+        for route in self.routes.get(scope["method"], ()):
+            match = route.pattern.match(path)
+            if match is not None:
+                return route, match
+        return None, None
+
+    def _headers(self, scope: Scope, route: Route) -> dict[bytes, bytes]:
+        raw = scope["headers"]
+        headers = dict(raw)
+        # A repeated header is read by the first or the last occurrence depending on who reads it: leave it to
+        # Connexion rather than guess.
+        if len(headers) != len(raw) or not SLOW_HEADERS.isdisjoint(headers):
+            raise _Fallback
+        if (route.api.name, route.operation_id) in self._slow():
+            raise _Fallback
+        return headers
+
+    def _slow(self) -> frozenset[tuple[str, str]]:
+        """The operations whose injected faults or extra limits need Connexion's middleware, under the settings
+        in force (the admin API can change them at any time)."""
+        settings = self.services.settings
+        if settings is not self._settings:
+            self._slow_operations = frozenset(
+                (route.api.name, route.operation_id) for routes in self.routes.values() for route in routes
+                if settings.faults.for_operation(route.api.name, route.operation_id).active
+                or self.services.operation_limiter(route.api.name, route.operation_id) is not None
+            )
+            self._settings = settings
+        return self._slow_operations
+
+    def _arguments(self, scope: Scope, route: Route, match: re.Match[str],
+                   headers: Mapping[bytes, bytes]) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        for parameter, value in zip(route.parameters, match.groups(), strict=True):
+            typed: Any = value
+            if parameter.integer:
+                if not DIGITS.fullmatch(value):
+                    raise _Fallback
+                typed = int(value)
+            if not parameter.schema.is_valid(typed):
+                raise _Fallback
+            kwargs[parameter.name] = typed
+        if route.has_query:
+            if scope.get("query_string"):
+                raise _Fallback  # query parameters are Connexion's to parse
+            kwargs.update(route.query_defaults)
+        if route.credential is not None:
+            kwargs["token_info"] = _authenticate(route.credential, headers)
+        if route.body is None and (headers.get(b"content-length", b"0") != b"0"):
+            raise _Fallback  # a body where none belongs
+        if route.wants_base_url:
+            kwargs["base_url"] = str(HTTPConnection(scope).base_url)
+        return kwargs
+
+    async def _respond(self, scope: Scope, send: Send, route: Route, kwargs: dict[str, Any]) -> None:
+        try:
+            status, payload, headers = _result(await route.handler(**kwargs))
+            if self.services.settings.validate_responses:
+                _check_response(route, status, payload, headers)
+        except ApiError as error:
+            await _send_connexion(send, error_response(scope["path"], error))
+            return
+        except Exception as exc:
+            await _send_connexion(send, error_response(scope["path"], unexpected_error(scope, exc)))
+            return
+        raw = [(b"content-length", str(len(payload)).encode()), (b"content-type", JSON.encode()), VARY]
+        raw += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": payload})
+
+
+class _Disconnected(Exception):
+    """The client went away before its body arrived: nothing to answer."""
+
+
+class _BodyRead(Exception):
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+
+def _authenticate(credential: Credential, headers: Mapping[bytes, bytes]) -> Any:
+    value = headers.get(credential.header)
+    if not value:
+        raise _Fallback
+    text = value.decode("latin-1")
+    if credential.bearer:
+        scheme, _, text = text.partition(" ")
+        if scheme != "Bearer" or not text or " " in text:
+            raise _Fallback
+    try:
+        return credential.check(text)
+    except ApiError:
+        raise _Fallback from None  # Connexion asks again and renders the 401 as it always does
+
+
+async def _read_body(receive: Receive, headers: Mapping[bytes, bytes], cap: int) -> bytes:
+    if headers.get(b"content-type") not in JSON_TYPES:
+        raise _Fallback
+    length = headers.get(b"content-length", b"").decode("latin-1")
+    if not length.isdigit() or int(length) > cap:
+        raise _Fallback  # no length (chunked) or over the cap: the body-limit middleware knows what to say
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise _Disconnected
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _parse_json(body: bytes, schema: CompiledSchema) -> Any:
+    try:
+        parsed = json.loads(body.decode("utf-8"), parse_constant=_not_json, parse_float=_finite)
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError included
+        raise _BodyRead(body) from None
+    if not isinstance(parsed, dict) or not schema.is_valid(parsed):
+        raise _BodyRead(body)
+    return parsed
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+def _result(returned: Any) -> tuple[int, bytes, dict[str, str]]:
+    """A handler's return value (a body; a body and status; or body, status and headers) as Connexion sends it."""
+    if isinstance(returned, ConnexionResponse):
+        raise TypeError("handlers of fast-path operations return bodies, not responses")
+    status, headers = 200, {}
+    if isinstance(returned, tuple):
+        returned, status, *rest = returned
+        headers = dict(rest[0]) if rest else {}
+    # Byte for byte what Connexion's default JSON serializer writes.
+    return status, (json.dumps(returned) + "\n").encode(), headers
+
+
+def _check_response(route: Route, status: int, payload: bytes, headers: Mapping[str, str]) -> None:
+    """What Connexion's response validation checks: required headers and the body's schema."""
+    spec = route.responses.get(status)
+    if spec is None:
+        return
+    missing = spec.required_headers - {name.lower() for name in headers}
+    if missing:
+        raise ApiError(500, "Keys in response header don't match response specification. Difference: "
+                            f"{', '.join(sorted(missing))}")
+    if spec.schema is not None:
+        body = json.loads(payload)
+        if not spec.schema.is_valid(body):
+            error = next(iter(spec.schema.slow.iter_errors(body)))
+            raise ApiError(500, f"Response body does not conform to specification. {describe(error)}")
+
+
+async def _send_connexion(send: Send, response: ConnexionResponse) -> None:
+    body = response.body.encode() if isinstance(response.body, str) else response.body
+    raw = [(b"content-length", str(len(body)).encode()), VARY]  # the headers carry Content-Type
+    raw += [(name.lower().encode("latin-1"), str(value).encode("latin-1"))
+            for name, value in (response.headers or {}).items()]
+    await send({"type": "http.response.start", "status": response.status_code, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+

@@ -1,0 +1,282 @@
+"""The fast path answers exactly as the Connexion path does, and only ever answers what it can."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mockserver.web import MockApp
+from mockserver.web.fastpath import FastPath
+from tests.mockserver.support import (
+    IMX_ALPHA,
+    IMX_ALPHA_READONLY,
+    IMX_BASE,
+    IMX_BETA,
+    IMX_BETA_COLLECTION,
+    IMX_CHAIN,
+    IMX_COLLECTION,
+    IMX_REFRESH,
+    RAIR_COLLECTOR,
+    RAIR_OWNER,
+    RAIR_TOKEN_PATH,
+    TKN_BEARER,
+    TKN_OTHER_TOKEN,
+    TKN_PATH,
+    ApiClient,
+    Multipart,
+    nft_item,
+    refresh_body,
+)
+
+pytestmark = pytest.mark.anyio
+
+Request = tuple[str, str, dict[str, str], bytes]
+
+
+class Pair:
+    """Two apps on the same seed and settings, one with the fast path and one without, fed the same requests."""
+
+    def __init__(self, make_app: Callable[..., MockApp]) -> None:
+        common = {"seed": 11, "validate_responses": True, "immutable.rate_limit.limit": 40}
+        self.fast = make_app(common)
+        self.slow = make_app({**common, "fast_path": False})
+
+    def reset(self) -> None:
+        self.fast.services.reset()
+        self.slow.services.reset()
+
+    def exchange(self, request: Request) -> tuple[httpx.Response, httpx.Response]:
+        async def both() -> tuple[httpx.Response, httpx.Response]:
+            answers = []
+            for app in (self.fast, self.slow):
+                async with ApiClient(app, validate=False) as client:
+                    method, url, headers, body = request
+                    answers.append(await client.request(method, url, headers=headers, content=body))
+            return answers[0], answers[1]
+
+        return anyio.run(both)
+
+
+def _comparable(response: httpx.Response) -> tuple[int, list[tuple[str, str]], bytes]:
+    return response.status_code, sorted(response.headers.multi_items()), response.content
+
+
+@pytest.fixture(scope="module")
+def pair_cache() -> dict[str, Pair]:
+    return {}
+
+
+@pytest.fixture
+def pair(pair_cache: dict[str, Pair], make_app: Callable[..., MockApp]) -> Pair:
+    """The module's pair of apps (building them is slow), back in their fixtures' state."""
+    cached = pair_cache.get("pair")
+    if cached is None:
+        cached = pair_cache["pair"] = Pair(make_app)
+    cached.reset()
+    return cached
+
+
+# Requests: a valid one for each operation the fast path serves, then any number of changes that may make it
+# invalid, odd or unusual in the ways a client can.
+
+uint256 = st.one_of(st.sampled_from(["1", "2", "3", "0", "01", "-1", "abc", str(2**256), str(2**256 - 1)]),
+                    st.integers(min_value=0, max_value=10**6).map(str))
+items = st.lists(st.builds(lambda token_id, name: nft_item(token_id, name=name), uint256,
+                           st.one_of(st.none(), st.text(max_size=8))), max_size=4)
+refresh_bodies = st.one_of(
+    items.map(lambda nfts: json.dumps({"nft_metadata": nfts}).encode()),
+    st.sampled_from([b"", b"{}", b"[]", b"{", b'{"nft_metadata": NaN}', b"\xff\xfe", b"null",
+                     json.dumps(refresh_body("1")).encode()[:-1],
+                     json.dumps({**refresh_body("1"), "extra": True}).encode(),
+                     json.dumps(refresh_body("1"), indent=2).encode()]),
+)
+
+credentials = {
+    "immutable": ("x-immutable-api-key", [IMX_ALPHA, IMX_ALPHA_READONLY, IMX_BETA, "sk_unknown", ""]),
+    "rair": ("x-rair-token", [RAIR_OWNER, RAIR_COLLECTOR, "unknown", ""]),
+    "tokenization": ("authorization", [f"Bearer {TKN_BEARER}", f"bearer {TKN_BEARER}", "Bearer unknown",
+                                       f"Basic {TKN_BEARER}", "Bearer", f"Bearer  {TKN_BEARER}"]),
+}
+
+BASES: dict[str, tuple[str, str, str]] = {
+    "refresh": ("immutable", "POST", IMX_REFRESH),
+    "get-nft": ("immutable", "GET", f"{IMX_BASE}/1"),
+    "list-nfts": ("immutable", "GET", IMX_BASE),
+    "rair-get": ("rair", "GET", RAIR_TOKEN_PATH),
+    "tkn-get": ("tokenization", "GET", TKN_PATH),
+}
+PATHS = {
+    "refresh": [IMX_REFRESH, IMX_REFRESH.replace(IMX_COLLECTION, IMX_BETA_COLLECTION),
+                IMX_REFRESH.replace(IMX_CHAIN, "unknown-chain"), IMX_REFRESH.replace(IMX_COLLECTION, "0x12")],
+    "get-nft": [f"{IMX_BASE}/1", f"{IMX_BASE}/999999", f"{IMX_BASE}/01", f"{IMX_BASE}/abc",
+                f"{IMX_BASE}/refresh-metadata", f"{IMX_BASE}/1/"],
+    "list-nfts": [IMX_BASE, IMX_BASE.replace(IMX_CHAIN, "other")],
+    "rair-get": [RAIR_TOKEN_PATH, RAIR_TOKEN_PATH.replace("/token/1", "/token/x"),
+                 RAIR_TOKEN_PATH.replace("/token/1", "/token/-1"), RAIR_TOKEN_PATH.replace("/token/1", "/token/+1"),
+                 RAIR_TOKEN_PATH.replace("/token/1", "/token/99")],
+    "tkn-get": [TKN_PATH, f"/v2/admin/token/{TKN_OTHER_TOKEN}", "/v2/admin/token/nothex", TKN_PATH.upper()],
+}
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> Request:
+    operation = draw(st.sampled_from(sorted(BASES)))
+    api, method, _ = BASES[operation]
+    path = draw(st.sampled_from(PATHS[operation]))
+    header, values = credentials[api]
+    headers: dict[str, str] = {}
+    credential = draw(st.one_of(st.none(), st.sampled_from(values)))
+    if credential is not None:
+        headers[header] = credential
+    body = b""
+    if operation == "refresh":
+        body = draw(refresh_bodies)
+        content_type = draw(st.sampled_from(["application/json", "application/json; charset=utf-8", "text/plain",
+                                             "application/json; charset=latin-1", None]))
+        if content_type is not None:
+            headers["content-type"] = content_type
+    elif draw(st.booleans()) and draw(st.booleans()):
+        body = b'{"unexpected": "body"}'
+        headers["content-type"] = "application/json"
+    if draw(st.booleans()):
+        extra = draw(st.sampled_from([("prefer", "code=404"), ("prefer", "code=202"), ("prefer", "example=none"),
+                                      ("origin", "http://app.test"), ("x-unrelated", "1")]))
+        headers[extra[0]] = extra[1]
+    if draw(st.booleans()):
+        path += draw(st.sampled_from(["?page_size=1", "?page_size=0", "?token_id=1&token_id=2", "?x=1", "?"]))
+    return method, path, headers, body
+
+
+class TestSameAnswers:
+    """Whatever the request, the fast path's answer is byte for byte the Connexion path's."""
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(sequence=st.lists(requests(), min_size=1, max_size=6))
+    def test_any_sequence_of_requests(self, pair: Pair, sequence: list[Request]) -> None:
+        pair.reset()
+        for request in sequence:
+            fast, slow = pair.exchange(request)
+            assert _comparable(fast) == _comparable(slow), request
+
+    def test_a_refresh_then_a_read_shows_the_new_metadata_on_both(self, pair: Pair) -> None:
+        body = json.dumps(refresh_body("1", name="Renamed")).encode()
+        refresh = ("POST", IMX_REFRESH, {"x-immutable-api-key": IMX_ALPHA, "content-type": "application/json"}, body)
+        fast, slow = pair.exchange(refresh)
+        assert fast.status_code == 202
+        assert _comparable(fast) == _comparable(slow)
+        fast, slow = pair.exchange(("GET", f"{IMX_BASE}/1", {}, b""))
+        assert fast.json()["result"]["name"] == "Renamed"
+        assert _comparable(fast) == _comparable(slow)
+
+    def test_the_quota_runs_out_alike(self, pair: Pair) -> None:
+        body = json.dumps(refresh_body("2")).encode()
+        refresh = ("POST", IMX_REFRESH, {"x-immutable-api-key": IMX_ALPHA, "content-type": "application/json"}, body)
+        statuses = []
+        for _ in range(41):
+            fast, slow = pair.exchange(refresh)
+            assert _comparable(fast) == _comparable(slow)
+            statuses.append(fast.status_code)
+        assert statuses == [202] * 40 + [429]
+
+
+class Spy:
+    """Counts the requests the fast path passes on to the Connexion apps."""
+
+    def __init__(self, app: MockApp) -> None:
+        fast_path = app._asgi.app  # type: ignore[attr-defined]
+        assert isinstance(fast_path, FastPath)
+        self.passed_on = 0
+        inner = fast_path.app
+
+        async def counting(scope: Any, receive: Any, send: Any) -> None:
+            self.passed_on += 1
+            await inner(scope, receive, send)
+
+        fast_path.app = counting
+
+
+class TestWhatTakesTheFastPath:
+    """Valid requests to the JSON and body-less operations skip Connexion; anything it must decide does not."""
+
+    @pytest.fixture
+    def spied(self, make_app: Callable[..., MockApp]) -> tuple[MockApp, Spy]:
+        app = make_app()
+        return app, Spy(app)
+
+    async def test_valid_refreshes_and_reads_skip_connexion(self, spied: tuple[MockApp, Spy]) -> None:
+        app, spy = spied
+        async with ApiClient(app) as client:
+            refreshed = await client.post(IMX_REFRESH, json=refresh_body("1"),
+                                          headers={"x-immutable-api-key": IMX_ALPHA})
+            read = await client.get(f"{IMX_BASE}/1")
+            token = await client.get(TKN_PATH, headers={"authorization": f"Bearer {TKN_BEARER}"})
+            rair = await client.get(RAIR_TOKEN_PATH, headers={"x-rair-token": RAIR_OWNER})
+        assert [refreshed.status_code, read.status_code, token.status_code, rair.status_code] == [202, 200, 200, 200]
+        assert spy.passed_on == 0
+        # The journal names the operation as it does for Connexion's requests.
+        assert [entry.operation for entry in app.services.journal.query()] == [
+            "RefreshNFTMetadataByTokenID", "GetNFT", "getToken", "getToken"]
+
+    @pytest.mark.parametrize("change", [
+        {"headers": {"x-immutable-api-key": "sk_unknown"}},
+        {"headers": {"prefer": "code=202"}},
+        {"headers": {"origin": "http://app.test"}},
+        {"json": {"nft_metadata": [{"token_id": "1"}]}},
+    ], ids=["unknown key", "prefer", "cors", "invalid body"])
+    async def test_what_connexion_must_decide_is_passed_on(self, spied: tuple[MockApp, Spy],
+                                                           change: dict[str, Any]) -> None:
+        app, spy = spied
+        request: dict[str, Any] = {"json": refresh_body("1"), "headers": {"x-immutable-api-key": IMX_ALPHA}}
+        request["headers"] = {**request["headers"], **change.get("headers", {})}
+        request["json"] = change.get("json", request["json"])
+        async with ApiClient(app, validate=False) as client:
+            await client.post(IMX_REFRESH, **request)
+        assert spy.passed_on == 1
+
+    async def test_multipart_updates_are_passed_on(self, spied: tuple[MockApp, Spy]) -> None:
+        app, spy = spied
+        async with ApiClient(app) as client:
+            form = Multipart().fields({"name": "Renamed", "description": "d"})
+            response = await client.put(TKN_PATH, **form.request_kwargs({"authorization": f"Bearer {TKN_BEARER}"}))
+        assert response.status_code == 200
+        assert spy.passed_on == 1
+
+    async def test_faults_switched_on_at_run_time_are_injected(self, spied: tuple[MockApp, Spy]) -> None:
+        app, spy = spied
+        app.services.update({"faults": {"operations": {"immutable/GetNFT": {"error_rate": 1.0,
+                                                                            "error_status": 503}}}})
+        async with ApiClient(app, validate=False) as client:
+            response = await client.get(f"{IMX_BASE}/1")
+        assert response.status_code == 503
+        assert spy.passed_on == 1
+
+    async def test_an_operation_limit_set_at_run_time_counts_fast_requests_too(
+        self, spied: tuple[MockApp, Spy]
+    ) -> None:
+        app, _ = spied
+        app.services.update({"operation_limits": {"immutable/GetNFT": {"limit": 1, "window": 60}}})
+        async with ApiClient(app, validate=False) as client:
+            first = await client.get(f"{IMX_BASE}/1")
+            second = await client.get(f"{IMX_BASE}/1")
+        assert (first.status_code, second.status_code) == (200, 429)
+        assert "RateLimit" in first.headers
+
+
+class TestResponseValidation:
+    """With response validation on, a fast answer that breaks the spec is a 500 in the API's shape."""
+
+    async def test_a_nonconforming_body_is_caught(self, make_app: Callable[..., MockApp],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+        app = make_app({"validate_responses": True})
+        monkeypatch.setattr(app.services.immutable, "get_nft", lambda *args: {"result": {"token_id": 1}})
+        async with ApiClient(app, validate=False) as client:
+            response = await client.get(f"{IMX_BASE}/1")
+        assert response.status_code == 500
+        assert "does not conform to specification" in response.json()["message"]
