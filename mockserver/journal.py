@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import json
 import re
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 # Credentials never reach the journal: tests and the web page show it, and people paste it into issues.
@@ -16,9 +17,17 @@ REDACTED_HEADERS = frozenset({"authorization", "x-rair-token", "x-immutable-api-
 REDACTED = "[redacted]"
 
 
+RawHeaders = Sequence[tuple[bytes, bytes]]
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class JournalEntry:
-    """One request and its response, with credentials redacted and bodies summarised."""
+    """One request and its response, with credentials redacted and bodies summarised.
+
+    Headers and bodies are kept as they went over the wire (the first 64 KiB of each body) and decoded,
+    redacted and summarised when first read: serving a request then costs no parsing for a journal that
+    nobody may read.
+    """
 
     id: int
     time: float
@@ -27,15 +36,40 @@ class JournalEntry:
     method: str
     path: str
     query: str
-    request_headers: dict[str, str]
-    request_body: Any
+    raw_request_headers: RawHeaders = dataclasses.field(repr=False)
+    raw_request_body: bytes = dataclasses.field(repr=False)
     status: int
-    response_headers: dict[str, str]
-    response_body: Any
+    raw_response_headers: RawHeaders = dataclasses.field(repr=False)
+    raw_response_body: bytes = dataclasses.field(repr=False)
     duration_ms: float
 
+    @functools.cached_property
+    def request_headers(self) -> dict[str, str]:
+        return redact(_decoded(self.raw_request_headers))
+
+    @functools.cached_property
+    def request_body(self) -> Any:
+        return summarise_body(self.request_headers.get("content-type", ""), self.raw_request_body)
+
+    @functools.cached_property
+    def response_headers(self) -> dict[str, str]:
+        return redact(_decoded(self.raw_response_headers))
+
+    @functools.cached_property
+    def response_body(self) -> Any:
+        return summarise_body(self.response_headers.get("content-type", ""), self.raw_response_body)
+
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {
+            "id": self.id, "time": self.time, "api": self.api, "operation": self.operation, "method": self.method,
+            "path": self.path, "query": self.query, "request_headers": self.request_headers,
+            "request_body": self.request_body, "status": self.status, "response_headers": self.response_headers,
+            "response_body": self.response_body, "duration_ms": self.duration_ms,
+        }
+
+
+def _decoded(headers: RawHeaders) -> list[tuple[str, str]]:
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
 
 
 def redact(headers: Iterable[tuple[str, str]]) -> dict[str, str]:

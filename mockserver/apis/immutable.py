@@ -198,14 +198,14 @@ def go_time(epoch: float) -> str:
 
 def _check_items(items: Sequence[Mapping[str, Any]]) -> list[int]:
     """The checks the schema cannot state: sizes, uint256 range and unique token ids."""
-    total = len(_compact(items))
+    sizes = [len(_compact(item)) for item in items]
+    total = sum(sizes) + len(sizes) + 1 if sizes else 2  # the compact list: brackets and commas around its items
     if total > MAX_LIST_BYTES:
         raise ApiError(400, f"nft_metadata is {total} bytes of JSON; the limit is 228 KiB ({MAX_LIST_BYTES}).",
                        field="nft_metadata")
     seen: dict[int, int] = {}
     token_ids = []
-    for index, item in enumerate(items):
-        size = len(_compact(item))
+    for index, (item, size) in enumerate(zip(items, sizes, strict=True)):
         if size > MAX_ITEM_BYTES:
             raise ApiError(400, f"nft_metadata[{index}] is {size} bytes of JSON; the limit is 16 KiB "
                                 f"({MAX_ITEM_BYTES}).", field=f"nft_metadata.{index}")

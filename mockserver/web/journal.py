@@ -7,7 +7,6 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.apis import api_for_path
-from mockserver.journal import redact, summarise_body
 from mockserver.services import Services
 from mockserver.web.controls import operation_id
 
@@ -33,7 +32,8 @@ class JournalMiddleware:
         at = self.services.clock.time()
         request_body = bytearray()
         response_body = bytearray()
-        response: dict[str, object] = {"status": 500, "headers": []}
+        status = 500
+        response_headers: list[tuple[bytes, bytes]] = []
 
         async def recording_receive() -> Message:
             message = await receive()
@@ -42,9 +42,10 @@ class JournalMiddleware:
             return message
 
         async def recording_send(message: Message) -> None:
+            nonlocal status, response_headers
             if message["type"] == "http.response.start":
-                response["status"] = message["status"]
-                response["headers"] = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message["headers"]]
+                status = message["status"]
+                response_headers = list(message.get("headers", []))
             elif message["type"] == "http.response.body" and len(response_body) < CAPTURE:
                 response_body.extend(message.get("body", b"")[: CAPTURE - len(response_body)])
             await send(message)
@@ -52,14 +53,10 @@ class JournalMiddleware:
         try:
             await self.app(scope, recording_receive, recording_send)
         finally:
-            request_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-            response_headers = redact(response["headers"])  # type: ignore[arg-type]
             self.services.journal.record(
                 time=at, api=api.name, operation=operation_id(scope), method=scope["method"], path=scope["path"],
-                query=scope.get("query_string", b"").decode("latin-1"),
-                request_headers=redact(request_headers),
-                request_body=summarise_body(dict(request_headers).get("content-type", ""), bytes(request_body)),
-                status=response["status"], response_headers=response_headers,
-                response_body=summarise_body(response_headers.get("content-type", ""), bytes(response_body)),
+                query=scope.get("query_string", b"").decode("latin-1"), raw_request_headers=scope["headers"],
+                raw_request_body=bytes(request_body), status=status,
+                raw_response_headers=response_headers, raw_response_body=bytes(response_body),
                 duration_ms=round((time.perf_counter() - started) * 1000, 3),
             )

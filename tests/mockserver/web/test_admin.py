@@ -190,8 +190,8 @@ class TestJournal:
         journal = Journal(capacity=3)
         for n in range(5):
             journal.record(time=n, api="rair", operation="getToken", method="GET", path=f"/{n}", query="",
-                           request_headers={}, request_body=None, status=200, response_headers={},
-                           response_body=None, duration_ms=1.0)
+                           raw_request_headers=[], raw_request_body=b"", status=200, raw_response_headers=[],
+                           raw_response_body=b"", duration_ms=1.0)
         assert [e.path for e in journal.query()] == ["/2", "/3", "/4"]
         assert [e.path for e in journal.query(limit=1)] == ["/4"]
 
