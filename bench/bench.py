@@ -165,22 +165,48 @@ class Operation:
         }
 
 
-def operations() -> list[Operation]:
+@dataclasses.dataclass(frozen=True)
+class Targets:
+    """Which records the operations address: the built-in fixtures' by default, or a generated file's."""
+
+    collection_path: str = COLLECTION_PATH
+    rair_path: str = RAIR_PATH
+    tokenization_path: str = TOKENIZATION_PATH
+
+
+def targets_of(fixtures: Mapping[str, Any]) -> Targets:
+    """Records of a `mockserver fixtures` document the operations can use (its credentials are the built-in ones).
+
+    The first RAIR contract and Immutable collection are full ones (the generator fills them in order); the
+    Tokenization token is the last, so a lookup that scanned the tokens would show in the numbers.
+    """
+    contract = fixtures["rair"]["contracts"][0]
+    collection = fixtures["immutable"]["collections"][0]
+    token = fixtures["tokenization"]["tokens"][-1]
+    return Targets(
+        collection_path=f"/v1/chains/{collection['chain']}/collections/{collection['address']}",
+        rair_path=f"/api/nft/network/{contract['network']}/{contract['address']}/0/token/1",
+        tokenization_path=f"/v2/admin/token/{token['id']}",
+    )
+
+
+def operations(targets: Targets = Targets()) -> list[Operation]:
     """The mix: Immutable refreshes (1 and 250 items) and a read, a RAIR upload, a Tokenization update."""
     immutable_headers = {"x-immutable-api-key": IMMUTABLE_KEY, "content-type": "application/json"}
     png = FilePart("cover.png", "image/png", tiny_png())
     rair_type, rair_body = multipart([("name", "Renamed token"), ("files", png), ("image", "cover.png")])
     tkn_type, tkn_body = multipart([("name", "TKN Token Name Updated"), ("description", "Token Description")])
+    collection = targets.collection_path
     return [
         Operation(KEY_OPERATION, "Immutable refresh POST, 1 item", "POST",
-                  f"{COLLECTION_PATH}/nfts/refresh-metadata", immutable_headers, refresh_body(1), 202, "immutable"),
+                  f"{collection}/nfts/refresh-metadata", immutable_headers, refresh_body(1), 202, "immutable"),
         Operation("refresh-250", "Immutable refresh POST, 250 items", "POST",
-                  f"{COLLECTION_PATH}/nfts/refresh-metadata", immutable_headers, refresh_body(250), 202,
+                  f"{collection}/nfts/refresh-metadata", immutable_headers, refresh_body(250), 202,
                   "immutable"),
-        Operation("get-nft", "Immutable GET NFT", "GET", f"{COLLECTION_PATH}/nfts/1", {}, None, 200, "immutable"),
-        Operation("rair-update", "RAIR POST multipart + PNG", "POST", RAIR_PATH,
+        Operation("get-nft", "Immutable GET NFT", "GET", f"{collection}/nfts/1", {}, None, 200, "immutable"),
+        Operation("rair-update", "RAIR POST multipart + PNG", "POST", targets.rair_path,
                   {"x-rair-token": RAIR_TOKEN, "content-type": rair_type}, rair_body, 200, "rair"),
-        Operation("tkn-update", "Tokenization PUT multipart", "PUT", TOKENIZATION_PATH,
+        Operation("tkn-update", "Tokenization PUT multipart", "PUT", targets.tokenization_path,
                   {"authorization": f"Bearer {TOKENIZATION_BEARER}", "content-type": tkn_type}, tkn_body, 200,
                   "tokenization"),
     ]
@@ -745,6 +771,7 @@ class Options:
     only: list[str]
     results: Path
     repeat: int = 1
+    tokens: int | None = None
     mock_command: list[str] = dataclasses.field(default_factory=lambda: [sys.executable, "-m", "mockserver"])
 
 
@@ -866,13 +893,15 @@ class Bench:
                 self.console.print(table)
             self.console.print(f"collapsed stacks (flamegraph.pl or speedscope read them): {display(raw)}")
 
-    def mock(self, name: str, *, validate_responses: bool) -> Server:
+    def mock(self, name: str, *, validate_responses: bool, fixtures: Path | None = None) -> Server:
         port = free_port()
         command = [*self.options.mock_command, "serve", "--host", HOST, "--port", str(port),
                    "--set", f"immutable.rate_limit.limit={MOCK_RATE_LIMIT}", "--log-level", self.options.log_level]
         if validate_responses:
             command.append("--validate-responses")
-        slug = name.replace(" ", "").replace("+", "-")
+        if fixtures is not None:
+            command += ["--fixtures", str(fixtures)]
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         return Server(name, command, port, "/openapi/immutable.json", self.options.results / f"{slug}.log")
 
     def prism(self, name: str = "prism", spec: Path = ROOT / "specs" / "immutable.yaml") -> Server:
@@ -898,9 +927,25 @@ class Bench:
         path.write_text(yaml.safe_dump(drop_nullable_enum_nulls(spec), sort_keys=False))
         return path
 
+    def generated_fixtures(self, tokens: int) -> tuple[Path, Targets]:
+        """A `mockserver fixtures --tokens N --seed 1` file in the results directory, and its targets."""
+        from mockserver.fixturegen import fixtures_yaml, generate_fixtures
+
+        path = self.options.results / f"fixtures-{tokens}.yaml"
+        path.write_text(fixtures_yaml(tokens, seed=1), encoding="utf-8")
+        return path, targets_of(generate_fixtures(tokens, seed=1))
+
+    def selected(self, targets: Targets = Targets()) -> list[Operation]:
+        return [op for op in operations(targets) if not self.options.only or op.key in self.options.only]
+
     def run(self) -> None:
-        ops = [op for op in operations() if not self.options.only or op.key in self.options.only]
+        ops = self.selected()
         self.run_server(self.mock("mock", validate_responses=False), ops, exact=True)
+        if self.options.tokens is not None:
+            fixtures, targets = self.generated_fixtures(self.options.tokens)
+            name = f"mock, {self.options.tokens:,} tokens"
+            self.run_server(self.mock(name, validate_responses=False, fixtures=fixtures), self.selected(targets),
+                            exact=True)
         if self.options.validate_responses:
             self.run_server(self.mock("mock +validate-responses", validate_responses=True), ops, exact=True)
         if self.options.prism:
@@ -962,6 +1007,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
                         choices=["critical", "error", "warning", "info", "debug"],
                         help="the mock's --log-level (default info, as `mockserver serve`; info writes an access "
                              "log line per request); warning or above also quiets Prism")
+    parser.add_argument("--tokens", type=int, default=None, metavar="N",
+                        help="also run the mock on N generated tokens (`mockserver fixtures --tokens N --seed 1`), "
+                             "to see whether latency stays flat as the data grows")
     parser.add_argument("--only", action="append", default=[], metavar="OP",
                         choices=[op.key for op in operations()], help="run only this operation (repeatable)")
     parser.add_argument("--mock-command", default=None, metavar="CMD",
@@ -975,6 +1023,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         parser.error("--duration must be in (0, 600] seconds and --connections in [1, 1024]")
     if not 1 <= args.repeat <= 10:
         parser.error("--repeat must be in [1, 10]")
+    if args.tokens is not None and not 3 <= args.tokens <= 1_000_000:
+        parser.error("--tokens must be in [3, 1000000]")
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     return Options(
         duration=QUICK_DURATION if args.quick else args.duration,
@@ -986,6 +1036,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         log_level=args.log_level,
         only=args.only,
         repeat=args.repeat,
+        tokens=args.tokens,
         results=(args.results or RESULTS / stamp).resolve(),
         **({"mock_command": shlex.split(args.mock_command)} if args.mock_command else {}),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import functools
 import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -189,6 +190,7 @@ class ImmutableService:
         return collection
 
 
+@functools.lru_cache(maxsize=256)  # a fixed window's reset is the same for every request in it
 def go_time(epoch: float) -> str:
     """A time as Go's `time.Time.String()` prints it in UTC, the form of `imx-refresh-limit-reset`."""
     moment = datetime.fromtimestamp(epoch, tz=UTC)

@@ -58,6 +58,8 @@ SLOW_HEADERS = frozenset({b"prefer", b"origin", b"transfer-encoding", b"content-
 # What the CORS middleware adds to a response to a request without Origin (responses vary by Origin).
 VARY = (b"vary", b"Origin")
 DIGITS = re.compile(r"[0-9]+")
+SEEN_MAX = 4096
+_INVALID = object()
 
 
 class _Fallback(Exception):
@@ -69,6 +71,26 @@ class PathParameter:
     name: str
     schema: CompiledSchema
     integer: bool
+    # Clients send the same few chains, contracts and ids over and over: remember what each value parsed to.
+    seen: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+    def parse(self, value: str) -> Any:
+        """The value as the handler takes it, or `_Fallback` when the schema rejects it."""
+        typed = self.seen.get(value, _INVALID)
+        if typed is _INVALID:
+            typed = self._parse(value)
+            if len(self.seen) >= SEEN_MAX:
+                self.seen.clear()
+            self.seen[value] = typed
+        if typed is _INVALID:
+            raise _Fallback
+        return typed
+
+    def _parse(self, value: str) -> Any:
+        if self.integer and not DIGITS.fullmatch(value):
+            return _INVALID
+        typed = int(value) if self.integer else value
+        return typed if self.schema.is_valid(typed) else _INVALID
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -253,14 +275,7 @@ class FastPath:
                    headers: Mapping[bytes, bytes]) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
         for parameter, value in zip(route.parameters, match.groups(), strict=True):
-            typed: Any = value
-            if parameter.integer:
-                if not DIGITS.fullmatch(value):
-                    raise _Fallback
-                typed = int(value)
-            if not parameter.schema.is_valid(typed):
-                raise _Fallback
-            kwargs[parameter.name] = typed
+            kwargs[parameter.name] = parameter.parse(value)
         if route.has_query:
             if scope.get("query_string"):
                 raise _Fallback  # query parameters are Connexion's to parse

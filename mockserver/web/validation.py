@@ -19,10 +19,16 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Any
 
 import jsonschema_rs
+from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import TypeValidationError
-from connexion.json_schema import Draft4RequestValidator
+from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
 from connexion.utils import is_null, is_nullable
-from connexion.validators import JSONRequestBodyValidator, MultiPartFormDataValidator
+from connexion.validators import (
+    JSONRequestBodyValidator,
+    JSONResponseBodyValidator,
+    MultiPartFormDataValidator,
+    TextResponseBodyValidator,
+)
 from connexion.validators import ParameterValidator as ConnexionParameterValidator
 from jsonschema import Draft4Validator, ValidationError  # type: ignore[import-untyped]
 from jsonschema.validators import extend  # type: ignore[import-untyped]
@@ -366,6 +372,14 @@ def _is_file(schema: dict[str, Any]) -> bool:
     return schema.get("type") == "string" and schema.get("format") in ("binary", "base64")
 
 
+class JsonResponseValidator(JSONResponseBodyValidator):  # type: ignore[misc]
+    """Connexion's response check (`validate_responses`) with the schema compiled once, not per response."""
+
+    @property
+    def validator(self) -> CompiledSchema:
+        return compiled(self._schema, Draft4ResponseValidator)
+
+
 VALIDATOR_MAP: dict[str, Any] = {
     "parameter": ParameterValidator,
     "body": {
@@ -373,4 +387,5 @@ VALIDATOR_MAP: dict[str, Any] = {
         "*/*json": JsonBodyValidator,
         "multipart/form-data": MultipartBodyValidator,
     },
+    "response": MediaTypeDict({"*/*json": JsonResponseValidator, "text/plain": TextResponseBodyValidator}),
 }

@@ -7,6 +7,7 @@ variable as JSON, which every worker inherits and `app_from_environment` reads b
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections.abc import MutableMapping
@@ -35,7 +36,9 @@ def app_from_environment() -> ASGIApp:
     raw = os.environ.get(SETTINGS_ENV)
     if raw is None:
         raise ConfigError(f"{SETTINGS_ENV} is not set: start workers with `mockserver serve --workers N`")
-    return create_app(settings_from_tree(json.loads(raw)))
+    app = create_app(settings_from_tree(json.loads(raw)))
+    gc.freeze()  # as `mockserver serve` does: startup's objects live as long as the worker
+    return app
 
 
 class WorkerHeaderMiddleware:

@@ -158,23 +158,34 @@ def test_operations_are_the_mix_the_brief_names() -> None:
     assert (spec["connections"], spec["duration"], spec["bodyFile"]) == (32, 10, "/tmp/body")
 
 
-def test_every_operation_gets_its_expected_status_from_the_mock_in_process() -> None:
-    """The requests the load replays are ones the mock accepts (checked through ASGI, no socket)."""
+@pytest.mark.parametrize("tokens", [None, 300], ids=["built-in fixtures", "generated fixtures"])
+def test_every_operation_gets_its_expected_status_from_the_mock_in_process(tokens: int | None) -> None:
+    """The requests the load replays are ones the mock accepts (checked through ASGI, no socket), on the built-in
+    fixtures and on the generated ones `--tokens` serves."""
+    from mockserver.fixturegen import generate_fixtures
+    from mockserver.fixtures import parse_fixtures
     from mockserver.settings import load_settings
     from mockserver.web import create_app
 
-    app = create_app(load_settings(overrides={"immutable.rate_limit.limit": bench.MOCK_RATE_LIMIT}))
+    targets, fixtures = bench.Targets(), None
+    if tokens is not None:
+        document = generate_fixtures(tokens, seed=1)
+        targets, fixtures = bench.targets_of(document), parse_fixtures(document)
+    assert (targets == bench.Targets()) == (tokens is None)
+    ops = bench.operations(targets)
+    app = create_app(load_settings(overrides={"immutable.rate_limit.limit": bench.MOCK_RATE_LIMIT}),
+                     fixtures=fixtures)
 
     async def send_all() -> dict[str, int]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             statuses = {}
-            for op in bench.operations():
+            for op in ops:
                 response = await client.request(op.method, op.path, headers=dict(op.headers), content=op.body)
                 statuses[op.key] = response.status_code
             return statuses
 
-    assert asyncio.run(send_all()) == {op.key: op.expect for op in bench.operations()}
+    assert asyncio.run(send_all()) == {op.key: op.expect for op in ops}
 
 
 COLLAPSED = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         calls.update(kwargs)
 
     monkeypatch.setattr(cli.uvicorn, "run", fake_run)
+    monkeypatch.setattr(cli.gc, "freeze", lambda: None)  # not in the test process: it would outlive the test
     return calls
 
 
@@ -52,6 +54,16 @@ class TestServe:
     def test_access_log_is_on_by_default(self, served: dict[str, Any]) -> None:
         assert invoke("serve").exit_code == 0
         assert served["access_log"] is True
+
+    def test_access_line_is_uvicorns_without_colours(self, served: dict[str, Any]) -> None:
+        assert invoke("serve").exit_code == 0
+        access = served["log_config"]["formatters"]["access"]
+        assert set(access) == {"format"}  # plain logging.Formatter: no record copied to be coloured
+        formatter = logging.Formatter(access["format"])
+        # The record uvicorn's HTTP protocol logs for each response.
+        record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                                   ("127.0.0.1:52770", "GET", "/v2/admin/token/1?x=1", "1.1", 200), None)
+        assert formatter.format(record) == 'INFO:     127.0.0.1:52770 - "GET /v2/admin/token/1?x=1 HTTP/1.1" 200'
 
     @pytest.mark.parametrize("args", [("--no-access-log",), ("--set", "access_log=false")])
     def test_access_log_can_be_turned_off(self, served: dict[str, Any], args: tuple[str, ...]) -> None:
