@@ -132,7 +132,7 @@ def summarise_body(content_type: str, body: bytes, *, limit: int = 64 * 1024) ->
     if media.endswith("json") and len(body) <= limit:
         try:
             return json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     if media == "multipart/form-data":
         return {"parts": _multipart_parts(body[:limit]), "size": len(body)}

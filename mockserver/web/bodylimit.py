@@ -31,7 +31,7 @@ class BodyLimitMiddleware:
         path, method = scope["path"], scope["method"]
         limit = self.cap(method, path)
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise _too_large(path, limit)
         if declared is None and method in BODY_METHODS:
             # A chunked body: Connexion's validators take a body without Content-Length for no body at all,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from typing import Any
 
 from connexion.exceptions import ProblemException
@@ -48,6 +49,11 @@ def _translate(request: ConnexionRequest, exc: Exception) -> ApiError:
             return ApiError(405, f"Method {request.method} is not allowed here; allowed: {allow}.",
                             headers=exc.headers or {})
         return ApiError(exc.status_code, str(exc.detail), headers=exc.headers or {})
+    if isinstance(exc, ValueError):
+        # Routing converts integer path segments with int(), which refuses thousands of digits.
+        oversized = _oversized_integer(api, request.scope["path"])
+        if oversized is not None:
+            return oversized
     return unexpected_error(request.scope, exc)
 
 
@@ -85,6 +91,18 @@ def _malformed_path(api: ApiInfo | None, path: str) -> ApiError | None:
             error = check_path_value(name, value, schema)
             if error is not None:
                 return error
+    return None
+
+
+def _oversized_integer(api: ApiInfo | None, path: str) -> ApiError | None:
+    """The 400 for an integer path segment too long for Python to convert, if the path has one."""
+    for template in path_templates(api.spec_file) if api is not None else ():
+        match = template.pattern.match(path)
+        if match is None:
+            continue
+        for value, (name, schema) in zip(match.groups(), template.parameters, strict=True):
+            if schema.get("type") == "integer" and len(value) > sys.get_int_max_str_digits() > 0:
+                return check_path_value(name, value, schema)
     return None
 
 

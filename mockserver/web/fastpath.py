@@ -24,8 +24,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from connexion.json_schema import Draft4ResponseValidator
+from connexion.json_schema import Draft4ResponseValidator, format_error_with_path
+from connexion.jsonifier import JSONEncoder
 from connexion.lifecycle import ConnexionResponse
+from jsonschema import ValidationError  # type: ignore[import-untyped]
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -43,7 +45,7 @@ from mockserver.web.validation import (
     ParameterSchemaValidator,
     RequestValidator,
     compiled,
-    describe,
+    too_deep,
 )
 
 logger = logging.getLogger("mockserver")
@@ -58,8 +60,12 @@ SLOW_HEADERS = frozenset({b"prefer", b"origin", b"transfer-encoding", b"content-
 # What the CORS middleware adds to a response to a request without Origin (responses vary by Origin).
 VARY = (b"vary", b"Origin")
 DIGITS = re.compile(r"[0-9]+")
+ENCODER = JSONEncoder()
 SEEN_MAX = 4096
+# Longer digit strings than any id of these APIs (int() refuses beyond 4,300 digits): Connexion decides.
+MAX_INTEGER_DIGITS = 100
 _INVALID = object()
+_UNSEEN = object()
 
 
 class _Fallback(Exception):
@@ -76,8 +82,8 @@ class PathParameter:
 
     def parse(self, value: str) -> Any:
         """The value as the handler takes it, or `_Fallback` when the schema rejects it."""
-        typed = self.seen.get(value, _INVALID)
-        if typed is _INVALID:
+        typed = self.seen.get(value, _UNSEEN)
+        if typed is _UNSEEN:
             typed = self._parse(value)
             if len(self.seen) >= SEEN_MAX:
                 self.seen.clear()
@@ -87,7 +93,7 @@ class PathParameter:
         return typed
 
     def _parse(self, value: str) -> Any:
-        if self.integer and not DIGITS.fullmatch(value):
+        if self.integer and (not DIGITS.fullmatch(value) or len(value) > MAX_INTEGER_DIGITS):
             return _INVALID
         typed = int(value) if self.integer else value
         return typed if self.schema.is_valid(typed) else _INVALID
@@ -219,20 +225,14 @@ class FastPath:
         if route is None or match is None:
             await self.app(scope, receive, send)
             return
+        received: list[Message] = []
         try:
             headers = self._headers(scope, route)
             kwargs = self._arguments(scope, route, match, headers)
-            body: bytes = b""
             if route.body is not None:
-                body = await _read_body(receive, headers, self.json_cap)
-                kwargs["body"] = _parse_json(body, route.body)
-        except _Fallback:
-            await self.app(scope, receive, send)
-            return
-        except _Disconnected:
-            return
-        except _BodyRead as read:  # the body is read, but not one to serve here: replay it to Connexion
-            await self.app(scope, _replay(read.body, receive), send)
+                kwargs["body"] = _parse_json(await _read_body(receive, received, headers, self.json_cap), route.body)
+        except Exception:  # not one to answer here (or a surprise): Connexion gets it as it came
+            await self.app(scope, _replay(received, receive), send)
             return
         scope["extensions"][ROUTING] = {"operation_id": route.operation_id}
         await self._respond(scope, send, route, kwargs)
@@ -299,19 +299,11 @@ class FastPath:
         except Exception as exc:
             await _send_connexion(send, error_response(scope["path"], unexpected_error(scope, exc)))
             return
-        raw = [(b"content-length", str(len(payload)).encode()), (b"content-type", JSON.encode()), VARY]
-        raw += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+        # Header order as Starlette writes them: the handler's, then Content-Type and -Length, then CORS's Vary.
+        raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+        raw += [(b"content-type", JSON.encode()), (b"content-length", str(len(payload)).encode()), VARY]
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": payload})
-
-
-class _Disconnected(Exception):
-    """The client went away before its body arrived: nothing to answer."""
-
-
-class _BodyRead(Exception):
-    def __init__(self, body: bytes) -> None:
-        self.body = body
 
 
 def _authenticate(credential: Credential, headers: Mapping[bytes, bytes]) -> Any:
@@ -329,29 +321,26 @@ def _authenticate(credential: Credential, headers: Mapping[bytes, bytes]) -> Any
         raise _Fallback from None  # Connexion asks again and renders the 401 as it always does
 
 
-async def _read_body(receive: Receive, headers: Mapping[bytes, bytes], cap: int) -> bytes:
+async def _read_body(receive: Receive, received: list[Message], headers: Mapping[bytes, bytes], cap: int) -> bytes:
+    """The whole body, every message kept in `received` so that Connexion can be handed them all again."""
     if headers.get(b"content-type") not in JSON_TYPES:
         raise _Fallback
-    length = headers.get(b"content-length", b"").decode("latin-1")
-    if not length.isdigit() or int(length) > cap:
+    length = headers.get(b"content-length", b"")
+    if not length.isdigit() or int(length) > cap:  # bytes.isdigit: ASCII digits only
         raise _Fallback  # no length (chunked) or over the cap: the body-limit middleware knows what to say
-    chunks = []
     while True:
         message = await receive()
+        received.append(message)
         if message["type"] != "http.request":
-            raise _Disconnected
-        chunks.append(message.get("body", b""))
+            raise _Fallback  # the client went away: Connexion answers that as always
         if not message.get("more_body", False):
-            return b"".join(chunks)
+            return b"".join(m.get("body", b"") for m in received)
 
 
 def _parse_json(body: bytes, schema: CompiledSchema) -> Any:
-    try:
-        parsed = json.loads(body.decode("utf-8"), parse_constant=_not_json, parse_float=_finite)
-    except ValueError:  # UnicodeDecodeError and JSONDecodeError included
-        raise _BodyRead(body) from None
-    if not isinstance(parsed, dict) or not schema.is_valid(parsed):
-        raise _BodyRead(body)
+    parsed = json.loads(body.decode("utf-8"), parse_constant=_not_json, parse_float=_finite)
+    if not isinstance(parsed, dict) or too_deep(parsed) or not schema.is_valid(parsed):
+        raise _Fallback
     return parsed
 
 
@@ -366,15 +355,12 @@ def _finite(text: str) -> float:
     return value
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
+def _replay(received: list[Message], receive: Receive) -> Receive:
+    """A receive that gives the messages already taken from `receive` again, then goes on with it."""
+    pending = list(received)
 
     async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
+        return pending.pop(0) if pending else await receive()
 
     return replay
 
@@ -387,8 +373,9 @@ def _result(returned: Any) -> tuple[int, bytes, dict[str, str]]:
     if isinstance(returned, tuple):
         returned, status, *rest = returned
         headers = dict(rest[0]) if rest else {}
-    # Byte for byte what Connexion's default JSON serializer writes.
-    return status, (json.dumps(returned) + "\n").encode(), headers
+    # Byte for byte what Connexion's default JSON serializer writes (its encoder also takes dates and UUIDs,
+    # which a fixtures file can hold).
+    return status, (ENCODER.encode(returned) + "\n").encode(), headers
 
 
 def _check_response(route: Route, status: int, payload: bytes, headers: Mapping[str, str]) -> None:
@@ -403,15 +390,18 @@ def _check_response(route: Route, status: int, payload: bytes, headers: Mapping[
     if spec.schema is not None:
         body = json.loads(payload)
         if not spec.schema.is_valid(body):
-            error = next(iter(spec.schema.slow.iter_errors(body)))
-            raise ApiError(500, f"Response body does not conform to specification. {describe(error)}")
+            try:
+                spec.schema.validate(body)
+            except ValidationError as exc:  # worded as Connexion's response validation words it
+                raise ApiError(500, "Response body does not conform to specification. "
+                                    f"{exc.message}{format_error_with_path(exc)}") from None
 
 
 async def _send_connexion(send: Send, response: ConnexionResponse) -> None:
     body = response.body.encode() if isinstance(response.body, str) else response.body
-    raw = [(b"content-length", str(len(body)).encode()), VARY]  # the headers carry Content-Type
-    raw += [(name.lower().encode("latin-1"), str(value).encode("latin-1"))
-            for name, value in (response.headers or {}).items()]
+    raw = [(name.lower().encode("latin-1"), str(value).encode("latin-1"))  # Content-Type among them
+           for name, value in (response.headers or {}).items()]
+    raw += [(b"content-length", str(len(body)).encode()), VARY]
     await send({"type": "http.response.start", "status": response.status_code, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 

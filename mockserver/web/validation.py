@@ -15,6 +15,7 @@ import functools
 import json
 import math
 import re
+import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Any
 
@@ -41,6 +42,22 @@ from starlette.types import Scope
 from mockserver.errors import ApiError
 
 UINT256_LIMIT = 2**256
+# No schema of the three APIs nests more than a few levels; far deeper JSON only exhausts the recursion of the
+# parser or the validators (a 500), so it is refused up front.
+MAX_JSON_DEPTH = 64
+TOO_DEEP = f"nests arrays and objects more than {MAX_JSON_DEPTH} levels deep"
+
+
+def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether parsed JSON nests arrays and objects more than `limit` levels deep."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _ecma_pattern(
@@ -213,6 +230,10 @@ def check_path_value(name: str, value: str, schema: dict[str, Any]) -> ApiError 
         if not re.fullmatch(r"[+-]?[0-9]+", value):
             message = f"Invalid path parameter {name}: {_short(value)} is not an integer."
             return ApiError(400, message, field=name)
+        digits = len(value.lstrip("+-"))
+        if digits > sys.get_int_max_str_digits() > 0:  # Python refuses to convert it (a guard against slow int())
+            return ApiError(400, f"Invalid path parameter {name}: a {digits}-digit number is larger than this "
+                                 "server takes.", field=name)
         typed = int(value)
     try:
         compiled(schema, ParameterSchemaValidator).validate(typed)
@@ -248,10 +269,15 @@ class JsonBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         if not text:
             return None
         try:
-            return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+            parsed = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
         except json.JSONDecodeError as exc:
             raise ApiError(400, f"Request body is not valid JSON: {exc.msg} at line {exc.lineno}, "
                                 f"column {exc.colno}.") from None
+        except RecursionError:  # deeper than the parser can go, so far too deep
+            raise ApiError(400, f"Request body {TOO_DEEP}.") from None
+        if isinstance(parsed, dict | list) and too_deep(parsed):
+            raise ApiError(400, f"Request body {TOO_DEEP}.")
+        return parsed
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if body is None:
@@ -318,9 +344,13 @@ class MultipartBodyValidator(MultiPartFormDataValidator):  # type: ignore[misc]
             resolved: dict[str, Any] = self._uri_parser.resolve_form({key: values})
         except json.JSONDecodeError as exc:
             raise ApiError(400, f"{key} must be JSON: {exc.msg} at column {exc.colno}.", field=key) from None
+        except RecursionError:
+            raise ApiError(400, f"{key} {TOO_DEEP}.", field=key) from None
         except (TypeValidationError, TypeError):
             shown = _short(values[0])
             raise ApiError(400, f"{key} has a value of the wrong type: {shown}.", field=key) from None
+        if too_deep(resolved, MAX_JSON_DEPTH + 1):  # one level more: the field's own name
+            raise ApiError(400, f"{key} {TOO_DEEP}.", field=key)
         return resolved
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
@@ -351,7 +381,7 @@ def _check_json_array(key: str, schema: dict[str, Any], values: list[Any]) -> No
     for value in values:
         try:
             decoded = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue  # Connexion's own decoding reports the JSON error
         if not isinstance(decoded, list):
             kind = _json_kind(decoded)

@@ -92,7 +92,13 @@ def multipart_cases() -> list[Any]:
             pytest.param(api, multipart(api, lambda m: m.file("description", "d.txt", b"text", "text/plain")),
                          400, ("description", "text field"), id=f"{api}-file-for-text"),
         ]
+    deep = "[" * 100 + "]" * 100
     cases += [
+        pytest.param("rair", multipart("rair", lambda m: m.field("attributes", f'[{{"trait_type": "a", "value": '
+                                                                              f'{deep}}}]')),
+                     400, ("attributes", "64 levels deep"), id="rair-deep-json-part"),
+        pytest.param("rair", multipart("rair", lambda m: m.field("attributes", "[" * 100_000 + "]" * 100_000)),
+                     400, ("attributes", "64 levels deep"), id="rair-json-part-deeper-than-the-parser-goes"),
         pytest.param("rair", multipart("rair", lambda m: m.field("files", "cover.png")),
                      400, ("files", "file upload"), id="rair-text-for-file"),
         pytest.param("tokenization", multipart("tokenization", lambda m: m.field("documents", "doc.pdf")),
@@ -139,6 +145,7 @@ class TestRairPath:
             (f"/api/nft/network/0xZZ/{RAIR_CONTRACT}/0/token/1", ("networkId", "'0xZZ'")),
             (f"/api/nft/network/{RAIR_NETWORK}/0x1234/0/token/1", ("contract", "'0x1234'")),
             (f"/api/nft/network/{RAIR_NETWORK}/{RAIR_CONTRACT}%0A/0/token/1", ("contract",)),
+            (f"{RAIR_BASE}/0/token/{'9' * 5000}", ("token", "5000-digit")),  # more than Python's int() takes
         ],
     )
     async def test_bad_path(self, client: ApiClient, app: MockApp, path: str, words: tuple[str, ...]) -> None:
@@ -185,6 +192,10 @@ class TestImmutableBody:
                                      b'"youtube_url": null, "attributes": [{"trait_type": "a", "value": 1e400}]}]}'),
                          "body", ("1e400", "out of range"), id="number-overflow"),
             pytest.param(refresh_raw(b""), "body", ("required",), id="empty"),
+            pytest.param(refresh_raw(b'{"nft_metadata": ' + b"[" * 65 + b"]" * 65 + b"}"), "body",
+                         ("64 levels deep",), id="too-deep"),
+            pytest.param(refresh_raw(b'{"nft_metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"), "body",
+                         ("64 levels deep",), id="deeper-than-the-parser-goes"),
             pytest.param(refresh_raw(b"[]"), "body", ("not of type 'object'",), id="array-body"),
             pytest.param(refresh_raw(json.dumps(refresh_body("1")).encode(), "text/plain"), "Content-Type",
                          ("text/plain", "application/json"), id="text-plain"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mockserver.fixtures import Fixtures
 from mockserver.web import MockApp
 from mockserver.web.fastpath import FastPath
 from tests.mockserver.support import (
@@ -24,6 +27,8 @@ from tests.mockserver.support import (
     IMX_COLLECTION,
     IMX_REFRESH,
     RAIR_COLLECTOR,
+    RAIR_CONTRACT,
+    RAIR_NETWORK,
     RAIR_OWNER,
     RAIR_TOKEN_PATH,
     TKN_BEARER,
@@ -43,10 +48,10 @@ Request = tuple[str, str, dict[str, str], bytes]
 class Pair:
     """Two apps on the same seed and settings, one with the fast path and one without, fed the same requests."""
 
-    def __init__(self, make_app: Callable[..., MockApp]) -> None:
+    def __init__(self, make_app: Callable[..., MockApp], fixtures: Fixtures | None = None) -> None:
         common = {"seed": 11, "validate_responses": True, "immutable.rate_limit.limit": 40}
-        self.fast = make_app(common)
-        self.slow = make_app({**common, "fast_path": False})
+        self.fast = make_app(common, fixtures=fixtures)
+        self.slow = make_app({**common, "fast_path": False}, fixtures=fixtures)
 
     def reset(self) -> None:
         self.fast.services.reset()
@@ -64,8 +69,17 @@ class Pair:
         return anyio.run(both)
 
 
+    def journals(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        def entries(app: MockApp) -> list[dict[str, Any]]:
+            timeless = ("id", "time", "duration_ms")
+            return [{k: v for k, v in e.as_dict().items() if k not in timeless} for e in app.services.journal.query()]
+
+        return entries(self.fast), entries(self.slow)
+
+
 def _comparable(response: httpx.Response) -> tuple[int, list[tuple[str, str]], bytes]:
-    return response.status_code, sorted(response.headers.multi_items()), response.content
+    """Status, headers in the order they were sent, and the body's bytes."""
+    return response.status_code, response.headers.multi_items(), response.content
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +104,16 @@ uint256 = st.one_of(st.sampled_from(["1", "2", "3", "0", "01", "-1", "abc", str(
                     st.integers(min_value=0, max_value=10**6).map(str))
 items = st.lists(st.builds(lambda token_id, name: nft_item(token_id, name=name), uint256,
                            st.one_of(st.none(), st.text(max_size=8))), max_size=4)
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
 refresh_bodies = st.one_of(
     items.map(lambda nfts: json.dumps({"nft_metadata": nfts}).encode()),
+    # Nesting deeper than the API allows, up to deeper than Python's parser can go.
+    st.sampled_from([60, 70, 900, 100_000]).map(lambda depth: f'{{"nft_metadata": {nested(depth)}}}'.encode()),
+    st.sampled_from([10, 70, 950]).map(lambda depth: json.dumps(refresh_body("1")).replace(
+        '"attributes": []', f'"attributes": [], "x": {nested(depth)}').encode()),
     st.sampled_from([b"", b"{}", b"[]", b"{", b'{"nft_metadata": NaN}', b"\xff\xfe", b"null",
                      json.dumps(refresh_body("1")).encode()[:-1],
                      json.dumps({**refresh_body("1"), "extra": True}).encode(),
@@ -120,7 +142,8 @@ PATHS = {
     "list-nfts": [IMX_BASE, IMX_BASE.replace(IMX_CHAIN, "other")],
     "rair-get": [RAIR_TOKEN_PATH, RAIR_TOKEN_PATH.replace("/token/1", "/token/x"),
                  RAIR_TOKEN_PATH.replace("/token/1", "/token/-1"), RAIR_TOKEN_PATH.replace("/token/1", "/token/+1"),
-                 RAIR_TOKEN_PATH.replace("/token/1", "/token/99")],
+                 RAIR_TOKEN_PATH.replace("/token/1", "/token/99"),
+                RAIR_TOKEN_PATH.replace("/token/1", "/token/" + "9" * 5000)],
     "tkn-get": [TKN_PATH, f"/v2/admin/token/{TKN_OTHER_TOKEN}", "/v2/admin/token/nothex", TKN_PATH.upper()],
 }
 
@@ -164,6 +187,8 @@ class TestSameAnswers:
         for request in sequence:
             fast, slow = pair.exchange(request)
             assert _comparable(fast) == _comparable(slow), request
+        fast_journal, slow_journal = pair.journals()
+        assert fast_journal == slow_journal
 
     def test_a_refresh_then_a_read_shows_the_new_metadata_on_both(self, pair: Pair) -> None:
         body = json.dumps(refresh_body("1", name="Renamed")).encode()
@@ -184,6 +209,52 @@ class TestSameAnswers:
             assert _comparable(fast) == _comparable(slow)
             statuses.append(fast.status_code)
         assert statuses == [202] * 40 + [429]
+
+
+    def test_a_client_gone_before_its_body_is_answered_alike(self, pair: Pair) -> None:
+        headers = [(b"host", b"mock.test"), (b"x-immutable-api-key", IMX_ALPHA.encode()),
+                   (b"content-type", b"application/json"), (b"content-length", b"100")]
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "scheme": "http", "path": IMX_REFRESH, "raw_path": IMX_REFRESH.encode(), "query_string": b"",
+                 "root_path": "", "headers": headers, "client": ("127.0.0.1", 1), "server": ("mock.test", 80)}
+
+        async def statuses(app: MockApp) -> list[int]:
+            sent: list[int] = []
+
+            async def receive() -> dict[str, Any]:
+                return {"type": "http.disconnect"}
+
+            async def send(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    sent.append(message["status"])
+
+            await app(dict(scope), receive, send)
+            return sent
+
+        assert anyio.run(statuses, pair.fast) == anyio.run(statuses, pair.slow) == [400]
+        fast_journal, slow_journal = pair.journals()
+        assert fast_journal == slow_journal
+        # The seeded trace ids stay in step afterwards.
+        fast, slow = pair.exchange(("GET", f"{IMX_BASE}/999", {}, b""))
+        assert _comparable(fast) == _comparable(slow)
+
+
+class TestSameAnswersOnOddFixtures:
+    """Data a fixtures file can hold but the spec forbids, or that JSON cannot spell, reads back alike."""
+
+    @pytest.mark.parametrize("change", [
+        {"released": dt.date(2021, 9, 20)},  # YAML reads an unquoted date as a date
+        {"name": 123},  # breaks the response schema: a 500 naming the field, with validation on
+        {"artist": ["x" * 50] * 10},  # also the wrong type, with a long value quoted in the message
+    ], ids=["date", "wrong type", "long value"])
+    def test_rair_token_metadata(self, make_app: Callable[..., MockApp], default_fixtures: Fixtures,
+                                 change: dict[str, Any]) -> None:
+        fixtures = copy.deepcopy(default_fixtures)
+        fixtures.rair_tokens[(RAIR_NETWORK, RAIR_CONTRACT, 0, 1)]["metadata"].update(change)
+        pair = Pair(make_app, fixtures)
+        fast, slow = pair.exchange(("GET", RAIR_TOKEN_PATH, {"x-rair-token": RAIR_OWNER}, b""))
+        assert _comparable(fast) == _comparable(slow)
+        assert fast.status_code == (200 if "released" in change else 500)
 
 
 class Spy:
