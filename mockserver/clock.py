@@ -72,4 +72,4 @@ def utc(clock: Clock) -> datetime:
 
 def isoformat(moment: datetime) -> str:
     """RFC 3339 with microseconds and a `Z`, the form both vendors' examples use."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"

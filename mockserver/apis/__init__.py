@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,7 @@ class ApiInfo:
     media_type_status: int = 415
 
 
+@functools.cache
 def registry() -> tuple[ApiInfo, ...]:
     """The APIs in the order they are mounted."""
     from mockserver.apis import immutable, rair, tokenization

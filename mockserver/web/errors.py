@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from connexion.exceptions import ProblemException
@@ -81,28 +82,26 @@ def _from_problem(api: ApiInfo | None, exc: ProblemException, *, malformed_heade
     return ApiError(status, detail or f"Request failed with status {status}.", headers=exc.headers or {})
 
 
-def _malformed_path(api: ApiInfo | None, path: str) -> ApiError | None:
-    """A path of the API that routed nowhere only because a parameter is malformed (`abc` for an integer)."""
+def _path_values(api: ApiInfo | None, path: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(name, value, schema) of each path parameter of every template of the API that `path` matches."""
     for template in path_templates(api.spec_file) if api is not None else ():
         match = template.pattern.match(path)
-        if match is None:
-            continue
-        for value, (name, schema) in zip(match.groups(), template.parameters, strict=True):
-            error = check_path_value(name, value, schema)
-            if error is not None:
-                return error
-    return None
+        if match is not None:
+            for value, (name, schema) in zip(match.groups(), template.parameters, strict=True):
+                yield name, value, schema
+
+
+def _malformed_path(api: ApiInfo | None, path: str) -> ApiError | None:
+    """A path of the API that routed nowhere only because a parameter is malformed (`abc` for an integer)."""
+    errors = (check_path_value(name, value, schema) for name, value, schema in _path_values(api, path))
+    return next((error for error in errors if error is not None), None)
 
 
 def _oversized_integer(api: ApiInfo | None, path: str) -> ApiError | None:
     """The 400 for an integer path segment too long for Python to convert, if the path has one."""
-    for template in path_templates(api.spec_file) if api is not None else ():
-        match = template.pattern.match(path)
-        if match is None:
-            continue
-        for value, (name, schema) in zip(match.groups(), template.parameters, strict=True):
-            if schema.get("type") == "integer" and len(value) > sys.get_int_max_str_digits() > 0:
-                return check_path_value(name, value, schema)
+    for name, value, schema in _path_values(api, path):
+        if schema.get("type") == "integer" and len(value) > sys.get_int_max_str_digits() > 0:
+            return check_path_value(name, value, schema)
     return None
 
 

@@ -41,6 +41,7 @@ from mockserver.web.errors import error_response, unexpected_error
 from mockserver.web.handlers import Handler, Handlers
 from mockserver.web.security import Check, credential_check
 from mockserver.web.validation import (
+    MAX_JSON_DEPTH,
     CompiledSchema,
     ParameterSchemaValidator,
     RequestValidator,
@@ -234,7 +235,7 @@ class FastPath:
         except Exception:  # not one to answer here (or a surprise): Connexion gets it as it came
             await self.app(scope, _replay(received, receive), send)
             return
-        scope["extensions"][ROUTING] = {"operation_id": route.operation_id}
+        scope.setdefault("extensions", {})[ROUTING] = {"operation_id": route.operation_id}
         await self._respond(scope, send, route, kwargs)
 
     def _route(self, scope: Scope) -> tuple[Route | None, re.Match[str] | None]:
@@ -339,7 +340,9 @@ async def _read_body(receive: Receive, received: list[Message], headers: Mapping
 
 def _parse_json(body: bytes, schema: CompiledSchema) -> Any:
     parsed = json.loads(body.decode("utf-8"), parse_constant=_not_json, parse_float=_finite)
-    if not isinstance(parsed, dict) or too_deep(parsed) or not schema.is_valid(parsed):
+    # Counting brackets is much cheaper than walking the body, and no deeper than their number.
+    deep = body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and too_deep(parsed)
+    if not isinstance(parsed, dict) or deep or not schema.is_valid(parsed):
         raise _Fallback
     return parsed
 

@@ -23,7 +23,9 @@ def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         calls.update(kwargs)
 
     monkeypatch.setattr(cli.uvicorn, "run", fake_run)
-    monkeypatch.setattr(cli.gc, "freeze", lambda: None)  # not in the test process: it would outlive the test
+    # Not in the test process: they would outlive the test.
+    monkeypatch.setattr(cli.gc, "freeze", lambda: None)
+    monkeypatch.setattr(cli, "_lean_log_records", lambda: None)
     return calls
 
 
