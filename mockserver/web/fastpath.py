@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
-import logging
 import math
 import re
 from collections.abc import Mapping
@@ -49,8 +48,6 @@ from mockserver.web.validation import (
     too_deep,
 )
 
-logger = logging.getLogger("mockserver")
-
 JSON = "application/json"
 # The Content-Type values a JSON body may come with here; any other goes through Connexion's content negotiation.
 JSON_TYPES = frozenset({b"application/json", b"application/json; charset=utf-8", b"application/json;charset=utf-8",
@@ -75,6 +72,8 @@ class _Fallback(Exception):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PathParameter:
+    """A path parameter: its schema, and whether it is an integer (converted as Connexion converts it)."""
+
     name: str
     schema: CompiledSchema
     integer: bool
@@ -111,6 +110,8 @@ class Credential:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ResponseSpec:
+    """What `validate_responses` checks of one documented status: the JSON body's schema and required headers."""
+
     schema: CompiledSchema | None
     required_headers: frozenset[str]
 
@@ -130,6 +131,7 @@ class Route:
     handler: Handler
     wants_base_url: bool
     responses: Mapping[int, ResponseSpec]
+    literal_segments: int  # OpenAPI: a concrete path wins over a templated one that also matches
 
 
 def compile_routes(api: ApiInfo, spec: Mapping[str, Any], handlers: Handlers, services: Services
@@ -169,6 +171,7 @@ def compile_routes(api: ApiInfo, spec: Mapping[str, Any], handlers: Handlers, se
                 handler=handler,
                 wants_base_url="base_url" in inspect.signature(handler).parameters,
                 responses=_responses(spec, operation),
+                literal_segments=sum(1 for segment in path.split("/") if segment and "{" not in segment),
             ))
     return routes
 
@@ -216,7 +219,8 @@ class FastPath:
                  json_cap: int) -> None:
         self.app = app
         self.services = services
-        self.routes = routes
+        self.routes = {method: sorted(candidates, key=lambda route: -route.literal_segments)
+                       for method, candidates in routes.items()}
         self.json_cap = json_cap
         self._settings: Settings | None = None
         self._slow_operations: frozenset[tuple[str, str]] = frozenset()
