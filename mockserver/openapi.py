@@ -57,9 +57,18 @@ def path_templates(spec_file: str) -> tuple[PathTemplate, ...]:
             if parameter.get("in") == "path":
                 schemas[parameter["name"]] = resolve_refs(_load(spec_file), parameter.get("schema", {}))
         names = re.findall(r"\{([^}]+)\}", path)
-        pattern = re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "([^/]+)", re.escape(path)) + r"\Z")
-        templates.append(PathTemplate(pattern, tuple((name, schemas.get(name, {})) for name in names)))
+        templates.append(PathTemplate(template_pattern(path), tuple((name, schemas.get(name, {})) for name in names)))
     return tuple(templates)
+
+
+def template_pattern(path: str) -> re.Pattern[str]:
+    """A spec path as a regular expression matching whole request paths, a group per path parameter."""
+    return re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "([^/]+)", re.escape(path)) + r"\Z")
+
+
+def literal_segments(path: str) -> int:
+    """How many segments of a spec path are fixed text; OpenAPI prefers the path with more when both match."""
+    return sum(1 for segment in path.split("/") if segment and "{" not in segment)
 
 
 def resolve_refs(spec: Mapping[str, Any], node: Any) -> Any:

@@ -42,7 +42,7 @@ class BodyLimitMiddleware:
             framing = (b"content-length", b"transfer-encoding")
             headers = [(k, v) for k, v in scope["headers"] if k not in framing]
             scope = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
-            receive = _replay(body, receive)
+            receive = replay([{"type": "http.request", "body": body, "more_body": False}], receive)
         received = 0
 
         async def counted_receive() -> Message:
@@ -70,17 +70,14 @@ async def _read_capped(receive: Receive, path: str, limit: int) -> bytes | None:
             return bytes(body)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
+def replay(received: list[Message], receive: Receive) -> Receive:
+    """A receive that gives the messages already taken from `receive` again, then goes on with it."""
+    pending = list(received)
 
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
+    async def replaying() -> Message:
+        return pending.pop(0) if pending else await receive()
 
-    return replay
+    return replaying
 
 
 def _too_large(path: str, limit: int) -> ApiError:

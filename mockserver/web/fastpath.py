@@ -16,9 +16,7 @@ there. Errors the handler raises are rendered by the same function Connexion's e
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -32,20 +30,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.apis import ApiInfo
 from mockserver.errors import ApiError
-from mockserver.openapi import resolve_refs
+from mockserver.openapi import literal_segments, resolve_refs, template_pattern
 from mockserver.services import Services
 from mockserver.settings import Settings
+from mockserver.web.bodylimit import replay
 from mockserver.web.controls import ROUTING
 from mockserver.web.errors import error_response, unexpected_error
-from mockserver.web.handlers import Handler, Handlers
+from mockserver.web.handlers import Handler, Handlers, wants_base_url
 from mockserver.web.security import Check, credential_check
 from mockserver.web.validation import (
-    MAX_JSON_DEPTH,
     CompiledSchema,
     ParameterSchemaValidator,
     RequestValidator,
     compiled,
-    too_deep,
+    parse_json_body,
 )
 
 JSON = "application/json"
@@ -155,7 +153,7 @@ def compile_routes(api: ApiInfo, spec: Mapping[str, Any], handlers: Handlers, se
                 continue
             by_name = {p["name"]: p for p in parameters if p["in"] == "path"}
             names = re.findall(r"\{([^}]+)\}", path)
-            pattern = re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "([^/]+)", re.escape(path)) + r"\Z")
+            pattern = template_pattern(path)
             handler = handlers.handler(api.name, operation["operationId"])
             body_schema = resolve_refs(spec, content[JSON]["schema"]) if content else None
             routes.setdefault(method.upper(), []).append(Route(
@@ -169,9 +167,9 @@ def compile_routes(api: ApiInfo, spec: Mapping[str, Any], handlers: Handlers, se
                 credential=_credential(api, spec, operation, schemes, services),
                 body=compiled(body_schema, RequestValidator) if body_schema is not None else None,
                 handler=handler,
-                wants_base_url="base_url" in inspect.signature(handler).parameters,
+                wants_base_url=wants_base_url(handler),
                 responses=_responses(spec, operation),
-                literal_segments=sum(1 for segment in path.split("/") if segment and "{" not in segment),
+                literal_segments=literal_segments(path),
             ))
     return routes
 
@@ -237,7 +235,7 @@ class FastPath:
             if route.body is not None:
                 kwargs["body"] = _parse_json(await _read_body(receive, received, headers, self.json_cap), route.body)
         except Exception:  # not one to answer here (or a surprise): Connexion gets it as it came
-            await self.app(scope, _replay(received, receive), send)
+            await self.app(scope, replay(received, receive), send)
             return
         scope.setdefault("extensions", {})[ROUTING] = {"operation_id": route.operation_id}
         await self._respond(scope, send, route, kwargs)
@@ -343,33 +341,10 @@ async def _read_body(receive: Receive, received: list[Message], headers: Mapping
 
 
 def _parse_json(body: bytes, schema: CompiledSchema) -> Any:
-    parsed = json.loads(body.decode("utf-8"), parse_constant=_not_json, parse_float=_finite)
-    # Counting brackets is much cheaper than walking the body, and no deeper than their number.
-    deep = body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and too_deep(parsed)
-    if not isinstance(parsed, dict) or deep or not schema.is_valid(parsed):
+    parsed = parse_json_body(body)  # its ApiError sends the request to Connexion, which words it
+    if not isinstance(parsed, dict) or not schema.is_valid(parsed):
         raise _Fallback
     return parsed
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(name)
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(text)
-    return value
-
-
-def _replay(received: list[Message], receive: Receive) -> Receive:
-    """A receive that gives the messages already taken from `receive` again, then goes on with it."""
-    pending = list(received)
-
-    async def replay() -> Message:
-        return pending.pop(0) if pending else await receive()
-
-    return replay
 
 
 def _result(returned: Any) -> tuple[int, bytes, dict[str, str]]:

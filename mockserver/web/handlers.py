@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -55,6 +56,8 @@ class Handlers:
 
         def resolve(operation_id: str) -> Handler:
             handler = self.handler(api, operation_id)
+            if not wants_base_url(handler):
+                return handler
 
             @functools.wraps(handler)  # Connexion reads the handler's signature to pick its arguments
             async def with_base_url(**kwargs: Any) -> Any:
@@ -117,6 +120,11 @@ class Handlers:
         uploads = [*await _uploads("images", images or [], limit), *await _uploads("documents", documents or [], limit)]
         self._services.tokenization.update_token(token_id, body or {}, uploads)
         return ConnexionResponse(status_code=200, body=b"", content_type=None)
+
+
+def wants_base_url(handler: Handler) -> bool:
+    """Whether a handler builds URLs to this server (and so needs `base_url`)."""
+    return "base_url" in inspect.signature(handler).parameters
 
 
 async def _uploads(field: str, files: Iterable[UploadFile], limit: int) -> list[Upload]:

@@ -6,12 +6,12 @@ advertise the methods of `/nfts/{token_id}` (GET). This guard looks at all of th
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.errors import ApiError
+from mockserver.openapi import literal_segments, template_pattern
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -22,8 +22,7 @@ class MethodGuardMiddleware:
     def __init__(self, app: ASGIApp, spec: dict[str, Any]) -> None:
         self.app = app
         self.templates = [
-            (re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(path)) + "$"),
-             _literal_segments(path),
+            (template_pattern(path), literal_segments(path),
              {method.upper() for method in item if method in HTTP_METHODS})
             for path, item in spec.get("paths", {}).items()
         ]
@@ -45,7 +44,3 @@ class MethodGuardMiddleware:
                 raise ApiError(405, f"Method {scope['method']} is not allowed here; allowed: {allow}.",
                                headers={"Allow": allow})
         await self.app(scope, receive, send)
-
-
-def _literal_segments(path: str) -> int:
-    return sum(1 for segment in path.split("/") if segment and "{" not in segment)

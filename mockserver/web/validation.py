@@ -253,6 +253,29 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def parse_json_body(raw: bytes) -> Any:
+    """A request body as strict JSON (UTF-8, no NaN or Infinity, at most 64 levels deep); None when empty.
+
+    Anything else raises `ApiError` 400 saying what is wrong.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, f"Request body is not UTF-8 text (byte {exc.start} is invalid).") from None
+    if not text:
+        return None
+    try:
+        parsed = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, f"Request body is not valid JSON: {exc.msg} at line {exc.lineno}, "
+                            f"column {exc.colno}.") from None
+    except RecursionError:  # deeper than the parser can go, so far too deep
+        raise ApiError(400, f"Request body {TOO_DEEP}.") from None
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and too_deep(parsed):  # counting is cheaper
+        raise ApiError(400, f"Request body {TOO_DEEP}.")
+    return parsed
+
+
 class JsonBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     """JSON bodies: UTF-8 only, strict JSON (no NaN or Infinity), and schema errors that name their field."""
 
@@ -261,23 +284,7 @@ class JsonBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         return compiled(self._schema, RequestValidator)
 
     async def _parse(self, stream: Any, scope: Scope) -> Any:
-        raw = b"".join([chunk async for chunk in stream])
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ApiError(400, f"Request body is not UTF-8 text (byte {exc.start} is invalid).") from None
-        if not text:
-            return None
-        try:
-            parsed = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
-        except json.JSONDecodeError as exc:
-            raise ApiError(400, f"Request body is not valid JSON: {exc.msg} at line {exc.lineno}, "
-                                f"column {exc.colno}.") from None
-        except RecursionError:  # deeper than the parser can go, so far too deep
-            raise ApiError(400, f"Request body {TOO_DEEP}.") from None
-        if text.count("[") + text.count("{") > MAX_JSON_DEPTH and too_deep(parsed):  # counting is cheaper
-            raise ApiError(400, f"Request body {TOO_DEEP}.")
-        return parsed
+        return parse_json_body(b"".join([chunk async for chunk in stream]))
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if body is None:
