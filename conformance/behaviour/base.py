@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
+from enum import StrEnum
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
@@ -37,6 +38,22 @@ class CheckSkipped(Exception):
     """The check cannot run against this server or target (for example a credential the target lacks)."""
 
 
+class RuleSource(StrEnum):
+    """Whose words a rule rests on, so a vendor can tell its own contract from this project's reading of it."""
+
+    # The vendor's documentation page for the operation.
+    VENDOR_PAGE = "vendor-page"
+    # The vendor's published OpenAPI document (or its published SDK's generated spec).
+    VENDOR_OPENAPI = "vendor-openapi"
+    # Decided by this project where the vendor is silent, and written into `specs/` (as schema or description).
+    PROJECT = "project"
+
+    @property
+    def documented(self) -> bool:
+        """True for rules taken from the vendor's own documents."""
+        return self is not RuleSource.PROJECT
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class BehaviourCheck:
     """A named behavioural rule of one API, attached in reports to the operation it is about."""
@@ -48,6 +65,9 @@ class BehaviourCheck:
     # Spends rate quota or changes stored state when the server behaves: runs only with --allow-destructive.
     destructive: bool
     run: Callable[[Context], None]
+    # Where the rule comes from, and the passage that states it (a page title, a spec location).
+    source: RuleSource
+    cite: str
 
     def __repr__(self) -> str:
         return f"BehaviourCheck({self.api}.{self.name}, destructive={self.destructive})"
@@ -164,4 +184,4 @@ def _short(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-__all__ = ["BehaviourCheck", "CheckFailed", "CheckSkipped", "Context"]
+__all__ = ["BehaviourCheck", "CheckFailed", "CheckSkipped", "Context", "RuleSource"]

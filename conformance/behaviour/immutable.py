@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from conformance._specs import load_spec
-from conformance.behaviour.base import BehaviourCheck, CheckFailed, CheckSkipped, Context
+from conformance.behaviour.base import BehaviourCheck, CheckFailed, CheckSkipped, Context, RuleSource
 from conformance.behaviour.strategies import slugs, texts
 from conformance.exchange import Exchange, RequestSpec
 from conformance.target import Collection
@@ -532,6 +532,8 @@ def _normalise(key: str, value: Any) -> Any:
 CHECKS = (
     BehaviourCheck(
         name="error_codes_and_trace_ids",
+        source=RuleSource.VENDOR_OPENAPI,
+        cite="Immutable OpenAPI, RefreshNFTMetadataByTokenID: error responses and their codes",
         api="immutable",
         operation_id=OPERATION,
         destructive=False,
@@ -541,6 +543,8 @@ CHECKS = (
     ),
     BehaviourCheck(
         name="body_limits",
+        source=RuleSource.VENDOR_OPENAPI,
+        cite="Immutable OpenAPI, RefreshNFTMetadataByTokenID: 250 items, 228 KiB in all, 16 KiB per item",
         api="immutable",
         operation_id=OPERATION,
         destructive=False,
@@ -550,6 +554,8 @@ CHECKS = (
     ),
     BehaviourCheck(
         name="refresh_visible",
+        source=RuleSource.VENDOR_PAGE,
+        cite="Immutable docs, 'Refresh NFT metadata': metadata is refreshed asynchronously",
         api="immutable",
         operation_id=OPERATION,
         destructive=True,
@@ -559,6 +565,8 @@ CHECKS = (
     ),
     BehaviourCheck(
         name="rate_limit_headers",
+        source=RuleSource.VENDOR_OPENAPI,
+        cite="Immutable OpenAPI, MetadataRefreshRateLimit* headers on 202",
         api="immutable",
         operation_id=OPERATION,
         destructive=True,
@@ -569,6 +577,8 @@ CHECKS = (
     # Last: it leaves the project's quota spent until the window resets.
     BehaviourCheck(
         name="quota_exhaustion",
+        source=RuleSource.VENDOR_OPENAPI,
+        cite="Immutable OpenAPI, RefreshNFTMetadataByTokenID 429 TooManyMetadataRefreshes",
         api="immutable",
         operation_id=OPERATION,
         destructive=True,

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import samples
-from conformance.behaviour.base import BehaviourCheck, CheckSkipped, Context
+from conformance.behaviour.base import BehaviourCheck, CheckSkipped, Context, RuleSource
 from conformance.behaviour.strategies import attributes as attribute_lists
 from conformance.behaviour.strategies import slugs, texts
 from conformance.exchange import Exchange, FilePart, RequestSpec
@@ -195,6 +195,8 @@ def uploaded_image_served(ctx: Context) -> None:
 CHECKS = (
     BehaviourCheck(
         name="update_round_trip",
+        source=RuleSource.VENDOR_PAGE,
+        cite="RAIR docs, 'Update specific token metadata by internal token ID': the response token",
         api="rair",
         operation_id=OPERATION,
         destructive=True,
@@ -204,6 +206,8 @@ CHECKS = (
     ),
     BehaviourCheck(
         name="non_owner_forbidden",
+        source=RuleSource.PROJECT,
+        cite="specs/rair.yaml, 403 (RAIR's server message, decided in BEHAVIOUR.md)",
         api="rair",
         operation_id=OPERATION,
         destructive=False,
@@ -213,6 +217,8 @@ CHECKS = (
     ),
     BehaviourCheck(
         name="non_media_rejected",
+        source=RuleSource.PROJECT,
+        cite="specs/rair.yaml, files: image, video or audio only (415)",
         api="rair",
         operation_id=OPERATION,
         destructive=False,
@@ -221,6 +227,8 @@ CHECKS = (
     ),
     BehaviourCheck(
         name="uploaded_file_served",
+        source=RuleSource.VENDOR_PAGE,
+        cite="RAIR docs, 'Update specific token metadata': image/animation_url are the full name of an uploaded file",
         api="rair",
         operation_id=OPERATION,
         destructive=True,

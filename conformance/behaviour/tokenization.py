@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import samples
-from conformance.behaviour.base import BehaviourCheck, Context
+from conformance.behaviour.base import BehaviourCheck, Context, RuleSource
 from conformance.behaviour.strategies import hex_ids, slugs, texts
 from conformance.exchange import Exchange, FilePart, RequestSpec, SizedStream
 
@@ -220,6 +220,8 @@ def wrong_type(ctx: Context) -> None:
 CHECKS = (
     BehaviourCheck(
         name="update_round_trip",
+        source=RuleSource.VENDOR_PAGE,
+        cite="Tokenization docs, 'Update Token': 200 and the updated fields",
         api="tokenization",
         operation_id=OPERATION,
         destructive=True,
@@ -229,6 +231,8 @@ CHECKS = (
     ),
     BehaviourCheck(
         name="percentage_out_of_range",
+        source=RuleSource.PROJECT,
+        cite="specs/tokenization.yaml, salable_percentage 0 to 100",
         api="tokenization",
         operation_id=OPERATION,
         destructive=False,
@@ -237,6 +241,8 @@ CHECKS = (
     ),
     BehaviourCheck(
         name="foreign_id_removal",
+        source=RuleSource.PROJECT,
+        cite="specs/tokenization.yaml, remove_image_ids / remove_document_ids must be the token's",
         api="tokenization",
         operation_id=OPERATION,
         destructive=False,
@@ -246,6 +252,8 @@ CHECKS = (
     ),
     BehaviourCheck(
         name="file_too_large",
+        source=RuleSource.PROJECT,
+        cite="specs/tokenization.yaml, per-file size limit (413)",
         api="tokenization",
         operation_id=OPERATION,
         destructive=False,
@@ -255,6 +263,8 @@ CHECKS = (
     ),
     BehaviourCheck(
         name="wrong_file_type",
+        source=RuleSource.PROJECT,
+        cite="specs/tokenization.yaml, images PNG/JPEG/WebP/GIF, documents PDF (415)",
         api="tokenization",
         operation_id=OPERATION,
         destructive=False,
