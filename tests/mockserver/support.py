@@ -19,7 +19,7 @@ from mockserver.web import MockApp
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
-SEEDS = ROOT.parent / "shared" / "seeds"  # shared/ sits beside the checkout, in CI too
+VENDOR = ROOT / "tests" / "data" / "vendor"  # verbatim excerpts of the vendors' pages (see its README)
 
 # Fixture values of mockserver/data/fixtures.yaml that the tests rely on.
 RAIR_OWNER = "rair-owner-token"

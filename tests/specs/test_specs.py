@@ -18,9 +18,9 @@ from openapi_spec_validator import validate
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
-SHARED = Path("/work/shared")
-SEED_IMMUTABLE = SHARED / "seeds" / "001_5e9dfd68e09464f1.txt"
-REFERENCE_IMMUTABLE = SHARED / "reference" / "immutable-nft-metadata.openapi.json"
+VENDOR = ROOT / "tests" / "data" / "vendor"  # verbatim excerpts of the vendors' documents (see its README)
+SEED_IMMUTABLE = VENDOR / "immutable-refresh-nft-metadata.md"
+REFERENCE_IMMUTABLE = VENDOR / "immutable-nft-metadata.openapi.json"
 
 API_NAMES = ("rair", "immutable", "tokenization")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

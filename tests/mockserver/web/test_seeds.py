@@ -16,7 +16,7 @@ from tests.mockserver import media
 from tests.mockserver.support import (
     IMX_REFRESH,
     RAIR_TOKEN_PATH,
-    SEEDS,
+    VENDOR,
     ApiClient,
     Multipart,
     imx_headers,
@@ -26,9 +26,9 @@ from tests.mockserver.support import (
 
 pytestmark = pytest.mark.anyio
 
-RAIR_SEED = SEEDS / "000_3bda736f142446aa.txt"
-IMMUTABLE_SEED = SEEDS / "001_5e9dfd68e09464f1.txt"
-TOKENIZATION_SEED = SEEDS / "002_8f8edb6f15b17430.txt"
+RAIR_SEED = VENDOR / "rair-update-token-metadata.md"
+IMMUTABLE_SEED = VENDOR / "immutable-refresh-nft-metadata.md"
+TOKENIZATION_SEED = VENDOR / "tokenization-update-token.txt"
 
 # Real tiny files stand in for the paths on the seed author's disk.
 LOCAL_FILES = {"image.png": media.png(2, 2, colour=(10, 20, 30)), "document.pdf": media.pdf("seed document")}
