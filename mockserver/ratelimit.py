@@ -23,7 +23,7 @@ from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, R
 
 from mockserver.clock import Clock
 from mockserver.errors import ConfigError
-from mockserver.settings import RateLimitSettings
+from mockserver.settings import RateLimitSettings, redact_url
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,7 +92,8 @@ class QuotaLimiter:
 
     def __repr__(self) -> str:
         s = self.settings
-        return f"QuotaLimiter(limit={s.limit}, window={s.window}, strategy={s.strategy!r}, storage={s.storage!r})"
+        return (f"QuotaLimiter(limit={s.limit}, window={s.window}, strategy={s.strategy!r}, "
+                f"storage={redact_url(s.storage)!r})")
 
 
 def make_storage(uri: str, clock: Clock, *, key_prefix: str | None = None) -> Storage:

@@ -7,6 +7,7 @@ variable joins them with double underscores after the `MOCKSERVER_` prefix
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import re
@@ -15,6 +16,7 @@ import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, NoReturn, TypeVar, get_args, get_origin
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import yaml
 
@@ -32,6 +34,11 @@ LimitKey = Literal["credential", "client"]
 STARTUP_ONLY = ("host", "port", "fixtures", "validate_responses", "rair.max_files", "cors_origins", "store",
                 "store_prefix", "worker_header", "seed", "access_log", "fast_path")
 STORE_SCHEMES = ("memory", "redis", "rediss", "unix")
+# Settings that hold secrets, shown redacted wherever settings are shown (the admin API, the page, reprs): URLs
+# whose password is hidden, and values hidden whole.
+SECRET_URLS = ("store", "immutable.rate_limit.storage")
+SECRET_VALUES = ("admin.token",)
+REDACTED = "[redacted]"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -41,7 +48,7 @@ class RateLimitSettings:
     limit: int = 1000
     window: int = 3600
     strategy: Strategy = "fixed-window"
-    storage: str = "memory://"
+    storage: str = dataclasses.field(default="memory://", repr=False)  # a URL that may hold a password
     cost: Cost = "request"
 
     def __post_init__(self) -> None:
@@ -100,7 +107,7 @@ class AdminSettings:
     """The admin API under `/__mock/`: off beyond loopback unless a token protects it."""
 
     enabled: bool = True
-    token: str | None = None
+    token: str | None = dataclasses.field(default=None, repr=False)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -149,7 +156,7 @@ class Settings:
     validate_responses: bool = False
     seed: int | None = None
     # Where the state lives: this process (memory://) or Redis shared by every worker and host (redis://...).
-    store: str = "memory://"
+    store: str = dataclasses.field(default="memory://", repr=False)  # a URL that may hold a password
     store_prefix: str = "mockserver:"
     # Debugging a multi-worker server: an X-Mock-Worker header with the answering process's id.
     worker_header: bool = False
@@ -197,6 +204,56 @@ def settings_tree(settings: Settings) -> dict[str, Any]:
                                                                      for k, v in items})
 
 
+def public_settings_tree(settings: Settings) -> dict[str, Any]:
+    """`settings_tree` with every secret redacted: what the admin API and the page show."""
+    tree = settings_tree(settings)
+    for dotted in SECRET_URLS + SECRET_VALUES:
+        *sections, name = dotted.split(".")
+        node = tree
+        for section in sections:
+            node = node[section]
+        node[name] = _redacted(dotted, node[name])
+    return tree
+
+
+def redact_url(url: str) -> str:
+    """`url` with its password (in the userinfo, or a `password` query parameter as redis-py reads it) hidden."""
+    parts = urlsplit(url)
+    netloc, query = parts.netloc, parts.query
+    if parts.password is not None:
+        userinfo, _, host = netloc.rpartition("@")
+        netloc = f"{userinfo.partition(':')[0]}:{REDACTED}@{host}"
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if any(name == "password" for name, _ in pairs):
+        query = urlencode([(name, REDACTED if name == "password" else value) for name, value in pairs], safe="[]")
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url
+    # Written out rather than with urlunsplit, which drops the `//` of an empty authority (`unix:///path`).
+    return f"{parts.scheme}://{netloc}{parts.path}{'?' if query else ''}{query}{'#' if parts.fragment else ''}" \
+           f"{parts.fragment}"
+
+
+def _redacted(dotted: str, value: Any) -> Any:
+    if value is None:
+        return None  # shows that no secret is set
+    return redact_url(value) if dotted in SECRET_URLS else REDACTED
+
+
+def _unredacted(settings: Settings, patch: Mapping[str, Any]) -> dict[str, Any]:
+    """`patch` with each secret sent back as shown (redacted) replaced by its value: a settings tree read from the
+    admin API and PATCHed back changes no secret."""
+    unredacted = copy.deepcopy(dict(patch))
+    actual = _flatten(settings_tree(settings))
+    for dotted in SECRET_URLS + SECRET_VALUES:
+        *sections, name = dotted.split(".")
+        node: Any = unredacted
+        for section in sections:
+            node = node.get(section) if isinstance(node, Mapping) else None
+        if isinstance(node, dict) and name in node and node[name] == _redacted(dotted, actual[dotted]):
+            node[name] = actual[dotted]
+    return unredacted
+
+
 def settings_from_tree(tree: Mapping[str, Any]) -> Settings:
     """Settings from the mapping `settings_tree` gives (how the CLI hands its settings to worker processes)."""
     return _build(Settings, tree, prefix="")
@@ -204,6 +261,7 @@ def settings_from_tree(tree: Mapping[str, Any]) -> Settings:
 
 def patch_settings(settings: Settings, patch: Mapping[str, Any]) -> Settings:
     """New settings with `patch` (a partial tree) merged in; startup-only settings cannot change."""
+    patch = _unredacted(settings, patch)
     current = _flatten(settings_tree(settings))
     frozen = sorted(name for name, value in _flatten(patch).items() if name in STARTUP_ONLY and value != current[name])
     if frozen:

@@ -31,6 +31,7 @@ from mockserver.fixtures import (
     RairContract,
     RairUser,
 )
+from mockserver.settings import redact_url
 
 RairKey = tuple[str, str, int, int]
 NftKey = tuple[str, str, int]
@@ -174,10 +175,10 @@ def open_store(url: str, fixtures: Fixtures, *, prefix: str = "mockserver:") -> 
         try:
             from mockserver.store_redis import RedisStore
         except ImportError as exc:
-            raise ConfigError(f"store {url!r} needs the redis package: pip install 'token-metadata-mock[redis]' "
-                              f"({exc})") from exc
+            raise ConfigError(f"store {redact_url(url)!r} needs the redis package: "
+                              f"pip install 'token-metadata-mock[redis]' ({exc})") from exc
         return RedisStore(fixtures, url, prefix=prefix)
-    raise ConfigError(f"store {url!r} is not memory:// or a redis://, rediss:// or unix:// URL")
+    raise ConfigError(f"store {redact_url(url)!r} is not memory:// or a redis://, rediss:// or unix:// URL")
 
 
 class MemoryStore(Store):

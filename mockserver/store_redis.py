@@ -43,6 +43,7 @@ from mockserver.fixtures import (
     RairContract,
     RairUser,
 )
+from mockserver.settings import redact_url
 from mockserver.store import (
     NftKey,
     PendingRefresh,
@@ -99,7 +100,7 @@ class RedisStore(Store):
             # A namespace another worker (or an earlier run) filled keeps its state.
             self._write(fixtures, only_if_empty=True)
         except redis.RedisError as exc:
-            raise ConfigError(f"store {url!r} is not usable: {exc}") from exc
+            raise ConfigError(f"store {redact_url(url)!r} is not usable: {exc}") from exc
 
     @property
     def fixtures(self) -> Fixtures:
@@ -327,8 +328,8 @@ class RedisStore(Store):
     def __repr__(self) -> str:
         k = self._keys
         counts = [int(self._redis.hlen(key)) for key in (k.rair_tokens, k.nfts, k.tokens)]
-        return (f"RedisStore(url={self.url!r}, prefix={self.prefix!r}, rair_tokens={counts[0]}, nfts={counts[1]}, "
-                f"tokenization_tokens={counts[2]}, blobs={len(self.blobs)})")
+        return (f"RedisStore(url={redact_url(self.url)!r}, prefix={self.prefix!r}, rair_tokens={counts[0]}, "
+                f"nfts={counts[1]}, tokenization_tokens={counts[2]}, blobs={len(self.blobs)})")
 
 
 class RedisBlobStore:

@@ -17,10 +17,17 @@ from mockserver.clock import isoformat
 from mockserver.errors import ApiError, ConfigError, FixturesError
 from mockserver.fixtures import parse_fixtures
 from mockserver.services import Services
-from mockserver.settings import settings_tree
+from mockserver.settings import public_settings_tree
 from mockserver.web.handlers import FILES_PREFIX
+from mockserver.web.security import bearer_token
 
 PREFIX = "/__mock"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The Content-Types a page may send cross-site without a preflight (Fetch standard, "CORS-safelisted request-header";
+# "" is no Content-Type at all). Any other type, or any custom header, makes the browser ask first.
+CORS_SAFELISTED_TYPES = frozenset({"", "application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
+CUSTOM_HEADER_NAME = "X-Mock-Admin"
+CUSTOM_HEADER = CUSTOM_HEADER_NAME.lower()
 
 
 class AdminHandlers:
@@ -34,14 +41,14 @@ class AdminHandlers:
         return handler
 
     async def getSettings(self) -> Any:
-        return _json(settings_tree(self._services.settings))
+        return _json(public_settings_tree(self._services.settings))
 
     async def patchSettings(self, body: dict[str, Any]) -> Any:
         try:
             settings = self._services.update(body)
         except ConfigError as exc:
             raise ApiError(400, str(exc)) from None
-        return _json(settings_tree(settings))
+        return _json(public_settings_tree(settings))
 
     async def reset(self) -> Any:
         self._services.reset()
@@ -109,7 +116,8 @@ class AdminHandlers:
 
 
 class AdminTokenMiddleware:
-    """When `admin.token` is set, every admin request must present it as a bearer token."""
+    """When `admin.token` is set, every admin request (the spec and Swagger UI too) must present it as a bearer
+    token."""
 
     def __init__(self, app: ASGIApp, services: Services) -> None:
         self.app = app
@@ -118,10 +126,32 @@ class AdminTokenMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         token = self.services.settings.admin.token
         if scope["type"] == "http" and token is not None:
-            given = Headers(scope=scope).get("authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            given = bearer_token(Headers(scope=scope).get("authorization", "")) or ""
+            if not hmac.compare_digest(given.encode(), token.encode()):
                 raise ApiError(401, "The admin API needs 'Authorization: Bearer <admin.token>'.",
                                headers={"WWW-Authenticate": "Bearer"})
+        await self.app(scope, receive, send)
+
+
+class PreflightedOnlyMiddleware:
+    """A state-changing admin request must be one a browser sends cross-site only after a CORS preflight.
+
+    Web pages the developer visits can reach a mock on loopback; without CORS on the admin API their preflights
+    fail, so what remains to refuse is what a page may send without one: a POST (or a form) with a safelisted
+    Content-Type or none, and no custom header.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
+            headers = Headers(scope=scope)
+            media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+            if CUSTOM_HEADER not in headers and media_type in CORS_SAFELISTED_TYPES:
+                raise ApiError(403, f"State-changing admin requests need a JSON (or YAML) body or an "
+                                    f"'{CUSTOM_HEADER_NAME}: 1' header, so that no web page can send them cross-site; "
+                                    f"this one has {f'Content-Type {media_type}' if media_type else 'neither'}.")
         await self.app(scope, receive, send)
 
 

@@ -23,7 +23,7 @@ from mockserver.openapi import load_admin_spec, load_spec
 from mockserver.services import Services, Sleep
 from mockserver.settings import MiB, Settings
 from mockserver.web.admin import PREFIX as ADMIN_PREFIX
-from mockserver.web.admin import AdminHandlers, AdminTokenMiddleware
+from mockserver.web.admin import AdminHandlers, AdminTokenMiddleware, PreflightedOnlyMiddleware
 from mockserver.web.bodylimit import BodyLimitMiddleware
 from mockserver.web.controls import ControlsMiddleware, OperationLimitMiddleware
 from mockserver.web.cors import add_cors
@@ -99,9 +99,10 @@ class MockApp:
         app = next((app for prefixes, app in self._routes if path.startswith(prefixes)), self._root)
         await app(scope, receive, send)
 
-    def _app(self) -> AsyncApp:
+    def _app(self, *, cors: bool = True) -> AsyncApp:
         app = AsyncApp(__name__)
-        add_cors(app, self.settings.cors_origins)
+        if cors:
+            add_cors(app, self.settings.cors_origins)
         app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, cap=self.body_cap)
         for error in (ApiError, ProblemException, HTTPException, Exception):
             app.add_error_handler(error, handle_error)
@@ -132,8 +133,11 @@ class MockApp:
         return app
 
     def _admin_app(self) -> AsyncApp:
-        app = self._app()
-        app.add_middleware(AdminTokenMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, services=self.services)
+        # No CORS: the admin API is for the developer and the mock's own page (same origin), not for the web
+        # pages they visit. Before Swagger UI, so that the spec and docs need the token too.
+        app = self._app(cors=False)
+        app.add_middleware(AdminTokenMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, services=self.services)
+        app.add_middleware(PreflightedOnlyMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER)
         app.add_api(
             load_admin_spec(),
             base_path=ADMIN_PREFIX,

@@ -37,7 +37,7 @@ from mockserver.web.bodylimit import replay
 from mockserver.web.controls import ROUTING
 from mockserver.web.errors import error_response, unexpected_error
 from mockserver.web.handlers import Handler, Handlers, wants_base_url
-from mockserver.web.security import Check, credential_check
+from mockserver.web.security import Check, bearer_token, credential_check
 from mockserver.web.validation import (
     CompiledSchema,
     ParameterSchemaValidator,
@@ -315,9 +315,10 @@ def _authenticate(credential: Credential, headers: Mapping[bytes, bytes]) -> Any
         raise _Fallback
     text = value.decode("latin-1")
     if credential.bearer:
-        scheme, _, text = text.partition(" ")
-        if scheme != "Bearer" or not text or " " in text:
+        token = bearer_token(text)
+        if token is None:
             raise _Fallback
+        text = token
     try:
         return credential.check(text)
     except ApiError:

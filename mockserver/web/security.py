@@ -12,6 +12,15 @@ from mockserver.services import Services
 Check = Callable[..., dict[str, Any]]
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The credential of an `Authorization: Bearer <token>` value, the scheme in any case (RFC 9110 11.1), split as
+    Connexion's `BearerSecurityHandler` splits it; None when the value is not a bearer credential."""
+    parts = authorization.split(maxsplit=1)
+    if len(parts) != 2 or parts[0].lower() != "bearer":
+        return None
+    return parts[1]
+
+
 def credential_check(api: str, services: Services) -> Check:
     """The API's check of a credential: what Connexion calls `token_info`, or `ApiError` 401."""
     checks: dict[str, Check] = {

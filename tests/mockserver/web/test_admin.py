@@ -23,6 +23,9 @@ from tests.mockserver.support import (
 
 pytestmark = pytest.mark.anyio
 
+# What the mock asks of a state-changing admin request without a JSON body (see TestWebPagesCannotDriveIt).
+ADMIN_HEADERS = {"X-Mock-Admin": "1"}
+
 
 @pytest.fixture
 async def fresh(make_app: Any) -> AsyncIterator[tuple[MockApp, ApiClient]]:
@@ -118,7 +121,7 @@ class TestStateResetAndFixtures:
         await client.post(RAIR_TOKEN_PATH, headers=rair_headers(), files={"name": (None, "Changed")})
         await client.post(IMX_REFRESH, headers=imx_headers(), json=refresh_body("1"))
         assert len(app.services.journal) == 2
-        assert (await client.post("/__mock/reset")).status_code == 204
+        assert (await client.post("/__mock/reset", headers=ADMIN_HEADERS)).status_code == 204
         token = (await client.get(RAIR_TOKEN_PATH, headers=rair_headers())).json()["result"]
         assert token["metadata"]["name"] == "CoinAgenda Monaco 2021 #1"
         assert app.services.limiter.peek("project-alpha").remaining == 3
@@ -181,7 +184,7 @@ class TestJournal:
         parts = {p["name"]: p for p in recent[0]["request_body"]["parts"]}
         assert parts["images"]["filename"] == "a.png"
         assert parts["name"]["value"] == "n"
-        assert (await client.delete("/__mock/journal")).status_code == 204
+        assert (await client.delete("/__mock/journal", headers=ADMIN_HEADERS)).status_code == 204
         assert (await client.get("/__mock/journal")).json() == {"entries": []}
 
     async def test_ring_buffer_keeps_the_newest(self) -> None:
@@ -218,3 +221,134 @@ class TestAdminAccess:
         spec = (await client.get("/__mock/openapi.json")).json()
         assert "/settings" in spec["paths"]
         assert (await client.get("/__mock/docs/")).status_code == 200
+
+
+EVIL_ORIGIN = "https://evil.example"
+OWNER_NAME = "CoinAgenda Monaco 2021 #1"  # the fixtures' name of RAIR token 1
+
+
+class TestWebPagesCannotDriveIt:
+    """A page the developer visits can neither read the admin API (no CORS) nor change the mock through it."""
+
+    async def test_no_cors_headers_for_other_origins(self, fresh: Any) -> None:
+        _, client = fresh
+        preflight = await client.options("/__mock/reset", headers={
+            "origin": EVIL_ORIGIN, "access-control-request-method": "POST",
+            "access-control-request-headers": "x-mock-admin"})
+        read = await client.get("/__mock/settings", headers={"origin": EVIL_ORIGIN})
+        api = await client.get(f"{IMX_BASE}/1", headers={"origin": EVIL_ORIGIN})
+
+        assert not any(name.startswith("access-control-") for name in preflight.headers)
+        assert read.status_code == 200
+        assert not any(name.startswith("access-control-") for name in read.headers)
+        assert api.headers["access-control-allow-origin"] == "*"  # the three APIs keep their CORS
+
+    @pytest.mark.parametrize(("method", "path", "kwargs"), [
+        pytest.param("POST", "/__mock/reset", {}, id="reset-without-body"),
+        pytest.param("POST", "/__mock/reset", {"content": b"x", "headers": {"content-type": "text/plain"}},
+                     id="reset-text-plain"),
+        pytest.param("POST", "/__mock/reset", {"data": {"a": "b"}}, id="reset-form"),
+        pytest.param("DELETE", "/__mock/journal", {}, id="clear-journal"),
+        pytest.param("PUT", "/__mock/fixtures", {"content": b"{}", "headers": {"content-type": "text/plain"}},
+                     id="fixtures-text-plain"),
+        pytest.param("PATCH", "/__mock/settings", {"content": b'{"immutable": {"refresh_delay": 9}}',
+                                                   "headers": {"content-type": "text/plain"}}, id="settings-text"),
+    ])
+    async def test_a_request_a_page_can_send_without_preflight_is_403_and_changes_nothing(
+            self, fresh: Any, method: str, path: str, kwargs: dict[str, Any]) -> None:
+        app, client = fresh
+        await client.post(RAIR_TOKEN_PATH, headers=rair_headers(), files={"name": (None, "Changed")})
+        before = (await client.get("/__mock/state")).json(), app.settings, len(app.services.journal)
+
+        response = await client.request(method, path, **kwargs)
+
+        assert response.status_code == 403
+        assert "X-Mock-Admin" in response.json()["title"]
+        assert "cross-site" in response.json()["title"]
+        assert ((await client.get("/__mock/state")).json(), app.settings, len(app.services.journal)) == before
+
+    @pytest.mark.parametrize("kwargs", [
+        pytest.param({"headers": {"X-Mock-Admin": "1"}}, id="custom-header"),
+        pytest.param({"json": {}}, id="json-body"),
+    ])
+    async def test_reset_with_a_custom_header_or_json_works(self, fresh: Any, kwargs: dict[str, Any]) -> None:
+        _, client = fresh
+        await client.post(RAIR_TOKEN_PATH, headers=rair_headers(), files={"name": (None, "Changed")})
+
+        response = await client.post("/__mock/reset", **kwargs)
+
+        assert response.status_code == 204
+        token = (await client.get(RAIR_TOKEN_PATH, headers=rair_headers())).json()["result"]
+        assert token["metadata"]["name"] == OWNER_NAME
+
+
+class TestSecretsAreNeverShown:
+    """The admin token and a store password never appear in the settings the admin API returns."""
+
+    async def test_admin_token_is_redacted_and_survives_a_round_trip(self, make_app: Any) -> None:
+        app = make_app({"admin.token": "s3cret"})
+        auth = {"Authorization": "Bearer s3cret"}
+        async with ApiClient(app) as client:
+            shown = await client.get("/__mock/settings", headers=auth)
+            patched = await client.patch("/__mock/settings", headers=auth, json=shown.json())
+
+            assert "s3cret" not in shown.text
+            assert shown.json()["admin"]["token"] == "[redacted]"
+            assert patched.status_code == 200
+            assert "s3cret" not in patched.text
+            # The tree read back and PATCHed unchanged keeps the token, not the placeholder.
+            assert app.settings.admin.token == "s3cret"
+            assert (await client.get("/__mock/state", headers=auth)).status_code == 200
+
+    async def test_no_token_shows_as_none(self, fresh: Any) -> None:
+        _, client = fresh
+        assert (await client.get("/__mock/settings")).json()["admin"]["token"] is None
+
+    async def test_store_password_is_redacted(self, make_app: Any, redis_url: str) -> None:
+        import redis
+
+        # A Redis user with a password, so that the store URL carries one the server checks.
+        with redis.Redis.from_url(redis_url) as admin:
+            admin.execute_command("ACL", "SETUSER", "mock-test", "on", ">pa55word", "~*", "&*", "+@all")
+        try:
+            url = redis_url.replace("redis://", "redis://mock-test:pa55word@")
+            app = make_app({"store": url, "immutable.rate_limit.storage": url})
+            async with ApiClient(app) as client:
+                shown = await client.get("/__mock/settings")
+                patched = await client.patch("/__mock/settings", json=shown.json())
+            described = repr(app) + repr(app.services)  # while the user exists: RedisStore's repr counts records
+        finally:
+            with redis.Redis.from_url(redis_url) as admin:
+                admin.execute_command("ACL", "DELUSER", "mock-test")
+
+        assert shown.status_code == 200
+        assert "pa55word" not in shown.text
+        assert shown.json()["store"] == url.replace("pa55word", "[redacted]")
+        assert shown.json()["immutable"]["rate_limit"]["storage"] == url.replace("pa55word", "[redacted]")
+        assert patched.status_code == 200, patched.text
+        assert app.settings.store == url
+        assert "pa55word" not in described
+
+
+class TestAdminTokenEverywhere:
+    """With admin.token set, the admin API's spec and Swagger UI need it too; the scheme is case-insensitive."""
+
+    @pytest.mark.parametrize("path", ["/__mock/openapi.json", "/__mock/docs/"])
+    async def test_spec_and_docs_need_the_token(self, make_app: Any, path: str) -> None:
+        async with ApiClient(make_app({"admin.token": "s3cret"})) as client:
+            refused = await client.get(path)
+            allowed = await client.get(path, headers={"Authorization": "Bearer s3cret"})
+
+        assert refused.status_code == 401
+        assert "s3cret" not in refused.text
+        assert allowed.status_code == 200
+
+    @pytest.mark.parametrize(("authorization", "status"), [
+        ("Bearer s3cret", 200), ("bearer s3cret", 200), ("BEARER s3cret", 200), ("Bearer   s3cret", 200),
+        ("s3cret", 401), ("Basic s3cret", 401), ("Bearer", 401), ("Bearer s3cret x", 401),
+    ])
+    async def test_bearer_scheme_in_any_case(self, make_app: Any, authorization: str, status: int) -> None:
+        async with ApiClient(make_app({"admin.token": "s3cret"})) as client:
+            response = await client.get("/__mock/settings", headers={"Authorization": authorization})
+
+        assert response.status_code == status

@@ -333,3 +333,21 @@ class TestSizeLimits:
         response = await rejected_without_change(app, put(client, body))
 
         assert_error(response, 413, "4000 bytes")
+
+
+class TestBearerScheme:
+    """`Authorization: Bearer` in any case (RFC 9110); no scheme, or another one, is 401."""
+
+    @pytest.mark.parametrize(("authorization", "status"), [
+        ("Bearer tkn-admin-token", 200), ("bearer tkn-admin-token", 200), ("BEARER tkn-admin-token", 200),
+        ("tkn-admin-token", 401), ("Basic tkn-admin-token", 401),
+    ])
+    async def test_get_and_put(self, client: ApiClient, authorization: str, status: int) -> None:
+        body = Multipart().fields({"name": "Cased", "description": "d"})
+
+        read = await client.get(TKN_PATH, headers={"Authorization": authorization})
+        update = await client.put(TKN_PATH, **body.request_kwargs({"Authorization": authorization}))
+
+        assert (read.status_code, update.status_code) == (status, status)
+        if status == 401:
+            assert update.json()["field"] == "Authorization"

@@ -184,7 +184,7 @@ def connections(server: Server) -> Iterator[Callable[[int], dict[str, list[Conne
         return by_worker
 
     # Every test starts from the fixtures and a full quota, whatever ran before.
-    reset = httpx.post(f"{server.base_url}/__mock/reset", timeout=10)
+    reset = httpx.post(f"{server.base_url}/__mock/reset", headers={"X-Mock-Admin": "1"}, timeout=10)
     assert reset.status_code == 204, reset.text
     yield connect
     for connection in opened:
