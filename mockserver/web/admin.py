@@ -61,8 +61,13 @@ class AdminHandlers:
                 document = yaml.safe_load(body)
             except yaml.YAMLError as exc:
                 raise ApiError(400, f"fixtures are not valid YAML: {exc}") from None
+        # A file may be empty on purpose; an empty body is a mistake (a missing file under `curl --data-binary @`)
+        # that would wipe every record and the fixtures a reset goes back to.
+        if document is None or document == {}:
+            raise ApiError(400, "The fixtures document is empty: send a mapping with at least one of the sections "
+                                "rair, immutable or tokenization. Nothing was changed.")
         try:
-            fixtures = parse_fixtures(document or {}, source="request body")
+            fixtures = parse_fixtures(document, source="request body")
         except FixturesError as exc:
             raise ApiError(400, str(exc)) from None
         self._services.reset(fixtures)

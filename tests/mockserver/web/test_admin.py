@@ -153,6 +153,38 @@ class TestStateResetAndFixtures:
         assert "tokenization.tokens[0].id" in response.json()["title"]
         assert (await client.get(TKN_PATH, headers=tkn_headers())).status_code == 200
 
+    @pytest.mark.parametrize(("kwargs", "words"), [
+        pytest.param({"content": b"", "headers": {"content-type": "application/yaml"}}, "empty", id="empty-yaml"),
+        pytest.param({"content": b"# nothing\n", "headers": {"content-type": "application/yaml"}}, "empty",
+                     id="comment-only-yaml"),
+        pytest.param({"content": b"null", "headers": {"content-type": "application/yaml"}}, "empty", id="yaml-null"),
+        pytest.param({"json": {}}, "empty", id="empty-json-object"),
+        pytest.param({"content": b"- 1\n", "headers": {"content-type": "application/yaml"}}, "must be a mapping",
+                     id="yaml-list"),
+        pytest.param({"content": b"rair: [\n", "headers": {"content-type": "application/yaml"}}, "not valid YAML",
+                     id="broken-yaml"),
+        pytest.param({"content": b"rair: caf\xe9\n", "headers": {"content-type": "application/yaml"}},
+                     "not valid YAML", id="not-utf8"),
+        pytest.param({"json": {"rair": None}}, "rair: must be a mapping", id="null-section"),
+        pytest.param({"json": {"tokens": []}}, "unknown sections tokens", id="unknown-section"),
+    ])
+    async def test_empty_or_invalid_fixtures_are_400_and_keep_fixtures_and_state(
+            self, fresh: Any, kwargs: dict[str, Any], words: str) -> None:
+        app, client = fresh
+        await client.post(RAIR_TOKEN_PATH, headers=rair_headers(), files={"name": (None, "Changed")})
+        fixtures, state = app.services.fixtures, (await client.get("/__mock/state")).json()
+
+        response = await client.put("/__mock/fixtures", **kwargs)
+
+        assert response.status_code == 400
+        assert words in response.json()["title"]
+        assert app.services.fixtures == fixtures
+        assert (await client.get("/__mock/state")).json() == state
+        # A reset still goes back to the fixtures in force before the rejected request.
+        assert (await client.post("/__mock/reset", headers=ADMIN_HEADERS)).status_code == 204
+        token = (await client.get(RAIR_TOKEN_PATH, headers=rair_headers())).json()["result"]
+        assert token["metadata"]["name"] == "CoinAgenda Monaco 2021 #1"
+
 
 class TestJournal:
     """Every API exchange is journaled with credentials redacted, and can be filtered."""
