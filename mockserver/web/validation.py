@@ -10,6 +10,7 @@ before a final newline, which would let `"1\\n"` pass `^[0-9]+$`.
 
 from __future__ import annotations
 
+import codecs
 import copy
 import functools
 import json
@@ -296,6 +297,50 @@ class JsonBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         return None
 
 
+class _Utf8CheckingParser(MultiPartParser):
+    """Starlette's multipart parser, noting each text field that is not UTF-8.
+
+    Starlette decodes such a field as Latin-1 without a word; the fields' raw bytes are gone by the time the form
+    is returned, so each part's bytes go through an incremental UTF-8 decoder as they arrive (files too, but a
+    binary file fails on its first bytes and is not decoded further). Only the parser's callbacks and `items` are
+    used; `tests/mockserver/web/test_bad_input.py` fails if Starlette stops calling them.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.not_utf8: dict[str, int] = {}  # field name: offset of the first invalid byte (of its first bad part)
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._seen = 0
+        self._invalid_at: int | None = None
+
+    def on_part_begin(self) -> None:
+        super().on_part_begin()
+        self._decoder.reset()
+        self._seen = 0
+        self._invalid_at = None
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        super().on_part_data(data, start, end)
+        if self._invalid_at is None:
+            self._decode(data[start:end], final=False)
+            self._seen += end - start
+
+    def on_part_end(self) -> None:
+        super().on_part_end()
+        if self._invalid_at is None:
+            self._decode(b"", final=True)  # a sequence the part ends in the middle of
+        name, value = self.items[-1]
+        if isinstance(value, str) and self._invalid_at is not None:
+            self.not_utf8.setdefault(name, self._invalid_at)
+
+    def _decode(self, data: bytes, *, final: bool) -> None:
+        pending = len(self._decoder.getstate()[0])  # bytes of an unfinished sequence from earlier data
+        try:
+            self._decoder.decode(data, final=final)
+        except UnicodeDecodeError as exc:
+            self._invalid_at = self._seen - pending + exc.start
+
+
 class MultipartBodyValidator(MultiPartFormDataValidator):  # type: ignore[misc]
     """Multipart bodies: well-formed, files where files belong, and schema errors that name their field."""
 
@@ -313,7 +358,8 @@ class MultipartBodyValidator(MultiPartFormDataValidator):  # type: ignore[misc]
         closed: list[bool] = []
         try:
             body = _watch_close(stream, b"--" + boundary + b"--", closed)
-            form = await MultiPartParser(headers, body).parse()
+            parser = _Utf8CheckingParser(headers, body)
+            form = await parser.parse()
         except (MultiPartException, MultipartParseError, KeyError, ValueError) as exc:
             raise ApiError(400, f"Malformed multipart/form-data body: {exc}") from None
         properties: dict[str, Any] = self._schema.get("properties", {})
@@ -326,6 +372,9 @@ class MultipartBodyValidator(MultiPartFormDataValidator):  # type: ignore[misc]
             for key in form:
                 values = form.getlist(key)
                 schema = properties.get(key, {})
+                if key in parser.not_utf8:
+                    raise ApiError(400, f"{key} is not UTF-8 text (byte {parser.not_utf8[key]} of its value is "
+                                        "invalid).", field=key)
                 if _is_file(schema) or _is_file(schema.get("items", {})):
                     if any(not isinstance(v, UploadFile) for v in values):
                         raise ApiError(400, f"{key} must be a file upload (a part with a filename), not a "

@@ -117,6 +117,44 @@ class TestMultipart:
 
         assert_error(response, status, *words)
 
+    @pytest.mark.parametrize("api", MULTIPART_APIS)
+    @pytest.mark.parametrize(("field", "value", "offset"), [
+        pytest.param("name", b"caf\xe9", 3, id="latin-1"),
+        pytest.param("description", b"ok \xc3", 3, id="cut-off-sequence"),
+        pytest.param("name", b"\xff", 0, id="invalid-byte"),
+    ])
+    async def test_text_field_not_utf8_is_400_naming_it(self, client: ApiClient, app: MockApp, api: str, field: str,
+                                                        value: bytes, offset: int) -> None:
+        method, path, headers, valid = MULTIPART_APIS[api]
+        body = Multipart().fields({name: text for name, text in valid.items() if name != field}).field(field, value)
+
+        response = await rejected_without_change(app, client.request(method, path, **body.request_kwargs(headers)))
+
+        message = assert_error(response, 400, field, "not UTF-8", f"byte {offset}", field=field)
+        assert "\ufffd" not in str(message)
+
+    async def test_rair_json_part_not_utf8_is_400_naming_it(self, client: ApiClient, app: MockApp) -> None:
+        body = Multipart().field("attributes", b'[{"trait_type": "Colour", "value": "Ros\xe9"}]')
+
+        response = await rejected_without_change(app, client.post(RAIR_TOKEN_PATH, **body.request_kwargs(
+            rair_headers())))
+
+        assert_error(response, 400, "attributes", "not UTF-8", field="attributes")
+
+    async def test_utf8_split_across_chunks_is_text(self, client: ApiClient) -> None:
+        body = Multipart().fields({"name": "Café ✓ 𝄞", "description": "naïve"}).body()
+
+        async def one_byte_at_a_time() -> Any:
+            for position in range(len(body)):
+                yield body[position:position + 1]
+
+        response = await client.put(TKN_PATH, content=one_byte_at_a_time(),
+                                    headers={**tkn_headers(), "content-type": Multipart().content_type})
+        token = (await client.get(TKN_PATH, headers=tkn_headers())).json()
+
+        assert response.status_code == 200, response.text
+        assert (token["name"], token["description"]) == ("Café ✓ 𝄞", "naïve")
+
     async def test_well_formed_body_with_an_epilogue_is_fine(self, client: ApiClient) -> None:
         body = Multipart().fields({"name": "x", "description": "y"})
         content = body.body() + b"\r\nepilogue that parsers ignore\r\n"
