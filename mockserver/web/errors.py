@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 from connexion.exceptions import ProblemException
@@ -15,8 +14,7 @@ from starlette.types import Scope
 
 from mockserver.apis import ApiInfo, api_for_path
 from mockserver.errors import ApiError
-from mockserver.openapi import path_templates
-from mockserver.web.validation import check_path_value
+from mockserver.web.validation import check_path_value, path_values
 
 logger = logging.getLogger("mockserver")
 
@@ -43,7 +41,7 @@ def _translate(request: ConnexionRequest, exc: Exception) -> ApiError:
         return _from_problem(api, exc, malformed_header=_has_header(request, api))
     if isinstance(exc, HTTPException):
         if exc.status_code == 404:
-            malformed = _malformed_path(api, request.scope["path"])
+            malformed = _malformed_path(request.scope["path"])
             return malformed or ApiError(404, _not_found_message(api, request))
         if exc.status_code == 405:
             allow = (exc.headers or {}).get("Allow", "")
@@ -52,7 +50,7 @@ def _translate(request: ConnexionRequest, exc: Exception) -> ApiError:
         return ApiError(exc.status_code, str(exc.detail), headers=exc.headers or {})
     if isinstance(exc, ValueError):
         # Routing converts integer path segments with int(), which refuses thousands of digits.
-        oversized = _oversized_integer(api, request.scope["path"])
+        oversized = _oversized_integer(request.scope["path"])
         if oversized is not None:
             return oversized
     return unexpected_error(request.scope, exc)
@@ -82,24 +80,15 @@ def _from_problem(api: ApiInfo | None, exc: ProblemException, *, malformed_heade
     return ApiError(status, detail or f"Request failed with status {status}.", headers=exc.headers or {})
 
 
-def _path_values(api: ApiInfo | None, path: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(name, value, schema) of each path parameter of every template of the API that `path` matches."""
-    for template in path_templates(api.spec_file) if api is not None else ():
-        match = template.pattern.match(path)
-        if match is not None:
-            for value, (name, schema) in zip(match.groups(), template.parameters, strict=True):
-                yield name, value, schema
-
-
-def _malformed_path(api: ApiInfo | None, path: str) -> ApiError | None:
+def _malformed_path(path: str) -> ApiError | None:
     """A path of the API that routed nowhere only because a parameter is malformed (`abc` for an integer)."""
-    errors = (check_path_value(name, value, schema) for name, value, schema in _path_values(api, path))
+    errors = (check_path_value(name, value, schema) for name, value, schema in path_values(path))
     return next((error for error in errors if error is not None), None)
 
 
-def _oversized_integer(api: ApiInfo | None, path: str) -> ApiError | None:
+def _oversized_integer(path: str) -> ApiError | None:
     """The 400 for an integer path segment too long for Python to convert, if the path has one."""
-    for name, value, schema in _path_values(api, path):
+    for name, value, schema in path_values(path):
         if schema.get("type") == "integer" and len(value) > sys.get_int_max_str_digits() > 0:
             return check_path_value(name, value, schema)
     return None

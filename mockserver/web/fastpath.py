@@ -39,6 +39,7 @@ from mockserver.web.errors import error_response, unexpected_error
 from mockserver.web.handlers import Handler, Handlers, wants_base_url
 from mockserver.web.security import Check, bearer_token, credential_check
 from mockserver.web.validation import (
+    CANONICAL_INTEGER,
     CompiledSchema,
     ParameterSchemaValidator,
     RequestValidator,
@@ -55,7 +56,6 @@ JSON_TYPES = frozenset({b"application/json", b"application/json; charset=utf-8",
 SLOW_HEADERS = frozenset({b"prefer", b"origin", b"transfer-encoding", b"content-encoding", b"expect"})
 # What the CORS middleware adds to a response to a request without Origin (responses vary by Origin).
 VARY = (b"vary", b"Origin")
-DIGITS = re.compile(r"[0-9]+")
 ENCODER = JSONEncoder()
 SEEN_MAX = 4096
 # Longer digit strings than any id of these APIs (int() refuses beyond 4,300 digits): Connexion decides.
@@ -91,7 +91,7 @@ class PathParameter:
         return typed
 
     def _parse(self, value: str) -> Any:
-        if self.integer and (not DIGITS.fullmatch(value) or len(value) > MAX_INTEGER_DIGITS):
+        if self.integer and (not CANONICAL_INTEGER.fullmatch(value) or len(value) > MAX_INTEGER_DIGITS):
             return _INVALID
         typed = int(value) if self.integer else value
         return typed if self.schema.is_valid(typed) else _INVALID

@@ -40,9 +40,13 @@ from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import Scope
 
+from mockserver.apis import api_for_path
 from mockserver.errors import ApiError
+from mockserver.openapi import path_templates
 
 UINT256_LIMIT = 2**256
+# An integer path segment as the number it names is written: no `+`, no leading zeros, no `-0`.
+CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]*")
 # No schema of the three APIs nests more than a few levels; far deeper JSON only exhausts the recursion of the
 # parser or the validators (a 500), so it is refused up front.
 MAX_JSON_DEPTH = 64
@@ -207,6 +211,15 @@ def _schema_error(error: ValidationError, where: str) -> ApiError:
 class ParameterValidator(ConnexionParameterValidator):  # type: ignore[misc]
     """Path, query and header parameters: ECMA patterns, and errors that name the parameter."""
 
+    def validate_path_parameter(self, param: dict[str, Any], request: Any) -> None:
+        # Routing has already turned an integer segment into an int, losing how it was written: check the segment.
+        if param.get("schema", {}).get("type") == "integer":
+            for name, raw, schema in path_values(request.scope["path"]):
+                error = check_path_value(name, raw, schema) if name == param["name"] else None
+                if error is not None:
+                    raise error
+        super().validate_path_parameter(param, request)
+
     @staticmethod
     def validate_parameter(parameter_type: str, value: Any, param: dict[str, Any],
                            param_name: str | None = None) -> None:
@@ -224,6 +237,16 @@ class ParameterValidator(ConnexionParameterValidator):  # type: ignore[misc]
             raise ApiError(400, message, field=name) from None
 
 
+def path_values(path: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(name, raw value, schema) of each path parameter of every template of the API that `path` matches."""
+    api = api_for_path(path)
+    for template in path_templates(api.spec_file) if api is not None else ():
+        match = template.pattern.match(path)
+        if match is not None:
+            for value, (name, schema) in zip(match.groups(), template.parameters, strict=True):
+                yield name, value, schema
+
+
 def check_path_value(name: str, value: str, schema: dict[str, Any]) -> ApiError | None:
     """The 400 for a path segment breaking its parameter's schema (such as `abc` for an integer), or None."""
     typed: Any = value
@@ -235,6 +258,10 @@ def check_path_value(name: str, value: str, schema: dict[str, Any]) -> ApiError 
         if digits > sys.get_int_max_str_digits() > 0:  # Python refuses to convert it (a guard against slow int())
             return ApiError(400, f"Invalid path parameter {name}: a {digits}-digit number is larger than this "
                                  "server takes.", field=name)
+        # One spelling per number: `+1` or `01` must not reach token 1 (Connexion's routing reads both as 1).
+        if not CANONICAL_INTEGER.fullmatch(value):
+            return ApiError(400, f"Invalid path parameter {name}: {_short(value)} is not in plain decimal form "
+                                 "(digits only, without a sign or leading zeros).", field=name)
         typed = int(value)
     try:
         compiled(schema, ParameterSchemaValidator).validate(typed)

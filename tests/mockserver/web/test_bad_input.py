@@ -12,11 +12,14 @@ import pytest
 from mockserver.web import MockApp
 from tests.mockserver import media
 from tests.mockserver.support import (
+    IMX_CHAIN,
+    IMX_COLLECTION,
     IMX_REFRESH,
     RAIR_CONTRACT,
     RAIR_NETWORK,
     RAIR_TOKEN_PATH,
     TKN_PATH,
+    TKN_TOKEN,
     ApiClient,
     Multipart,
     assert_error,
@@ -194,6 +197,56 @@ class TestRairPath:
 
         assert_error(read, 400, *words)
         assert_error(update, 400, *words)
+
+
+IMX_NFTS = f"/v1/chains/{IMX_CHAIN}/collections/{IMX_COLLECTION}/nfts"
+TKN_TOKEN_PATH = "/v2/admin/token/"
+
+
+class TestNonCanonicalPathIds:
+    """An id spelled another way (`+1`, `01`, ` 1`) is 400 naming the parameter, never read or updated as the token
+    it would convert to, on the fast path and through Connexion alike."""
+
+    @pytest.mark.parametrize("fast_path", [True, False], ids=["fast-path", "connexion"])
+    @pytest.mark.parametrize(("path", "name"), [
+        (f"{RAIR_BASE}/0/token/+1", "token"),
+        (f"{RAIR_BASE}/0/token/01", "token"),
+        (f"{RAIR_BASE}/0/token/00", "token"),
+        (f"{RAIR_BASE}/0/token/-0", "token"),
+        (f"{RAIR_BASE}/+0/token/1", "product"),
+        (f"{RAIR_BASE}/00/token/1", "product"),
+        (f"{RAIR_BASE}/0/token/%201", "token"),
+    ])
+    async def test_rair(self, app_for: Any, fast_path: bool, path: str, name: str) -> None:
+        app = app_for({"fast_path": fast_path})
+        async with ApiClient(app) as client:
+            read = await client.get(path, headers=rair_headers())
+            update = await rejected_without_change(
+                app, client.post(path, **Multipart().field("name", "Renamed").request_kwargs(rair_headers())))
+
+        assert_error(read, 400, name, "Invalid path parameter")
+        assert_error(update, 400, name, "Invalid path parameter")
+
+    @pytest.mark.parametrize("fast_path", [True, False], ids=["fast-path", "connexion"])
+    @pytest.mark.parametrize("token_id", ["+1", "01", "%201", "1%20", "-0"])
+    async def test_immutable(self, app_for: Any, fast_path: bool, token_id: str) -> None:
+        async with ApiClient(app_for({"fast_path": fast_path})) as client:
+            read = await client.get(f"{IMX_NFTS}/{token_id}")
+
+        assert_error(read, 400, "token_id", "uint256", field="token_id")
+
+    @pytest.mark.parametrize("fast_path", [True, False], ids=["fast-path", "connexion"])
+    @pytest.mark.parametrize("token_id", [f"+{TKN_TOKEN[1:]}", f"%20{TKN_TOKEN}", f"{TKN_TOKEN}%20", f"0{TKN_TOKEN}"])
+    async def test_tokenization(self, app_for: Any, fast_path: bool, token_id: str) -> None:
+        app = app_for({"fast_path": fast_path})
+        body = Multipart().fields({"name": "Renamed", "description": "d"})
+        async with ApiClient(app) as client:
+            read = await client.get(TKN_TOKEN_PATH + token_id, headers=tkn_headers())
+            update = await rejected_without_change(
+                app, client.put(TKN_TOKEN_PATH + token_id, **body.request_kwargs(tkn_headers())))
+
+        assert_error(read, 400, "token_id", field="token_id")
+        assert_error(update, 400, "token_id", field="token_id")
 
 
 def refresh_raw(content: bytes, content_type: str = "application/json") -> Send:
