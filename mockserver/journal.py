@@ -12,10 +12,10 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from mockserver.settings import REDACTED
+
 # Credentials never reach the journal: tests and the web page show it, and people paste it into issues.
 REDACTED_HEADERS = frozenset({"authorization", "x-rair-token", "x-immutable-api-key", "cookie", "x-mock-admin-token"})
-REDACTED = "[redacted]"
-
 
 RawHeaders = Sequence[tuple[bytes, bytes]]
 

@@ -142,8 +142,9 @@ class PreflightedOnlyMiddleware:
     """A state-changing admin request must be one a browser sends cross-site only after a CORS preflight.
 
     Web pages the developer visits can reach a mock on loopback; without CORS on the admin API their preflights
-    fail, so what remains to refuse is what a page may send without one: a POST (or a form) with a safelisted
-    Content-Type or none, and no custom header.
+    fail, so what must be refused is what a page may send without one: a POST (or a form) with a safelisted
+    Content-Type or none, and no custom header. PUT, PATCH and DELETE are always preflighted, but they follow the
+    same rule, so there is one rule to learn and no method that depends on the browser getting CORS right.
     """
 
     def __init__(self, app: ASGIApp) -> None:
