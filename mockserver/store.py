@@ -81,6 +81,14 @@ class Store(abc.ABC):
     def load(self, fixtures: Fixtures) -> None:
         """Replace every record and upload with a fresh copy of `fixtures` (used on reset)."""
 
+    @abc.abstractmethod
+    def ping(self) -> None:
+        """Raise `StoreUnavailable` unless the store answers."""
+
+    @abc.abstractmethod
+    def ensure_loaded(self) -> None:
+        """Load the fixtures again if the state vanished underneath (a shared store restarted empty)."""
+
     # RAIR
 
     @abc.abstractmethod
@@ -195,6 +203,12 @@ class MemoryStore(Store):
     @property
     def attachment_blobs(self) -> Mapping[str, str]:
         return self._attachment_blobs
+
+    def ping(self) -> None:
+        """This process's memory always answers."""
+
+    def ensure_loaded(self) -> None:
+        """Nothing outside this process can empty it."""
 
     def load(self, fixtures: Fixtures) -> None:
         seed = fixtures.copy()

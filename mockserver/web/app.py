@@ -34,6 +34,7 @@ from mockserver.web.journal import JournalMiddleware
 from mockserver.web.methods import MethodGuardMiddleware
 from mockserver.web.page import add_page
 from mockserver.web.security import security_map
+from mockserver.web.storecheck import StoreCheckMiddleware
 from mockserver.web.validation import VALIDATOR_MAP
 from mockserver.web.workers import WorkerHeaderMiddleware
 
@@ -72,7 +73,7 @@ class MockApp:
                 for method, compiled in compile_routes(api, specs[api.name], handlers, self.services).items():
                     routes.setdefault(method, []).extend(compiled)
             dispatch = FastPath(dispatch, self.services, routes, json_cap=JSON_BODY_CAP)
-        self._asgi: ASGIApp = JournalMiddleware(dispatch, self.services)
+        self._asgi: ASGIApp = JournalMiddleware(StoreCheckMiddleware(dispatch, self.services), self.services)
         if self.settings.worker_header:
             self._asgi = WorkerHeaderMiddleware(self._asgi)
 

@@ -127,7 +127,7 @@ def _wait_until_ready(server: Server) -> None:
         if server.process.poll() is not None:
             pytest.fail(f"the server exited with {server.process.returncode}:\n{server.output()}")
         with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{server.base_url}{IMX_BASE}/1", timeout=2).status_code == 200:
+            if httpx.get(f"{server.base_url}/__mock/health", timeout=2).status_code == 200:
                 return
         if time.monotonic() > deadline:
             pytest.fail(f"the server did not answer within {START_TIMEOUT} s:\n{server.output()}")
