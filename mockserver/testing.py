@@ -399,7 +399,10 @@ def _uvicorn_server(app: MockApp, ready: threading.Event, *, date_header: bool) 
             finally:
                 ready.set()
 
-    return Server(uvicorn.Config(app, log_level="warning", lifespan="off", date_header=date_header))
+    from mockserver.web.headerlimits import head_limit_protocol
+
+    return Server(uvicorn.Config(app, log_level="warning", lifespan="off", date_header=date_header,
+                                 http=head_limit_protocol(app.settings.clients)))
 
 
 class _InProcessTransport(httpx.BaseTransport):
