@@ -225,6 +225,13 @@ class TestTwoWorkers:
         assert accepted.status_code == 202
         assert nft.json()["result"]["name"] == "Via two"
 
+    def test_workers_refuse_an_oversized_head_with_431(self, server: Server) -> None:
+        # Each worker imports its HTTP protocol by name and takes the limits from the exported settings.
+        response = httpx.get(f"{server.base_url}{IMX_BASE}/1", headers={"X-Big": "a" * 70_000}, timeout=10)
+
+        assert response.status_code == 431
+        assert response.json()["code"] == "REQUEST_HEADER_FIELDS_TOO_LARGE"
+
     def test_the_rate_limit_holds_across_workers(
             self, connections: Callable[[int], dict[str, list[Connection]]]) -> None:
         held = [c for workers in connections(LIMIT).values() for c in workers]  # 2 x LIMIT connections
