@@ -82,12 +82,9 @@ class Store(abc.ABC):
         """Replace every record and upload with a fresh copy of `fixtures` (used on reset)."""
 
     @abc.abstractmethod
-    def ping(self) -> None:
-        """Raise `StoreUnavailable` unless the store answers."""
-
-    @abc.abstractmethod
     def ensure_loaded(self) -> None:
-        """Load the fixtures again if the state vanished underneath (a shared store restarted empty)."""
+        """Load the fixtures again if the state vanished underneath (a shared store restarted empty); raise
+        `StoreUnavailable` if the store does not answer."""
 
     # RAIR
 
@@ -204,11 +201,8 @@ class MemoryStore(Store):
     def attachment_blobs(self) -> Mapping[str, str]:
         return self._attachment_blobs
 
-    def ping(self) -> None:
-        """This process's memory always answers."""
-
     def ensure_loaded(self) -> None:
-        """Nothing outside this process can empty it."""
+        """Nothing outside this process can empty it, and it always answers."""
 
     def load(self, fixtures: Fixtures) -> None:
         seed = fixtures.copy()

@@ -21,7 +21,7 @@ applied the same way, by whichever reader first finds them due.
 
 While Redis does not answer, every method raises `StoreUnavailable` (each API answers 503 with `Retry-After`),
 after a short retry that rides out a blip without holding a request for seconds. When Redis comes back empty
-(restarted without persistence), `ensure_loaded`, run before each API request, loads the fixtures again.
+(restarted without persistence), `ensure_loaded`, run before each request, loads the fixtures again.
 """
 
 from __future__ import annotations
@@ -160,11 +160,8 @@ class RedisStore(Store):
     def load(self, fixtures: Fixtures) -> None:
         self._write(fixtures, only_if_empty=False)
 
-    def ping(self) -> None:
-        self._redis.ping()
-
     def ensure_loaded(self) -> None:
-        # One EXISTS per API request, beside the several round trips each request makes anyway. Checking only
+        # One EXISTS per request, beside the several round trips each API request makes anyway. Checking only
         # when a connection is re-established would answer the first requests after a restart from an empty
         # namespace (the reconnect happens inside them), which is the 401/404 this check exists to prevent.
         if self._redis.exists(self._keys.fixtures):

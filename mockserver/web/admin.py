@@ -23,6 +23,7 @@ from mockserver.web.errors import STORE_RETRY_AFTER
 from mockserver.web.handlers import FILES_PREFIX
 
 PREFIX = "/__mock"
+HEALTH_PATH = f"{PREFIX}/health"
 
 
 class AdminHandlers:
@@ -38,7 +39,7 @@ class AdminHandlers:
     async def getHealth(self) -> Any:
         kind = "memory" if self._services.settings.store == MEMORY_URL else "redis"
         try:
-            self._services.store.ping()
+            self._services.store.ensure_loaded()
         except StoreUnavailable:
             body = {"status": "unavailable", "store": kind, "message": f"the {kind} store does not answer"}
             return ConnexionResponse(status_code=503, body=json.dumps(body), content_type="application/json",

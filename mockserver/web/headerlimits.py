@@ -3,7 +3,7 @@
 uvicorn's httptools protocol has no limit on the request line and headers (a 64 MB header and a million headers
 were accepted), and h11's `h11_max_incomplete_event_size` caps only the size, with a 400. This subclass of
 uvicorn's `HttpToolsProtocol` counts the head as it arrives: the bytes received before the head is complete (so
-one endless header is cut off after the cap plus one read, however httptools buffers it), and the exact size and
+one endless header is cut off after the cap plus two reads, however httptools buffers it), and the exact size and
 number of the headers as the parser reports them. It relies on the protocol's parser callbacks (`on_url`,
 `on_header`, `on_headers_complete`, `on_message_complete`) and on `send_400_response` being where a parser error
 ends, which is why pyproject.toml pins uvicorn's minor version and tests/mockserver/web/test_slow_clients.py
@@ -41,6 +41,7 @@ class HeadLimitProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._reading_head = True
         self._head_bytes_received = 0  # raw bytes fed while the head was incomplete
+        self._head_began_in_this_read = False
         self._head_size = 0  # request target plus header lines, as parsed
         self._header_count = 0
         self._refusal: str | None = None
@@ -52,14 +53,18 @@ class HeadLimitProtocol(HttpToolsProtocol):
             # Only whole reads of head were counted, so this head is over the cap whatever follows.
             self._refuse(f"The request line and headers exceed {self.max_head_bytes} bytes.")
             return
+        self._head_began_in_this_read = False
         super().data_received(data)
-        if self._reading_head:
+        if self._reading_head and not self._head_began_in_this_read:
+            # A read in which a head began may hold the end of the previous request too: it is not counted,
+            # so the raw count errs low by at most one read (the parsed size below is exact).
             self._head_bytes_received += len(data)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._reading_head = True
-        self._head_size = self._header_count = 0
+        self._head_began_in_this_read = True
+        self._head_bytes_received = self._head_size = self._header_count = 0
 
     def on_url(self, url: bytes) -> None:
         self._count(len(url))
@@ -81,6 +86,7 @@ class HeadLimitProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._reading_head = True  # a kept-alive connection's next bytes are the next head
+        self._head_bytes_received = 0
 
     def send_400_response(self, msg: str) -> None:
         if self._refusal is not None:  # the parser stopped because a callback raised _HeadTooLarge

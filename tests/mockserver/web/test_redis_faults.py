@@ -98,6 +98,8 @@ class TestRedisBackEmpty:
             == "changed"
         own_redis.append(own_redis[0].restart())  # same port, nothing kept
 
+        state = await client.get("/__mock/state")  # the admin API notices too, before any API request
+        assert len(state.json()["tokenization"]["tokens"]) == len(app.services.fixtures.tokenization_tokens)
         for _, method, path, kwargs in REQUESTS:
             response = await client.request(method, path, **kwargs)
             assert response.status_code in (200, 202), (path, response.text)

@@ -159,6 +159,20 @@ class TestOversizedHead:
             assert read_one(sock).status == 200
 
 
+    def test_a_body_read_with_the_next_head_does_not_count_toward_it(self, server: MockServer) -> None:
+        # A pipelining client: one read holds a 100 KiB upload and the start of the next request's head.
+        update = tokenization_update(100_000)
+        body = update.body()
+        first = head("PUT", TKN_PATH, {"Authorization": f"Bearer {TKN_BEARER}", "Content-Type": update.content_type,
+                                       "Content-Length": str(len(body))}) + body
+        second = head("GET", TKN_PATH, {"Authorization": f"Bearer {TKN_BEARER}"})
+        with connect(server) as sock:
+            sock.sendall(first + second[:20])
+            assert read_one(sock).status == 200
+            sock.sendall(second[20:])
+            assert read_one(sock).status == 200
+
+
 class TestLargeBodiesInFlight:
     @pytest.fixture
     def server(self) -> Iterator[MockServer]:
