@@ -205,7 +205,11 @@ class TestLargeBodiesInFlight:
 
 
 def reset_peak_rss() -> None:
-    Path("/proc/self/clear_refs").write_text("5")  # Linux: VmHWM starts again from the current RSS
+    """Linux: VmHWM starts again from the current RSS, so earlier tests' peaks cannot hide this one's."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError as exc:
+        pytest.skip(f"cannot reset this process's peak RSS: {exc}")
 
 
 def peak_rss_bytes() -> int:
