@@ -52,7 +52,8 @@ def serve(host: str | None, port: int | None, config_file: Path | None, fixtures
           assignments: tuple[str, ...], store: str | None, workers: int, log_level: str) -> None:
     """Serve all three APIs on one port, at their real paths."""
     from mockserver.web import create_app
-    from mockserver.web.workers import APP_FACTORY, export_settings
+    from mockserver.web.headerlimits import head_limit_protocol
+    from mockserver.web.workers import APP_FACTORY, HTTP_PROTOCOL, export_settings
 
     try:
         settings = load_settings(config_file=config_file, overrides=_overrides(
@@ -76,11 +77,13 @@ def serve(host: str | None, port: int | None, config_file: Path | None, fixtures
     if workers > 1:
         export_settings(settings)  # uvicorn builds each worker's app by name, from these
         uvicorn.run(APP_FACTORY, factory=True, workers=workers, host=settings.host, port=settings.port,
-                    log_level=log_level, access_log=settings.access_log, log_config=log_config())
+                    log_level=log_level, access_log=settings.access_log, log_config=log_config(),
+                    http=HTTP_PROTOCOL)
     else:
         # A seeded server answers the same on every run: no wall-clock Date header.
         uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level,
-                    access_log=settings.access_log, date_header=settings.seed is None, log_config=log_config())
+                    access_log=settings.access_log, date_header=settings.seed is None, log_config=log_config(),
+                    http=head_limit_protocol(settings.clients))
 
 
 @main.command("fixtures")

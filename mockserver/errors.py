@@ -17,6 +17,10 @@ class FixturesError(MockServerError):
     """A fixtures file cannot be loaded."""
 
 
+class StoreUnavailable(MockServerError):
+    """The store (Redis) or a shared rate-limit storage does not answer; each API says 503 until it does."""
+
+
 class ApiError(MockServerError):
     """A request the API rejects; each API renders it in its own error shape.
 

@@ -4,7 +4,8 @@
 overrides exactly the storage methods that read the time (and drops the background expiry timer, since expiry is
 also checked on every read); the counting itself stays `limits`'s own. Any other storage URI (`redis://...`) is
 handed to `limits` as is and keeps its server's time; a Redis storage's keys go under the limiter's key prefix,
-and its check-then-spend step holds a Redis lock, so the quota is exact across processes sharing it.
+and its check-then-spend step holds a Redis lock, so the quota is exact across processes sharing it. While a
+shared storage does not answer, the limiter raises `StoreUnavailable` (the API answers 503) rather than a 500.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import dataclasses
 import math
 import threading
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +24,7 @@ from limits.storage import MemoryStorage, RedisStorage, Storage, storage_from_st
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
 
 from mockserver.clock import Clock
-from mockserver.errors import ConfigError
+from mockserver.errors import ConfigError, StoreUnavailable
 from mockserver.settings import RateLimitSettings, redact_url
 
 
@@ -51,13 +53,16 @@ class QuotaLimiter:
         )
         self._strategy = strategy(self._storage)
         self._item = RateLimitItemPerSecond(settings.limit, settings.window)
+        # What the storage raises when its server is unreachable (memory raises none of that kind).
+        self._faults: type[Exception] | tuple[type[Exception], ...] = (
+            () if isinstance(self._storage, MemoryStorage) else self._storage.base_exceptions)
         # Acceptance and the stats that go into its headers must be one step, or two concurrent hits
         # could both report the same remaining count.
         self._lock = threading.Lock()
 
     def hit(self, key: str, cost: int = 1) -> tuple[bool, Quota]:
         """Spend `cost` from the key's quota if it can all be spent; return whether it was, and the quota after."""
-        with self._lock, self._shared_lock(key):
+        with self._reachable(), self._lock, self._shared_lock(key):
             # limits' fixed window counts a refused hit too; a refused request must cost nothing.
             accepted = (self._strategy.test(self._item, key, cost=cost)
                         and self._strategy.hit(self._item, key, cost=cost))
@@ -65,13 +70,20 @@ class QuotaLimiter:
 
     def peek(self, key: str) -> Quota:
         """The key's quota now, spending nothing."""
-        with self._lock:
+        with self._reachable(), self._lock:
             return self._quota(key)
 
     def reset(self) -> None:
         """Forget every key's spending."""
-        with self._lock:
+        with self._reachable(), self._lock:
             self._storage.reset()
+
+    @contextlib.contextmanager
+    def _reachable(self) -> Iterator[None]:
+        try:
+            yield
+        except self._faults as exc:
+            raise StoreUnavailable(f"the rate-limit storage does not answer: {exc}") from exc
 
     def _shared_lock(self, key: str) -> contextlib.AbstractContextManager[Any]:
         """The key's lock across every process using the storage (Redis), or nothing for this process's own."""
@@ -101,6 +113,10 @@ def make_storage(uri: str, clock: Clock, *, key_prefix: str | None = None) -> St
     if uri.startswith("memory://"):
         return ClockedMemoryStorage(clock)
     options: dict[str, Any] = {}
+    if urlsplit(uri).scheme in ("redis", "rediss", "redis+unix"):
+        from mockserver.store_redis import RETRY  # a redis:// URI means the redis package is installed
+
+        options["retry"] = RETRY  # as the store: fail fast while Redis is down, not after seconds of retries
     if key_prefix is not None and urlsplit(uri).scheme.startswith(("redis", "valkey")):
         options["key_prefix"] = key_prefix
     try:

@@ -22,6 +22,7 @@ import yaml
 
 from mockserver.errors import ConfigError
 
+KiB = 1024
 MiB = 1024 * 1024
 _ORIGIN = re.compile(r"^[a-z][a-z0-9+.-]*://[^/\s]+$", re.IGNORECASE)
 ENV_PREFIX = "MOCKSERVER_"
@@ -32,7 +33,9 @@ LimitKey = Literal["credential", "client"]
 # Settings fixed once the server runs: how it is reached, where its data comes from, what is built into the
 # served specs and app (`rair.max_files` is the spec's maxItems).
 STARTUP_ONLY = ("host", "port", "fixtures", "validate_responses", "rair.max_files", "cors_origins", "store",
-                "store_prefix", "worker_header", "seed", "access_log", "fast_path")
+                "store_prefix", "worker_header", "seed", "access_log", "fast_path",
+                # Built into the HTTP protocol and the upload slots when the server starts.
+                "clients.max_header_bytes", "clients.max_headers", "clients.max_large_bodies")
 STORE_SCHEMES = ("memory", "redis", "rediss", "unix")
 # Settings that hold secrets, shown redacted wherever settings are shown (the admin API, the page, reprs): URLs
 # whose password is hidden, and values hidden whole.
@@ -147,6 +150,31 @@ class TokenizationSettings:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class ClientLimitSettings:
+    """Bounds on slow and greedy clients, so that none can hold the server's memory or a request forever."""
+
+    # Seconds a request body may go without a byte arriving before the request is cut off with 408.
+    body_timeout: float = 30.0
+    # The request line and headers together (431 beyond), and how many headers (431 beyond).
+    max_header_bytes: int = 64 * KiB
+    max_headers: int = 100
+    # Bodies over `large_body_bytes` (or of unknown length) in flight at once; more wait up to
+    # `large_body_wait` seconds for one to finish, then get 503 with Retry-After. Each is held in memory while
+    # validated, so this bounds the memory uploads take.
+    max_large_bodies: int = 2
+    large_body_bytes: int = 1 * MiB
+    large_body_wait: float = 10.0
+
+    def __post_init__(self) -> None:
+        _require(self.body_timeout > 0, "clients.body_timeout", "must be more than 0 seconds")
+        _require(self.max_header_bytes >= 1 * KiB, "clients.max_header_bytes", "must be at least 1024")
+        _require(self.max_headers >= 1, "clients.max_headers", "must be at least 1")
+        _require(self.max_large_bodies >= 1, "clients.max_large_bodies", "must be at least 1")
+        _require(self.large_body_bytes >= 0, "clients.large_body_bytes", "must not be negative")
+        _require(self.large_body_wait >= 0, "clients.large_body_wait", "must not be negative")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything the server can be told; immutable once built."""
 
@@ -172,6 +200,7 @@ class Settings:
     operation_limits: dict[str, OperationLimitSettings] = dataclasses.field(default_factory=dict)
     faults: FaultsSettings = dataclasses.field(default_factory=FaultsSettings)
     admin: AdminSettings = dataclasses.field(default_factory=AdminSettings)
+    clients: ClientLimitSettings = dataclasses.field(default_factory=ClientLimitSettings)
 
     def __post_init__(self) -> None:
         _require(0 <= self.port <= 65535, "port", "must be between 0 and 65535")

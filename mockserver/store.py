@@ -82,6 +82,11 @@ class Store(abc.ABC):
     def load(self, fixtures: Fixtures) -> None:
         """Replace every record and upload with a fresh copy of `fixtures` (used on reset)."""
 
+    @abc.abstractmethod
+    def ensure_loaded(self) -> None:
+        """Load the fixtures again if the state vanished underneath (a shared store restarted empty); raise
+        `StoreUnavailable` if the store does not answer."""
+
     # RAIR
 
     @abc.abstractmethod
@@ -196,6 +201,9 @@ class MemoryStore(Store):
     @property
     def attachment_blobs(self) -> Mapping[str, str]:
         return self._attachment_blobs
+
+    def ensure_loaded(self) -> None:
+        """Nothing outside this process can empty it, and it always answers."""
 
     def load(self, fixtures: Fixtures) -> None:
         seed = fixtures.copy()

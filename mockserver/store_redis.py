@@ -18,6 +18,10 @@ replace all of them in one MULTI/EXEC and a reader never sees a half-loaded stat
 Updates read, change and write a record inside WATCH/MULTI/EXEC and start again if another process wrote the
 record's key meanwhile, so concurrent updates from different processes are all applied. Due refreshes are
 applied the same way, by whichever reader first finds them due.
+
+While Redis does not answer, every method raises `StoreUnavailable` (each API answers 503 with `Retry-After`),
+after a short retry that rides out a blip without holding a request for seconds. When Redis comes back empty
+(restarted without persistence), `ensure_loaded`, run before each request, loads the fixtures again.
 """
 
 from __future__ import annotations
@@ -25,15 +29,19 @@ from __future__ import annotations
 import base64
 import copy
 import dataclasses
+import functools
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import redis
+from redis.backoff import ExponentialBackoff
 from redis.client import Pipeline
+from redis.retry import Retry
 
-from mockserver.errors import ConfigError
+from mockserver.errors import ConfigError, StoreUnavailable
 from mockserver.files import Blob, digest
 from mockserver.fixtures import (
     Attachment,
@@ -57,6 +65,37 @@ from mockserver.store import (
 
 T = TypeVar("T")
 DEFAULT_PREFIX = "mockserver:"
+logger = logging.getLogger("mockserver")
+# redis-py's default retries for seconds (10 times, backoff up to 1 s) before failing: a request would hang
+# that long while Redis is down. Two quick retries ride out a dropped connection, then the client hears 503.
+RETRY = Retry(ExponentialBackoff(cap=0.05, base=0.01), 2)
+UNREACHABLE = (redis.ConnectionError, redis.TimeoutError)
+# The dunder methods through which the mapping and blob store reach Redis.
+_REDIS_DUNDERS = frozenset({"__getitem__", "__iter__", "__len__", "__contains__", "__repr__"})
+
+
+def _unavailable_as_store_error(cls: type[T]) -> type[T]:
+    """Every public method and property of `cls` raises `StoreUnavailable` instead of redis-py's connection
+    errors, so the web layer (which never imports redis) can answer 503 for all of them in one place."""
+
+    def translated(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return func(*args, **kwargs)
+            except UNREACHABLE as exc:
+                raise StoreUnavailable(f"Redis does not answer: {exc}") from exc
+
+        return wrapper
+
+    for name, member in list(vars(cls).items()):
+        if name.startswith("_") and name not in _REDIS_DUNDERS:
+            continue
+        if isinstance(member, property) and member.fget is not None:
+            setattr(cls, name, property(translated(member.fget), doc=member.__doc__))
+        elif callable(member):
+            setattr(cls, name, translated(member))
+    return cls
 
 
 class _Keys:
@@ -83,13 +122,14 @@ class _Keys:
         return list(vars(self).values())
 
 
+@_unavailable_as_store_error
 class RedisStore(Store):
     """All records of the three APIs plus uploaded files, in Redis under a key prefix."""
 
     def __init__(self, fixtures: Fixtures, url: str, *, prefix: str = DEFAULT_PREFIX) -> None:
         self.url = url
         self.prefix = prefix
-        self._redis = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
+        self._redis = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30, retry=RETRY)
         self._keys = _Keys(prefix)
         self.blobs = RedisBlobStore(self._redis, self._keys.blobs)
         self._attachments = _RedisHash(self._redis, self._keys.attachments)
@@ -120,6 +160,18 @@ class RedisStore(Store):
 
     def load(self, fixtures: Fixtures) -> None:
         self._write(fixtures, only_if_empty=False)
+
+    def ensure_loaded(self) -> None:
+        # One EXISTS per request, beside the several round trips each API request makes anyway. Checking only
+        # when a connection is re-established would answer the first requests after a restart from an empty
+        # namespace (the reconnect happens inside them), which is the 401/404 this check exists to prevent.
+        if self._redis.exists(self._keys.fixtures):
+            return
+        # The fixtures last seen here (possibly loaded by another worker through the admin API), else our own.
+        fixtures = self._cached[1] if self._cached is not None else self._own_fixtures
+        if self._write(fixtures, only_if_empty=True):
+            logger.warning("store %s under %r was empty (Redis restarted without persistence?): fixtures loaded "
+                           "again", self.url, self.prefix)
 
     def namespace_keys(self) -> list[str]:
         """Every key this store writes (all under its prefix)."""
@@ -332,6 +384,7 @@ class RedisStore(Store):
                 f"nfts={counts[1]}, tokenization_tokens={counts[2]}, blobs={len(self.blobs)})")
 
 
+@_unavailable_as_store_error
 class RedisBlobStore:
     """Files by SHA-256 of their content in one Redis hash; storing the same bytes twice keeps one copy."""
 
@@ -358,6 +411,7 @@ class RedisBlobStore:
         return int(self._redis.hlen(self._key))
 
 
+@_unavailable_as_store_error
 class _RedisHash(Mapping[str, str]):
     """A Redis hash of text values, read as a mapping."""
 

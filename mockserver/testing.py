@@ -3,7 +3,8 @@
 `MockServer` is the mock with its fixtures loaded and the admin API's operations as methods. In process (the
 default), requests go straight to the ASGI app, with no socket; with `http=True` it listens on a free port of
 127.0.0.1, for code that opens its own connections (`requests`, `urllib`, a subprocess). Either way nothing
-sleeps: the port is bound before the server thread starts, so it accepts connections at once.
+sleeps: the port is bound before the server thread starts, so it accepts connections at once, and `start()`
+returns once `GET /__mock/health` has said the store answers too.
 
     from mockserver.testing import MockServer
 
@@ -141,7 +142,22 @@ class MockServer:
             raise RuntimeError(f"the mock server did not start: {errors[0]!r}" if errors
                                else "the mock server did not start")
         self._started = True
+        self._check_health()
         return self
+
+    def _check_health(self) -> None:
+        """Listening is not enough: the store (Redis, with `store: redis://...`) must answer too, as
+        `GET /__mock/health` says; a server whose store does not is stopped with the reason."""
+        if not self.settings.admin_enabled:
+            return
+        headers = {"Authorization": f"Bearer {self.settings.admin.token}"} if self.settings.admin.token else {}
+        response = self._transport.handle_request(httpx.Request("GET", f"{self.base_url}/__mock/health",
+                                                                headers=headers))
+        response.read()
+        if response.status_code != 200:
+            self.stop()
+            raise RuntimeError(f"the mock server started but is not healthy ({response.status_code}): "
+                               f"{response.text}")
 
     def stop(self) -> None:
         """Close the clients it made, stop serving and free the port; safe to call twice."""
@@ -399,7 +415,10 @@ def _uvicorn_server(app: MockApp, ready: threading.Event, *, date_header: bool) 
             finally:
                 ready.set()
 
-    return Server(uvicorn.Config(app, log_level="warning", lifespan="off", date_header=date_header))
+    from mockserver.web.headerlimits import head_limit_protocol
+
+    return Server(uvicorn.Config(app, log_level="warning", lifespan="off", date_header=date_header,
+                                 http=head_limit_protocol(app.settings.clients)))
 
 
 class _InProcessTransport(httpx.BaseTransport):

@@ -14,10 +14,12 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.clock import isoformat
-from mockserver.errors import ApiError, ConfigError, FixturesError
+from mockserver.errors import ApiError, ConfigError, FixturesError, StoreUnavailable
 from mockserver.fixtures import parse_fixtures
 from mockserver.services import Services
 from mockserver.settings import public_settings_tree
+from mockserver.store import MEMORY_URL
+from mockserver.web.errors import STORE_RETRY_AFTER
 from mockserver.web.handlers import FILES_PREFIX
 from mockserver.web.security import bearer_token
 
@@ -28,6 +30,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CORS_SAFELISTED_TYPES = frozenset({"", "application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 CUSTOM_HEADER_NAME = "X-Mock-Admin"
 CUSTOM_HEADER = CUSTOM_HEADER_NAME.lower()
+HEALTH_PATH = f"{PREFIX}/health"
 
 
 class AdminHandlers:
@@ -39,6 +42,16 @@ class AdminHandlers:
     def resolve(self, operation_id: str) -> Callable[..., Any]:
         handler: Callable[..., Any] = getattr(self, operation_id)
         return handler
+
+    async def getHealth(self) -> Any:
+        kind = "memory" if self._services.settings.store == MEMORY_URL else "redis"
+        try:
+            self._services.store.ensure_loaded()
+        except StoreUnavailable:
+            body = {"status": "unavailable", "store": kind, "message": f"the {kind} store does not answer"}
+            return ConnexionResponse(status_code=503, body=json.dumps(body), content_type="application/json",
+                                     headers={"Retry-After": str(STORE_RETRY_AFTER)})
+        return _json({"status": "ok", "store": kind})
 
     async def getSettings(self) -> Any:
         return _json(public_settings_tree(self._services.settings))

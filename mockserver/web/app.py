@@ -25,6 +25,7 @@ from mockserver.settings import MiB, Settings
 from mockserver.web.admin import PREFIX as ADMIN_PREFIX
 from mockserver.web.admin import AdminHandlers, AdminTokenMiddleware, PreflightedOnlyMiddleware
 from mockserver.web.bodylimit import BodyLimitMiddleware
+from mockserver.web.bodytimeout import BodyTimeoutMiddleware
 from mockserver.web.controls import ControlsMiddleware, OperationLimitMiddleware
 from mockserver.web.cors import add_cors
 from mockserver.web.errors import handle_error
@@ -34,6 +35,8 @@ from mockserver.web.journal import JournalMiddleware
 from mockserver.web.methods import MethodGuardMiddleware
 from mockserver.web.page import add_page
 from mockserver.web.security import security_map
+from mockserver.web.storecheck import StoreCheckMiddleware
+from mockserver.web.uploadslots import LargeBodySlotMiddleware, LargeBodySlots
 from mockserver.web.validation import VALIDATOR_MAP
 from mockserver.web.workers import WorkerHeaderMiddleware
 
@@ -53,6 +56,7 @@ class MockApp:
     def __init__(self, settings: Settings | None = None, *, clock: Clock | None = None,
                  fixtures: Fixtures | None = None, sleep: Sleep | None = None) -> None:
         self.services = Services(settings or Settings(), clock=clock, fixtures=fixtures, sleep=sleep)
+        self.large_body_slots = LargeBodySlots(self.settings.clients.max_large_bodies)
         handlers = Handlers(self.services)
         specs = {api.name: load_spec(api, self.settings) for api in registry()}
         self._routes: list[tuple[tuple[str, ...], AsyncApp]] = [
@@ -72,7 +76,8 @@ class MockApp:
                 for method, compiled in compile_routes(api, specs[api.name], handlers, self.services).items():
                     routes.setdefault(method, []).extend(compiled)
             dispatch = FastPath(dispatch, self.services, routes, json_cap=JSON_BODY_CAP)
-        self._asgi: ASGIApp = JournalMiddleware(dispatch, self.services)
+        dispatch = BodyTimeoutMiddleware(dispatch, timeout=lambda: self.settings.clients.body_timeout)
+        self._asgi: ASGIApp = JournalMiddleware(StoreCheckMiddleware(dispatch, self.services), self.services)
         if self.settings.worker_header:
             self._asgi = WorkerHeaderMiddleware(self._asgi)
 
@@ -104,6 +109,9 @@ class MockApp:
         if cors:
             add_cors(app, self.settings.cors_origins)
         app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, cap=self.body_cap)
+        # After the cap, so an oversized body is refused at once rather than after waiting for a slot.
+        app.add_middleware(LargeBodySlotMiddleware, position=MiddlewarePosition.BEFORE_ROUTING,
+                           slots=self.large_body_slots, services=self.services)
         for error in (ApiError, ProblemException, HTTPException, Exception):
             app.add_error_handler(error, handle_error)
         for status in (404, 405):

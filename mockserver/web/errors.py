@@ -10,13 +10,15 @@ from typing import Any
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
-from starlette.types import Scope
+from starlette.types import Scope, Send
 
 from mockserver.apis import ApiInfo, api_for_path
-from mockserver.errors import ApiError
+from mockserver.errors import ApiError, StoreUnavailable
 from mockserver.web.validation import check_path_value, path_values
 
 logger = logging.getLogger("mockserver")
+# Seconds a client is asked to wait while the store does not answer: a restarted Redis is back within that.
+STORE_RETRY_AFTER = 1
 
 
 def error_response(path: str, error: ApiError) -> ConnexionResponse:
@@ -31,6 +33,23 @@ def error_response(path: str, error: ApiError) -> ConnexionResponse:
     return ConnexionResponse(
         status_code=error.status, body=json.dumps(body), content_type=media_type, headers=error.headers
     )
+
+
+async def send_response(send: Send, response: ConnexionResponse) -> None:
+    """Send a response built outside Connexion's apps (by the fast path, or before any app is reached)."""
+    body = response.body.encode() if isinstance(response.body, str) else response.body
+    raw = [(name.lower().encode("latin-1"), str(value).encode("latin-1"))  # Content-Type among them
+           for name, value in (response.headers or {}).items()]
+    raw += [(b"content-length", str(len(body)).encode()), (b"vary", b"Origin")]
+    await send({"type": "http.response.start", "status": response.status_code, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+def store_unavailable(exc: StoreUnavailable) -> ApiError:
+    """The 503 for a request the store could not serve; the cause goes to the log, not to the client."""
+    logger.warning("store unavailable: %s", exc)
+    return ApiError(503, "The mock's store is unavailable right now; retry shortly.",
+                    headers={"Retry-After": str(STORE_RETRY_AFTER)})
 
 
 def _translate(request: ConnexionRequest, exc: Exception) -> ApiError:
@@ -57,7 +76,10 @@ def _translate(request: ConnexionRequest, exc: Exception) -> ApiError:
 
 
 def unexpected_error(scope: Scope, exc: Exception) -> ApiError:
-    """A 500 for an exception nothing expected: logged with its traceback, never shown to the client."""
+    """A 500 for an exception nothing expected (logged with its traceback, never shown to the client), or the
+    503 of a store that does not answer."""
+    if isinstance(exc, StoreUnavailable):
+        return store_unavailable(exc)
     logger.exception("unhandled error on %s %s", scope["method"], scope["path"], exc_info=exc)
     return ApiError(500, "Internal server error: the mock failed to handle this request; please report it.")
 

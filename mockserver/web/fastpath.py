@@ -35,7 +35,7 @@ from mockserver.services import Services
 from mockserver.settings import Settings
 from mockserver.web.bodylimit import replay
 from mockserver.web.controls import ROUTING
-from mockserver.web.errors import error_response, unexpected_error
+from mockserver.web.errors import error_response, send_response, unexpected_error
 from mockserver.web.handlers import Handler, Handlers, wants_base_url
 from mockserver.web.security import Check, bearer_token, credential_check
 from mockserver.web.validation import (
@@ -297,10 +297,10 @@ class FastPath:
             if self.services.settings.validate_responses:
                 _check_response(route, status, payload, headers)
         except ApiError as error:
-            await _send_connexion(send, error_response(scope["path"], error))
+            await send_response(send, error_response(scope["path"], error))
             return
         except Exception as exc:
-            await _send_connexion(send, error_response(scope["path"], unexpected_error(scope, exc)))
+            await send_response(send, error_response(scope["path"], unexpected_error(scope, exc)))
             return
         # Header order as Starlette writes them: the handler's, then Content-Type and -Length, then CORS's Vary.
         raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
@@ -378,13 +378,4 @@ def _check_response(route: Route, status: int, payload: bytes, headers: Mapping[
             except ValidationError as exc:  # worded as Connexion's response validation words it
                 raise ApiError(500, "Response body does not conform to specification. "
                                     f"{exc.message}{format_error_with_path(exc)}") from None
-
-
-async def _send_connexion(send: Send, response: ConnexionResponse) -> None:
-    body = response.body.encode() if isinstance(response.body, str) else response.body
-    raw = [(name.lower().encode("latin-1"), str(value).encode("latin-1"))  # Content-Type among them
-           for name, value in (response.headers or {}).items()]
-    raw += [(b"content-length", str(len(body)).encode()), VARY]
-    await send({"type": "http.response.start", "status": response.status_code, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
 

@@ -7,10 +7,12 @@ variable as JSON, which every worker inherits and `app_from_environment` reads b
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import os
 from collections.abc import MutableMapping
+from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,6 +23,8 @@ from mockserver.settings import Settings, settings_from_tree, settings_tree
 # Deliberately outside the MOCKSERVER_ prefix, whose variables are read as individual settings.
 SETTINGS_ENV = "TOKEN_METADATA_MOCK_SETTINGS"
 APP_FACTORY = "mockserver.web.workers:app_from_environment"
+# uvicorn imports its protocol by name in each worker too: a class made for the settings cannot be passed.
+HTTP_PROTOCOL = "mockserver.web.workers:http_protocol_from_environment"
 WORKER_HEADER = "X-Mock-Worker"
 
 
@@ -33,12 +37,28 @@ def app_from_environment() -> ASGIApp:
     """uvicorn's app factory in each worker process: the app on the settings the CLI exported."""
     from mockserver.web.app import create_app
 
+    app = create_app(_environment_settings())
+    gc.freeze()  # as `mockserver serve` does: startup's objects live as long as the worker
+    return app
+
+
+def http_protocol_from_environment(**kwargs: Any) -> Any:
+    """uvicorn's HTTP protocol for one connection in a worker, with the exported settings' header limits."""
+    return _environment_protocol()(**kwargs)
+
+
+@functools.cache
+def _environment_protocol() -> Any:
+    from mockserver.web.headerlimits import head_limit_protocol
+
+    return head_limit_protocol(_environment_settings().clients)
+
+
+def _environment_settings() -> Settings:
     raw = os.environ.get(SETTINGS_ENV)
     if raw is None:
         raise ConfigError(f"{SETTINGS_ENV} is not set: start workers with `mockserver serve --workers N`")
-    app = create_app(settings_from_tree(json.loads(raw)))
-    gc.freeze()  # as `mockserver serve` does: startup's objects live as long as the worker
-    return app
+    return settings_from_tree(json.loads(raw))
 
 
 class WorkerHeaderMiddleware:

@@ -42,27 +42,33 @@ class RedisServer:
             self.process.wait(timeout=10)
         self.log.close()
 
+    def restart(self) -> RedisServer:
+        """Stop this server and start an empty one on the same port, as a restart without persistence does."""
+        self.stop()
+        return start_redis_server(port=self.port)
+
     def output(self) -> str:
         self.log.seek(0)
         return self.log.read().decode(errors="replace")
 
 
-def start_redis_server(attempts: int = 3) -> RedisServer:
-    """Start redis-server and return once it answers PING; another port if the free one was taken meanwhile."""
+def start_redis_server(attempts: int = 3, *, port: int | None = None) -> RedisServer:
+    """Start redis-server (on `port`, else a free one) and return once it answers PING; another free port if
+    the one chosen was taken meanwhile."""
     for attempt in range(attempts):
         try:
-            return _start()
+            return _start(port)
         except RuntimeError:
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _start() -> RedisServer:
+def _start(port: int | None = None) -> RedisServer:
     import redis
 
     assert REDIS_SERVER is not None
-    port = free_port()
+    port = free_port() if port is None else port
     log = tempfile.TemporaryFile(prefix="redis-server-")  # noqa: SIM115 - closed by stop()
     process = subprocess.Popen(
         [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],

@@ -14,6 +14,7 @@ from mockserver.clock import ManualClock, SteppingClock
 from mockserver.errors import ConfigError
 from mockserver.fixtures import load_fixtures
 from mockserver.testing import IN_PROCESS_BASE_URL, MockServer
+from tests.mockserver.redis_server import REDIS_SERVER, start_redis_server
 from tests.mockserver.support import (
     IMX_BASE,
     IMX_REFRESH,
@@ -239,6 +240,17 @@ class TestOnAPort:
         monkeypatch.setattr("uvicorn.Server.startup", fail)
         with pytest.raises(RuntimeError, match="did not start: OSError\\('no luck'\\)"):
             mock.start()
+
+    @pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not on PATH: apt-get install redis-server")
+    def test_a_server_whose_store_does_not_answer_is_not_started(self) -> None:
+        pytest.importorskip("redis", reason="the redis package is not installed: pip install -e '.[redis]'")
+        redis_server = start_redis_server()
+        mock = MockServer(http=True, settings={"store": redis_server.url()})
+        redis_server.stop()  # between building the server and serving: it listens, but cannot answer
+
+        with pytest.raises(RuntimeError, match=r"not healthy \(503\).*unavailable"):
+            mock.start()
+        assert repr(mock).endswith(", stopped)")
 
 
 EXAMPLE = '''

@@ -78,6 +78,18 @@ class TestRateLimitScenario:
         assert (await client.post(IMX_REFRESH, headers=imx_headers(), json=refresh_body("3"))).status_code == 202
 
 
+class TestHealth:
+    async def test_ok_with_the_memory_store(self, client: ApiClient) -> None:
+        response = await client.get("/__mock/health")
+
+        assert response.status_code == 200, response.text
+        assert response.json() == {"status": "ok", "store": "memory"}
+
+    async def test_in_the_admin_spec(self, client: ApiClient) -> None:
+        spec = (await client.get("/__mock/openapi.json")).json()
+        assert "/health" in spec["paths"]
+
+
 class TestSettings:
     """Reading and patching settings; bad patches change nothing."""
 

@@ -127,7 +127,7 @@ def _wait_until_ready(server: Server) -> None:
         if server.process.poll() is not None:
             pytest.fail(f"the server exited with {server.process.returncode}:\n{server.output()}")
         with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{server.base_url}{IMX_BASE}/1", timeout=2).status_code == 200:
+            if httpx.get(f"{server.base_url}/__mock/health", timeout=2).status_code == 200:
                 return
         if time.monotonic() > deadline:
             pytest.fail(f"the server did not answer within {START_TIMEOUT} s:\n{server.output()}")
@@ -224,6 +224,13 @@ class TestTwoWorkers:
         assert (image.status_code, image.content) == (200, media.png(7, 7))
         assert accepted.status_code == 202
         assert nft.json()["result"]["name"] == "Via two"
+
+    def test_workers_refuse_an_oversized_head_with_431(self, server: Server) -> None:
+        # Each worker imports its HTTP protocol by name and takes the limits from the exported settings.
+        response = httpx.get(f"{server.base_url}{IMX_BASE}/1", headers={"X-Big": "a" * 70_000}, timeout=10)
+
+        assert response.status_code == 431
+        assert response.json()["code"] == "REQUEST_HEADER_FIELDS_TOO_LARGE"
 
     def test_the_rate_limit_holds_across_workers(
             self, connections: Callable[[int], dict[str, list[Connection]]]) -> None:

@@ -1,0 +1,53 @@
+"""A request body that stops arriving is cut off: 408 in the API's shape, and the connection closed.
+
+uvicorn bounds idle keep-alive connections but not a request whose body stalls half way: the handler would
+wait on `receive()` for ever, holding its connection, its task and what it has read so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.errors import ApiError
+
+
+class BodyTimeoutMiddleware:
+    """Each wait for more of a request body is bounded by `timeout()` seconds (read per request, so the admin
+    API can change it); past it, this and every later `receive()` raise a 408 `ApiError`.
+
+    Only the body is bounded: once it is complete, `receive()` waits for the client to disconnect, which
+    may rightly take as long as the response does.
+    """
+
+    def __init__(self, app: ASGIApp, timeout: Callable[[], float]) -> None:
+        self.app = app
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        seconds = self.timeout()
+        body_done = False
+        timed_out: ApiError | None = None
+
+        async def bounded_receive() -> Message:
+            nonlocal body_done, timed_out
+            if timed_out is not None:
+                raise timed_out
+            if body_done:
+                return await receive()
+            try:
+                async with asyncio.timeout(seconds):
+                    message = await receive()
+            except TimeoutError:
+                timed_out = ApiError(408, f"The request body stopped arriving: no bytes for {seconds:g} s.",
+                                     headers={"Connection": "close"})
+                raise timed_out from None
+            body_done = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        await self.app(scope, bounded_receive, send)
