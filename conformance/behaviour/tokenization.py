@@ -17,8 +17,12 @@ from conformance.exchange import Exchange, FilePart, RequestSpec, SizedStream
 OPERATION = "updateToken"
 
 
+def _token_path(token_id: str) -> str:
+    return f"/v2/admin/token/{token_id}"
+
+
 def _path(ctx: Context) -> str:
-    return f"/v2/admin/token/{ctx.target.tokenization.token_id}"
+    return _token_path(ctx.target.tokenization.token_id)
 
 
 def _headers(ctx: Context) -> dict[str, str]:
@@ -218,10 +222,6 @@ def wrong_type(ctx: Context) -> None:
     ctx.given(test, examples=max(ctx.examples, len(cases)))
 
 
-def _token_path(token_id: str) -> str:
-    return f"/v2/admin/token/{token_id}"
-
-
 def _media(exchange: Exchange) -> str:
     return str(exchange.response.headers.get("content-type", "")).split(";")[0].strip().lower()
 
@@ -266,8 +266,9 @@ def unknown_resources(ctx: Context) -> None:
         if token_id.lower() in known:
             return
         path = _token_path(token_id)
+        # The vendor documents the 404; the error body's shape is this project's, checked by `bodies`.
         read = ctx.send(RequestSpec(method="GET", path=path, headers=_headers(ctx)))
-        _expect_error(ctx, read, 404, why=f"{token_id} names no token")
+        ctx.expect_status(read, 404, why=f"{token_id} names no token")
         write = ctx.send(
             RequestSpec(
                 method="PUT",
@@ -276,7 +277,7 @@ def unknown_resources(ctx: Context) -> None:
                 form={"name": "conformance", "description": "an update of an unknown token"},
             )
         )
-        _expect_error(ctx, write, 404, why=f"an update of {token_id}, which names no token")
+        ctx.expect_status(write, 404, why=f"an update of {token_id}, which names no token")
         again = ctx.send(RequestSpec(method="GET", path=path, headers=_headers(ctx)))
         ctx.expect(
             again.status == 404,
@@ -699,8 +700,8 @@ CHECKS = (
         operation_id=OPERATION,
         destructive=False,
         run=unknown_resources,
-        description="GET and PUT of a well-formed id that names no token are 404 in this API's error shape, "
-        "and the PUT creates nothing.",
+        description="GET and PUT of a well-formed id that names no token are 404, and the PUT creates "
+        "nothing.",
     ),
     BehaviourCheck(
         name="isolation",
