@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -217,7 +218,10 @@ def _expect_error(ctx: Context, exchange: Exchange, status: int, *, why: str) ->
 
 def _png_part(name: str, content: bytes | SizedStream | None = None) -> FilePart:
     return FilePart(
-        field="files", filename=name, content_type="image/png", content=content or samples.png(name)
+        field="files",
+        filename=name,
+        content_type="image/png",
+        content=samples.png(name) if content is None else content,
     )
 
 
@@ -341,11 +345,7 @@ def limits_past_bound(ctx: Context) -> None:
         ctx.expect_unchanged(before, _read(ctx, token), rejected=response)
         ctx.ok()
     for field in ("product", "token"):
-        path = token.path_parameters() | {field: -1}
-        bad = RairToken(
-            network=path["networkId"], contract=path["contract"], product=path["product"], token=path["token"]
-        )
-        response = _update(ctx, bad, {"name": tag})
+        response = _update(ctx, dataclasses.replace(token, **{field: -1}), {"name": tag})
         _expect_error(ctx, response, 400, why=f"{field} -1 is below its minimum of 0")
         ctx.ok()
 
