@@ -344,8 +344,9 @@ def limits_past_bound(ctx: Context) -> None:
         _expect_error(ctx, response, status, why=why)
         ctx.expect_unchanged(before, _read(ctx, token), rejected=response)
         ctx.ok()
-    for field in ("product", "token"):
-        response = _update(ctx, dataclasses.replace(token, **{field: -1}), {"name": tag})
+    negative = {"product": dataclasses.replace(token, product=-1), "token": dataclasses.replace(token, token=-1)}
+    for field, path in negative.items():
+        response = _update(ctx, path, {"name": tag})
         _expect_error(ctx, response, 400, why=f"{field} -1 is below its minimum of 0")
         ctx.ok()
 
