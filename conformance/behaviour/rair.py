@@ -194,16 +194,12 @@ def uploaded_image_served(ctx: Context) -> None:
     ctx.given(test)
 
 
-def _media(exchange: Exchange) -> str:
-    return str(exchange.response.headers.get("content-type", "")).split(";")[0].strip().lower()
-
-
 def _expect_error(ctx: Context, exchange: Exchange, status: int, *, why: str) -> None:
     """`status` with RAIR's error body: JSON `{"success": false, "error": true, "message": "<what is wrong>"}`."""
     ctx.expect_status(exchange, status, why=why)
     body = exchange.json()
     ctx.expect(
-        _media(exchange) == "application/json"
+        exchange.media_type == "application/json"
         and isinstance(body, dict)
         and body.get("success") is False
         and body.get("error") is True
@@ -211,7 +207,7 @@ def _expect_error(ctx: Context, exchange: Exchange, status: int, *, why: str) ->
         and body["message"].strip() != "",
         expected=f'{status} as application/json {{"success": false, "error": true, "message": "..."}} '
         "with a message saying what is wrong",
-        actual=f"Content-Type {_media(exchange)!r}, " + exchange.summary(200),
+        actual=f"Content-Type {exchange.media_type!r}, " + exchange.summary(200),
         exchange=exchange,
     )
 
@@ -404,9 +400,9 @@ def _served(ctx: Context, url: str, content: bytes, media_type: str, *, why: str
         exchange=served,
     )
     ctx.expect(
-        _media(served) == media_type,
+        served.media_type == media_type,
         expected=f"{why} served with its media type {media_type}",
-        actual=f"Content-Type {_media(served)!r}",
+        actual=f"Content-Type {served.media_type!r}",
         exchange=served,
     )
 
@@ -445,12 +441,12 @@ def bodies(ctx: Context) -> None:
     read = _read(ctx, token)
     body = read.json()
     ctx.expect(
-        _media(read) == "application/json"
+        read.media_type == "application/json"
         and isinstance(body, dict)
         and body.get("success") is True
         and isinstance(body.get("result"), dict),
         expected='GET 200 as application/json {"success": true, "result": <token>}',
-        actual=f"Content-Type {_media(read)!r}, " + read.summary(200),
+        actual=f"Content-Type {read.media_type!r}, " + read.summary(200),
         exchange=read,
     )
     ctx.ok()

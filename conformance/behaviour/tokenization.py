@@ -222,16 +222,12 @@ def wrong_type(ctx: Context) -> None:
     ctx.given(test, examples=max(ctx.examples, len(cases)))
 
 
-def _media(exchange: Exchange) -> str:
-    return str(exchange.response.headers.get("content-type", "")).split(";")[0].strip().lower()
-
-
 def _expect_error(ctx: Context, exchange: Exchange, status: int, *, why: str) -> None:
     """`status` with this API's error body: JSON `{"status": <the HTTP status>, "message": "...", "field": ...}`."""
     ctx.expect_status(exchange, status, why=why)
     body = exchange.json()
     ctx.expect(
-        _media(exchange) == "application/json"
+        exchange.media_type == "application/json"
         and isinstance(body, dict)
         and body.get("status") == status
         and isinstance(body.get("message"), str)
@@ -240,7 +236,7 @@ def _expect_error(ctx: Context, exchange: Exchange, status: int, *, why: str) ->
         and (body["field"] is None or isinstance(body["field"], str)),
         expected=f'{status} as application/json {{"status": {status}, "message": "...", "field": ...}} '
         "with a message saying what is wrong",
-        actual=f"Content-Type {_media(exchange)!r}, " + exchange.summary(200),
+        actual=f"Content-Type {exchange.media_type!r}, " + exchange.summary(200),
         exchange=exchange,
     )
 
@@ -521,9 +517,9 @@ def files(ctx: Context) -> None:
                 exchange=served,
             )
             ctx.expect(
-                _media(served) == media_type,
+                served.media_type == media_type,
                 expected=f"{name} served with its media type {media_type}",
-                actual=f"Content-Type {_media(served)!r}",
+                actual=f"Content-Type {served.media_type!r}",
                 exchange=served,
             )
             ctx.ok()
@@ -552,11 +548,11 @@ def _current_of(details: dict[str, Any]) -> dict[str, str]:
 def bodies(ctx: Context) -> None:
     read = _read(ctx)
     ctx.expect(
-        _media(read) == "application/json"
+        read.media_type == "application/json"
         and isinstance(read.json(), dict)
         and str(read.json().get("id", "")).lower() == ctx.target.tokenization.token_id.lower(),
         expected="GET 200 as application/json, the details of the token asked for",
-        actual=f"Content-Type {_media(read)!r}, " + read.summary(200),
+        actual=f"Content-Type {read.media_type!r}, " + read.summary(200),
         exchange=read,
     )
     ctx.ok()
@@ -590,9 +586,9 @@ def empty_success_body(ctx: Context) -> None:
     response = _update(ctx, _current(before))
     ctx.expect_status(response, 200, why="a valid update")
     ctx.expect(
-        response.response.content == b"" and _media(response) != "application/json",
+        response.response.content == b"" and response.media_type != "application/json",
         expected="200 with an empty body and no JSON Content-Type, as documented",
-        actual=f"Content-Type {_media(response)!r}, {len(response.response.content)} bytes: "
+        actual=f"Content-Type {response.media_type!r}, {len(response.response.content)} bytes: "
         f"{response.response.text[:100]!r}",
         exchange=response,
     )
