@@ -40,15 +40,15 @@ def text(tag: str = "") -> bytes:
     return f"conformance suite: this is not an image ({tag})\n".encode()
 
 
-def png_of_size(size: int) -> bytes:
-    """A valid 1x1 PNG of exactly `size` bytes (at least `len(png())` + 12), padded in a `tEXt` chunk.
+def png_of_size(size: int) -> bytes | None:
+    """A valid 1x1 PNG of exactly `size` bytes, padded in a `tEXt` chunk; None below the smallest such PNG.
 
     Size limits are probed at their exact bound, so the file has to be a real image of a chosen length.
     """
     bare = png()
     padding = size - len(bare) - 12 - len(b"Comment\x00")
     if padding < 0:
-        raise ValueError(f"a PNG cannot be smaller than {len(bare) + 12 + len(b'Comment')} bytes")
+        return None
     text = _chunk(b"tEXt", b"Comment\x00" + b" " * padding)
     signature_and_header = len(PNG_SIGNATURE) + 12 + 13
     return bare[:signature_and_header] + text + bare[signature_and_header:]
