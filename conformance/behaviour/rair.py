@@ -212,6 +212,16 @@ def _expect_error(ctx: Context, exchange: Exchange, status: int, *, why: str) ->
     )
 
 
+def _token_of(ctx: Context, exchange: Exchange, key: str) -> dict[str, Any]:
+    """The token in a 200 body: under `token` for an update, under `result` for a read."""
+    token = ctx.json_object(exchange, what=f"a body with the token under {key!r}").get(key)
+    if not isinstance(token, dict):
+        raise CheckFailed(
+            expected=f"the token as a JSON object under {key!r}", actual=exchange.summary(200), exchange=exchange
+        )
+    return token
+
+
 def _png_part(name: str, content: bytes | SizedStream | None = None) -> FilePart:
     return FilePart(
         field="files",
@@ -300,11 +310,11 @@ def monotonic_reads(ctx: Context) -> None:
         )
         response = _update(ctx, token, _form(update))
         ctx.expect_status(response, 200, why="the owner updates valid fields")
-        stored = response.json()["token"]
+        stored = _token_of(ctx, response, "token")
         for attempt in range(1, 5):
             later = _read(ctx, token)
             ctx.expect(
-                later.json()["result"] == stored,
+                _token_of(ctx, later, "result") == stored,
                 expected="every read after the update to return the updated token, never the older version",
                 actual=f"read {attempt} after it returned {later.summary(300)}",
                 exchange=later,
@@ -422,7 +432,8 @@ def file_media_types(ctx: Context) -> None:
             part = FilePart(field="files", filename=name, content_type=media_type, content=content)
             response = _update(ctx, token, {field: name}, (part,))
             ctx.expect_status(response, 200, why=f"{field} names a {media_type} file uploaded with it")
-            url = str(response.json()["token"]["metadata"].get(field, ""))
+            metadata = _token_of(ctx, response, "token").get("metadata")
+            url = str(metadata.get(field, "")) if isinstance(metadata, dict) else ""
             if not _ABSOLUTE_URL.match(url):
                 raise CheckFailed(
                     expected=f"{field} to become the URL of the uploaded {name}",

@@ -42,7 +42,15 @@ def _update(ctx: Context, form: dict[str, str], files: tuple[FilePart, ...] = ()
 def _current(before: Exchange) -> dict[str, str]:
     """The token's own name and description: the required fields of an update meant to change nothing else."""
     details = before.json()
+    if not isinstance(details, dict) or not all(isinstance(details.get(k), str) for k in ("name", "description")):
+        raise CheckFailed(
+            expected="the token's details with its name and description", actual=before.summary(200), exchange=before
+        )
     return {"name": details["name"], "description": details["description"]}
+
+
+def _details(ctx: Context, exchange: Exchange) -> dict[str, Any]:
+    return ctx.json_object(exchange, what="the token's details")
 
 
 def _number(value: float | int) -> str:
@@ -340,7 +348,7 @@ def monotonic_reads(ctx: Context) -> None:
         ctx.expect_status(response, 200, why="a valid update")
         seen = _read(ctx)
         ctx.expect(
-            seen.json()["name"] == update["name"],
+            _details(ctx, seen).get("name") == update["name"],
             expected=f"GET after the update to show name {update['name']!r}",
             actual=seen.summary(300),
             exchange=seen,
@@ -374,7 +382,10 @@ _AT_BOUND = (
 
 
 def _shown(details: dict[str, Any], field: str) -> Any:
-    return (details.get("value") or {}).get("total_value") if field == "total_value" else details.get(field)
+    if field != "total_value":
+        return details.get(field)
+    value = details.get("value")
+    return value.get("total_value") if isinstance(value, dict) else None
 
 
 def limits_past_bound(ctx: Context) -> None:
@@ -416,7 +427,7 @@ def limits_at_bound(ctx: Context) -> None:
         response = _update(ctx, {**_current(before), field: value})
         ctx.expect_status(response, 200, why=f"{field} {value} is within its bounds")
         after = _read(ctx)
-        shown = _shown(after.json(), field)
+        shown = _shown(_details(ctx, after), field)
         ctx.expect(
             _close(shown, wanted),
             expected=f"GET to show {field} {wanted} as sent",
@@ -433,7 +444,7 @@ def limits_at_bound(ctx: Context) -> None:
     part = FilePart(field="images", filename=name, content_type="image/png", content=content)
     response = _update(ctx, _current(before), (part,))
     ctx.expect_status(response, 200, why=f"a PNG of exactly the {limit}-byte limit")
-    listed = [i for i in _attachments(_read(ctx).json(), "images") if i.get("name") == name]
+    listed = [i for i in _attachments(_details(ctx, _read(ctx)), "images") if i.get("name") == name]
     ctx.expect(
         bool(listed) and listed[-1].get("size") == limit,
         expected=f"meta.images to list {name} with size {limit}",
@@ -444,7 +455,9 @@ def limits_at_bound(ctx: Context) -> None:
 
 
 def _attachments(details: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-    return list((details.get("meta") or {}).get(kind) or [])
+    meta = details.get("meta")
+    listed = meta.get(kind) if isinstance(meta, dict) else None
+    return [a for a in listed if isinstance(a, dict)] if isinstance(listed, list) else []
 
 
 def credentials(ctx: Context) -> None:
@@ -482,7 +495,8 @@ def files(ctx: Context) -> None:
     @given(tag=slugs(), image=st.sampled_from(_IMAGE_SAMPLES))
     def test(tag: str, image: tuple[str, str, Any]) -> None:
         extension, image_type, make = image
-        before = _read(ctx).json()
+        before_read = _read(ctx)
+        before = _details(ctx, before_read)
         added = {
             "images": (f"{tag}.{extension}", image_type, make(tag)),
             "documents": (f"{tag}.pdf", "application/pdf", samples.pdf(tag)),
@@ -491,13 +505,13 @@ def files(ctx: Context) -> None:
             FilePart(field=kind, filename=name, content_type=media_type, content=content)
             for kind, (name, media_type, content) in added.items()
         )
-        response = _update(ctx, _current_of(before), parts)
+        response = _update(ctx, _current(before_read), parts)
         ctx.expect_status(response, 200, why="an update adding a valid image and document")
         after = _read(ctx)
         new_ids: dict[str, str] = {}
         for kind, (name, media_type, content) in added.items():
             old = {a.get("id") for a in _attachments(before, kind)}
-            now = _attachments(after.json(), kind)
+            now = _attachments(_details(ctx, after), kind)
             ctx.expect(
                 old <= {a.get("id") for a in now},
                 expected=f"the added {name} to join meta.{kind}, keeping the {len(old)} already there",
@@ -527,11 +541,11 @@ def files(ctx: Context) -> None:
             )
             ctx.ok()
         removal = {"remove_image_ids": new_ids["images"], "remove_document_ids": new_ids["documents"]}
-        response = _update(ctx, {**_current_of(before), **removal})
+        response = _update(ctx, {**_current(before_read), **removal})
         ctx.expect_status(response, 200, why="removing ids of the token's own image and document")
         final = _read(ctx)
         for kind, attachment_id in new_ids.items():
-            left = {a.get("id") for a in _attachments(final.json(), kind)}
+            left = {a.get("id") for a in _attachments(_details(ctx, final), kind)}
             kept = {a.get("id") for a in _attachments(before, kind)}
             ctx.expect(
                 attachment_id not in left and kept <= left,
@@ -542,10 +556,6 @@ def files(ctx: Context) -> None:
         ctx.ok()
 
     ctx.given(test, examples=min(ctx.examples, 3))
-
-
-def _current_of(details: dict[str, Any]) -> dict[str, str]:
-    return {"name": details["name"], "description": details["description"]}
 
 
 def bodies(ctx: Context) -> None:
@@ -599,7 +609,7 @@ def empty_success_body(ctx: Context) -> None:
 
 
 def _instant(ctx: Context, exchange: Exchange, field: str) -> datetime:
-    raw = (exchange.json() or {}).get(field)
+    raw = _details(ctx, exchange).get(field)
     try:
         return datetime.fromisoformat(str(raw))
     except ValueError:
@@ -627,7 +637,7 @@ def timestamps(ctx: Context) -> None:
             ctx.expect(
                 _instant(ctx, after, "created_at") == created,
                 expected=f"created_at to stay {created.isoformat()}",
-                actual=f"created_at {after.json().get('created_at')!r}",
+                actual=f"created_at {_details(ctx, after).get('created_at')!r}",
                 exchange=after,
             )
             previous = updated
