@@ -102,6 +102,11 @@ class Exchange:
     def status(self) -> int:
         return self.response.status_code
 
+    @property
+    def media_type(self) -> str:
+        """The response's Content-Type without parameters, lower-cased; empty when there is none."""
+        return str(self.response.headers.get("content-type", "")).split(";")[0].strip().lower()
+
     def json(self) -> Any:
         """The body as JSON, or None when it is not JSON."""
         try:

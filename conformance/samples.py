@@ -38,3 +38,35 @@ def pdf(tag: str = "") -> bytes:
 def text(tag: str = "") -> bytes:
     """Plain text: a file no media upload accepts."""
     return f"conformance suite: this is not an image ({tag})\n".encode()
+
+
+def png_of_size(size: int) -> bytes | None:
+    """A valid 1x1 PNG of exactly `size` bytes, padded in a `tEXt` chunk; None below the smallest such PNG.
+
+    Size limits are probed at their exact bound, so the file has to be a real image of a chosen length.
+    """
+    bare = png()
+    padding = size - len(bare) - 12 - len(b"Comment\x00")
+    if padding < 0:
+        return None
+    text = _chunk(b"tEXt", b"Comment\x00" + b" " * padding)
+    signature_and_header = len(PNG_SIGNATURE) + 12 + 13
+    return bare[:signature_and_header] + text + bare[signature_and_header:]
+
+
+def gif(tag: str = "") -> bytes:
+    """A 1x1 GIF with `tag` in a comment extension."""
+    comment = tag.encode()[:255]
+    extension = b"\x21\xfe" + bytes([len(comment)]) + comment + b"\x00" if comment else b""
+    return (
+        b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff"
+        + extension
+        + b"\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b"
+    )
+
+
+def mp4(tag: str = "") -> bytes:
+    """An MP4 `ftyp` box followed by a `free` box holding `tag`: enough to be recognised as video/mp4."""
+    ftyp = b"ftypisom\x00\x00\x02\x00isomiso2"
+    free = b"free" + tag.encode()
+    return struct.pack(">I", len(ftyp) + 4) + ftyp + struct.pack(">I", len(free) + 4) + free

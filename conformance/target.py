@@ -92,6 +92,8 @@ class TokenizationTarget:
     token_id: str
     image_ids: tuple[str, ...] = ()
     document_ids: tuple[str, ...] = ()
+    # Other tokens the credential can read: the isolation check requires them unchanged by updates of `token_id`.
+    other_token_ids: tuple[str, ...] = ()
     max_file_bytes: int = 10 * MiB
 
 
@@ -209,6 +211,7 @@ def _tokenization(s: _Section) -> TokenizationTarget:
         token_id=s.string("token_id", pattern=_HEX_ID),
         image_ids=ids("image_ids"),
         document_ids=ids("document_ids"),
+        other_token_ids=ids("other_token_ids"),
         max_file_bytes=s.integer("max_file_bytes", 10 * MiB, minimum=1),
     )
     s.done()

@@ -105,6 +105,15 @@ class Context:
                 exchange=exchange,
             )
 
+    def json_object(self, exchange: Exchange, *, what: str) -> dict[str, Any]:
+        """The response body as a JSON object, or a failure saying what came instead of `what`."""
+        body = exchange.json()
+        if not isinstance(body, dict):
+            raise CheckFailed(
+                expected=f"{what} as a JSON object", actual=exchange.summary(200), exchange=exchange
+            )
+        return body
+
     def expect(self, condition: bool, *, expected: str, actual: str, exchange: Exchange | None) -> None:
         if not condition:
             raise CheckFailed(expected=expected, actual=actual, exchange=exchange)

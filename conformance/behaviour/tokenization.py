@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conformance import samples
-from conformance.behaviour.base import BehaviourCheck, Context, RuleSource
+from conformance.behaviour.base import BehaviourCheck, CheckFailed, CheckSkipped, Context, RuleSource
 from conformance.behaviour.strategies import hex_ids, slugs, texts
 from conformance.exchange import Exchange, FilePart, RequestSpec, SizedStream
 
 OPERATION = "updateToken"
 
 
+def _token_path(token_id: str) -> str:
+    return f"/v2/admin/token/{token_id}"
+
+
 def _path(ctx: Context) -> str:
-    return f"/v2/admin/token/{ctx.target.tokenization.token_id}"
+    return _token_path(ctx.target.tokenization.token_id)
 
 
 def _headers(ctx: Context) -> dict[str, str]:
@@ -37,7 +42,15 @@ def _update(ctx: Context, form: dict[str, str], files: tuple[FilePart, ...] = ()
 def _current(before: Exchange) -> dict[str, str]:
     """The token's own name and description: the required fields of an update meant to change nothing else."""
     details = before.json()
+    if not isinstance(details, dict) or not all(isinstance(details.get(k), str) for k in ("name", "description")):
+        raise CheckFailed(
+            expected="the token's details with its name and description", actual=before.summary(200), exchange=before
+        )
     return {"name": details["name"], "description": details["description"]}
+
+
+def _details(ctx: Context, exchange: Exchange) -> dict[str, Any]:
+    return ctx.json_object(exchange, what="the token's details")
 
 
 def _number(value: float | int) -> str:
@@ -217,6 +230,422 @@ def wrong_type(ctx: Context) -> None:
     ctx.given(test, examples=max(ctx.examples, len(cases)))
 
 
+def _expect_error(ctx: Context, exchange: Exchange, status: int, *, why: str) -> None:
+    """`status` with this API's error body: JSON `{"status": <the HTTP status>, "message": "...", "field": ...}`."""
+    ctx.expect_status(exchange, status, why=why)
+    body = exchange.json()
+    ctx.expect(
+        exchange.media_type == "application/json"
+        and isinstance(body, dict)
+        and body.get("status") == status
+        and isinstance(body.get("message"), str)
+        and body["message"].strip() != ""
+        and "field" in body
+        and (body["field"] is None or isinstance(body["field"], str)),
+        expected=f'{status} as application/json {{"status": {status}, "message": "...", "field": ...}} '
+        "with a message saying what is wrong",
+        actual=f"Content-Type {exchange.media_type!r}, " + exchange.summary(200),
+        exchange=exchange,
+    )
+
+
+def _known_ids(ctx: Context) -> set[str]:
+    target = ctx.target.tokenization
+    return {i.lower() for i in (target.token_id, *target.other_token_ids)}
+
+
+def _unknown_id(ctx: Context) -> str:
+    """A well-formed id next to the target's (its last digit changed) that names none of the target's tokens."""
+    token_id = ctx.target.tokenization.token_id
+    return next(token_id[:-1] + d for d in "0123456789abcdef" if token_id[:-1] + d not in _known_ids(ctx))
+
+
+def unknown_resources(ctx: Context) -> None:
+    known = _known_ids(ctx)
+
+    # The id next to the target's, then drawn ones: all well formed, none known.
+    @given(token_id=hex_ids())
+    @example(token_id=_unknown_id(ctx))
+    def test(token_id: str) -> None:
+        if token_id.lower() in known:
+            return
+        path = _token_path(token_id)
+        # The vendor documents the 404; the error body's shape is this project's, checked by `bodies`.
+        read = ctx.send(RequestSpec(method="GET", path=path, headers=_headers(ctx)))
+        ctx.expect_status(read, 404, why=f"{token_id} names no token")
+        write = ctx.send(
+            RequestSpec(
+                method="PUT",
+                path=path,
+                headers=_headers(ctx),
+                form={"name": "conformance", "description": "an update of an unknown token"},
+            )
+        )
+        ctx.expect_status(write, 404, why=f"an update of {token_id}, which names no token")
+        again = ctx.send(RequestSpec(method="GET", path=path, headers=_headers(ctx)))
+        ctx.expect(
+            again.status == 404,
+            expected=f"the rejected update of {token_id} to create nothing (GET still 404)",
+            actual=again.summary(200),
+            exchange=write,
+        )
+        ctx.ok(3)
+
+    ctx.given(test, examples=min(ctx.examples, 5))
+
+
+def _updates() -> st.SearchStrategy[dict[str, str]]:
+    """Valid updates, every value as the text sent on the wire."""
+    return st.fixed_dictionaries(
+        {"name": texts(), "description": texts()},
+        optional={
+            "total_value": st.integers(0, 10**9).map(str),
+            "salable_percentage": st.integers(0, 100).map(str),
+            "oracle_code": texts(10),
+        },
+    )
+
+
+def isolation(ctx: Context) -> None:
+    others = ctx.target.tokenization.other_token_ids
+    if not others:
+        raise CheckSkipped("the target names no other token (tokenization.other_token_ids) to watch")
+
+    def read(token_id: str) -> Exchange:
+        exchange = ctx.send(RequestSpec(method="GET", path=_token_path(token_id), headers=_headers(ctx)))
+        ctx.expect_status(exchange, 200, why=f"GET of {token_id}, which the target lists")
+        return exchange
+
+    @given(update=_updates())
+    def test(update: dict[str, str]) -> None:
+        before = [read(other) for other in others]
+        response = _update(ctx, update)
+        ctx.expect_status(response, 200, why="a valid update")
+        for other, earlier in zip(others, before, strict=True):
+            later = read(other)
+            ctx.expect(
+                later.json() == earlier.json(),
+                expected=f"an update of {ctx.target.tokenization.token_id} to leave token {other} as it was",
+                actual=f"it reads differently: before {earlier.summary(300)}, after {later.summary(300)}",
+                exchange=response,
+            )
+        ctx.ok(len(others))
+
+    ctx.given(test, examples=min(ctx.examples, 5))
+
+
+def monotonic_reads(ctx: Context) -> None:
+    @given(update=_updates())
+    def test(update: dict[str, str]) -> None:
+        first, second = _read(ctx), _read(ctx)
+        ctx.expect(
+            first.json() == second.json(),
+            expected="two reads with no write between them to answer the same",
+            actual=f"first {first.summary(300)}, then {second.summary(300)}",
+            exchange=second,
+        )
+        response = _update(ctx, update)
+        ctx.expect_status(response, 200, why="a valid update")
+        seen = _read(ctx)
+        ctx.expect(
+            _details(ctx, seen).get("name") == update["name"],
+            expected=f"GET after the update to show name {update['name']!r}",
+            actual=seen.summary(300),
+            exchange=seen,
+        )
+        for attempt in range(1, 5):
+            later = _read(ctx)
+            ctx.expect(
+                later.json() == seen.json(),
+                expected="every later read to return the version already read, never an older one",
+                actual=f"read {attempt} after it returned {later.summary(300)}; first read after the "
+                f"update: {seen.summary(300)}",
+                exchange=later,
+            )
+        ctx.ok(6)
+
+    ctx.given(test, examples=min(ctx.examples, 5))
+
+
+# Just past each numeric bound, including steps that rounding or a tolerance would swallow.
+_PAST_BOUND = {
+    "salable_percentage": ("100.4", "100.0001", "100.000001", "101", "-0.1", "-0.0001", "-1"),
+    "total_value": ("-0.1", "-0.000001", "-1"),
+}
+# At the bounds: (field, value sent, value GET must then show).
+_AT_BOUND = (
+    ("salable_percentage", "100", 100.0),
+    ("salable_percentage", "100.0", 100.0),
+    ("salable_percentage", "0", 0.0),
+    ("total_value", "0", 0.0),
+)
+
+
+def _shown(details: dict[str, Any], field: str) -> Any:
+    if field != "total_value":
+        return details.get(field)
+    value = details.get("value")
+    return value.get("total_value") if isinstance(value, dict) else None
+
+
+def limits_past_bound(ctx: Context) -> None:
+    limit = ctx.target.tokenization.max_file_bytes
+    for field, values in _PAST_BOUND.items():
+        for value in values:
+            before = _read(ctx)
+            response = _update(ctx, {**_current(before), field: value})
+            _expect_error(ctx, response, 400, why=f"{field} {value} is past its bound")
+            ctx.expect_unchanged(before, _read(ctx), rejected=response)
+            ctx.ok()
+    for field in ("name", "description"):
+        before = _read(ctx)
+        response = _update(ctx, {**_current(before), field: ""})
+        _expect_error(ctx, response, 400, why=f"{field} empty (minLength 1)")
+        ctx.expect_unchanged(before, _read(ctx), rejected=response)
+        ctx.ok()
+    before = _read(ctx)
+    part = FilePart(
+        field="images",
+        filename="one-byte-over.png",
+        content_type="image/png",
+        content=SizedStream(samples.PNG_SIGNATURE, limit + 1),
+    )
+    response = _update(ctx, _current(before), (part,))
+    _expect_error(ctx, response, 413, why=f"a {limit + 1}-byte file, one byte over the {limit}-byte limit")
+    ctx.expect_unchanged(before, _read(ctx), rejected=response)
+    ctx.ok()
+    token_id = ctx.target.tokenization.token_id
+    for malformed in (token_id[:-1], token_id + "0"):
+        response = ctx.send(RequestSpec(method="GET", path=_token_path(malformed), headers=_headers(ctx)))
+        _expect_error(ctx, response, 400, why=f"{malformed} is {len(malformed)} hex digits, not 24")
+        ctx.ok()
+
+
+def limits_at_bound(ctx: Context) -> None:
+    for field, value, wanted in _AT_BOUND:
+        before = _read(ctx)
+        response = _update(ctx, {**_current(before), field: value})
+        ctx.expect_status(response, 200, why=f"{field} {value} is within its bounds")
+        after = _read(ctx)
+        shown = _shown(_details(ctx, after), field)
+        ctx.expect(
+            _close(shown, wanted),
+            expected=f"GET to show {field} {wanted} as sent",
+            actual=f"{field} {shown!r}",
+            exchange=after,
+        )
+        ctx.ok()
+    limit = ctx.target.tokenization.max_file_bytes
+    content = samples.png_of_size(limit)
+    if content is None:
+        raise CheckSkipped(f"no PNG is as small as tokenization.max_file_bytes ({limit} bytes)")
+    before = _read(ctx)
+    name = f"exactly-{limit}-bytes.png"
+    part = FilePart(field="images", filename=name, content_type="image/png", content=content)
+    response = _update(ctx, _current(before), (part,))
+    ctx.expect_status(response, 200, why=f"a PNG of exactly the {limit}-byte limit")
+    listed = [i for i in _attachments(_details(ctx, _read(ctx)), "images") if i.get("name") == name]
+    ctx.expect(
+        bool(listed) and listed[-1].get("size") == limit,
+        expected=f"meta.images to list {name} with size {limit}",
+        actual=f"{listed!r}",
+        exchange=response,
+    )
+    ctx.ok()
+
+
+def _attachments(details: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    meta = details.get("meta")
+    listed = meta.get(kind) if isinstance(meta, dict) else None
+    return [a for a in listed if isinstance(a, dict)] if isinstance(listed, list) else []
+
+
+def credentials(ctx: Context) -> None:
+    secret = ctx.target.tokenization.bearer_token
+    refused = {
+        "without its scheme": {"Authorization": secret},
+        "under the Basic scheme": {"Authorization": f"Basic {secret}"},
+        "under a Token scheme": {"Authorization": f"Token {secret}"},
+        "in another header (x-api-key)": {"x-api-key": secret},
+        "left out after the Bearer scheme": {"Authorization": "Bearer"},
+    }
+    for how, headers in refused.items():
+        read = ctx.send(RequestSpec(method="GET", path=_path(ctx), headers=headers))
+        _expect_error(ctx, read, 401, why=f"the bearer token {how}")
+        ctx.ok()
+    before = _read(ctx)
+    for how in ("without its scheme", "under the Basic scheme"):
+        write = ctx.send(
+            RequestSpec(method="PUT", path=_path(ctx), headers=refused[how], form=_current(before))
+        )
+        _expect_error(ctx, write, 401, why=f"an update with the bearer token {how}")
+        ctx.expect_unchanged(before, _read(ctx), rejected=write)
+        ctx.ok()
+    # RFC 9110, section 11.1: the authentication scheme is case-insensitive.
+    for scheme in ("bearer", "BEARER", "bEaReR"):
+        read = ctx.send(RequestSpec(method="GET", path=_path(ctx), headers={"Authorization": f"{scheme} {secret}"}))
+        ctx.expect_status(read, 200, why=f"the scheme {scheme!r} is 'Bearer' in another case (RFC 9110)")
+        ctx.ok()
+
+
+_IMAGE_SAMPLES = (("png", "image/png", samples.png), ("gif", "image/gif", samples.gif))
+
+
+def files(ctx: Context) -> None:
+    @given(tag=slugs(), image=st.sampled_from(_IMAGE_SAMPLES))
+    def test(tag: str, image: tuple[str, str, Any]) -> None:
+        extension, image_type, make = image
+        before_read = _read(ctx)
+        before = _details(ctx, before_read)
+        added = {
+            "images": (f"{tag}.{extension}", image_type, make(tag)),
+            "documents": (f"{tag}.pdf", "application/pdf", samples.pdf(tag)),
+        }
+        parts = tuple(
+            FilePart(field=kind, filename=name, content_type=media_type, content=content)
+            for kind, (name, media_type, content) in added.items()
+        )
+        response = _update(ctx, _current(before_read), parts)
+        ctx.expect_status(response, 200, why="an update adding a valid image and document")
+        after = _read(ctx)
+        new_ids: dict[str, str] = {}
+        for kind, (name, media_type, content) in added.items():
+            old = {a.get("id") for a in _attachments(before, kind)}
+            now = _attachments(_details(ctx, after), kind)
+            ctx.expect(
+                old <= {a.get("id") for a in now},
+                expected=f"the added {name} to join meta.{kind}, keeping the {len(old)} already there",
+                actual=f"meta.{kind} {now!r}",
+                exchange=after,
+            )
+            fresh = [a for a in now if a.get("id") not in old and a.get("name") == name]
+            ctx.expect(
+                len(fresh) == 1,
+                expected=f"meta.{kind} to list the added {name} once",
+                actual=f"meta.{kind} {now!r}",
+                exchange=after,
+            )
+            new_ids[kind] = str(fresh[0].get("id"))
+            served = ctx.http.get(str(fresh[0].get("url")))
+            ctx.expect(
+                served.status == 200 and served.response.content == content,
+                expected=f"the URL listed for {name} to serve its {len(content)} bytes",
+                actual=served.summary(120) + f" ({len(served.response.content)} bytes)",
+                exchange=served,
+            )
+            ctx.expect(
+                served.media_type == media_type,
+                expected=f"{name} served with its media type {media_type}",
+                actual=f"Content-Type {served.media_type!r}",
+                exchange=served,
+            )
+            ctx.ok()
+        removal = {"remove_image_ids": new_ids["images"], "remove_document_ids": new_ids["documents"]}
+        response = _update(ctx, {**_current(before_read), **removal})
+        ctx.expect_status(response, 200, why="removing ids of the token's own image and document")
+        final = _read(ctx)
+        for kind, attachment_id in new_ids.items():
+            left = {a.get("id") for a in _attachments(_details(ctx, final), kind)}
+            kept = {a.get("id") for a in _attachments(before, kind)}
+            ctx.expect(
+                attachment_id not in left and kept <= left,
+                expected=f"the removed {kind} id {attachment_id} gone from meta.{kind}, the others kept",
+                actual=f"meta.{kind} ids {sorted(map(str, left))}",
+                exchange=response,
+            )
+        ctx.ok()
+
+    ctx.given(test, examples=min(ctx.examples, 3))
+
+
+def bodies(ctx: Context) -> None:
+    read = _read(ctx)
+    ctx.expect(
+        read.media_type == "application/json"
+        and isinstance(read.json(), dict)
+        and str(read.json().get("id", "")).lower() == ctx.target.tokenization.token_id.lower(),
+        expected="GET 200 as application/json, the details of the token asked for",
+        actual=f"Content-Type {read.media_type!r}, " + read.summary(200),
+        exchange=read,
+    )
+    ctx.ok()
+    current = _current(read)
+    text = FilePart(field="images", filename="a.txt", content_type="text/plain", content=samples.text())
+    cases: list[tuple[int, str, RequestSpec]] = [
+        (
+            400,
+            "an unknown form field",
+            RequestSpec(method="PUT", path=_path(ctx), headers=_headers(ctx), form={**current, "colour": "red"}),
+        ),
+        (401, "no credential", RequestSpec(method="GET", path=_path(ctx))),
+        (
+            404,
+            "an unknown token",
+            RequestSpec(method="GET", path=_token_path(_unknown_id(ctx)), headers=_headers(ctx)),
+        ),
+        (
+            415,
+            "a text file as an image",
+            RequestSpec(method="PUT", path=_path(ctx), headers=_headers(ctx), form=current, files=(text,)),
+        ),
+    ]
+    for status, why, spec in cases:
+        _expect_error(ctx, ctx.send(spec), status, why=why)
+        ctx.ok()
+
+
+def empty_success_body(ctx: Context) -> None:
+    before = _read(ctx)
+    response = _update(ctx, _current(before))
+    ctx.expect_status(response, 200, why="a valid update")
+    ctx.expect(
+        response.response.content == b"" and response.media_type != "application/json",
+        expected="200 with an empty body and no JSON Content-Type, as documented",
+        actual=f"Content-Type {response.media_type!r}, {len(response.response.content)} bytes: "
+        f"{response.response.text[:100]!r}",
+        exchange=response,
+    )
+    ctx.ok()
+
+
+def _instant(ctx: Context, exchange: Exchange, field: str) -> datetime:
+    raw = _details(ctx, exchange).get(field)
+    try:
+        return datetime.fromisoformat(str(raw))
+    except ValueError:
+        raise CheckFailed(
+            expected=f"{field} as an RFC 3339 date-time", actual=f"{field} {raw!r}", exchange=exchange
+        ) from None
+
+
+def timestamps(ctx: Context) -> None:
+    @given(updates=st.lists(_updates(), min_size=2, max_size=3))
+    def test(updates: list[dict[str, str]]) -> None:
+        first = _read(ctx)
+        created, previous = _instant(ctx, first, "created_at"), _instant(ctx, first, "updated_at")
+        for update in updates:
+            response = _update(ctx, update)
+            ctx.expect_status(response, 200, why="a valid update")
+            after = _read(ctx)
+            updated = _instant(ctx, after, "updated_at")
+            ctx.expect(
+                updated > previous,
+                expected=f"updated_at to advance past {previous.isoformat()} with the applied update",
+                actual=f"updated_at {updated.isoformat()}",
+                exchange=after,
+            )
+            ctx.expect(
+                _instant(ctx, after, "created_at") == created,
+                expected=f"created_at to stay {created.isoformat()}",
+                actual=f"created_at {_details(ctx, after).get('created_at')!r}",
+                exchange=after,
+            )
+            previous = updated
+            ctx.ok()
+
+    ctx.given(test, examples=min(ctx.examples, 3))
+
+
 CHECKS = (
     BehaviourCheck(
         name="update_round_trip",
@@ -271,5 +700,119 @@ CHECKS = (
         run=wrong_type,
         description="An image that is not PNG/JPEG/WebP/GIF or a document that is not PDF, judged by "
         "content, is 415, and the token is unchanged.",
+    ),
+    BehaviourCheck(
+        name="unknown_resources",
+        source=RuleSource.VENDOR_PAGE,
+        cite="Tokenization docs, 'Update Token', status codes: 404 Not Found - Token ID does not exist",
+        api="tokenization",
+        operation_id=OPERATION,
+        destructive=False,
+        run=unknown_resources,
+        description="GET and PUT of a well-formed id that names no token are 404, and the PUT creates "
+        "nothing.",
+    ),
+    BehaviourCheck(
+        name="isolation",
+        source=RuleSource.VENDOR_PAGE,
+        cite="Tokenization docs, 'Update Token': token_id, the ID of the token to update",
+        api="tokenization",
+        operation_id=OPERATION,
+        destructive=True,
+        run=isolation,
+        description="An update of one token leaves the other tokens the target names as they were.",
+    ),
+    BehaviourCheck(
+        name="monotonic_reads",
+        source=RuleSource.PROJECT,
+        cite="specs/tokenization.yaml, getToken: the token's details, with the files updateToken added or removed",
+        api="tokenization",
+        operation_id=OPERATION,
+        destructive=True,
+        run=monotonic_reads,
+        description="Reads with no write between them answer the same, and once an update is read back no "
+        "later read returns the older version.",
+    ),
+    BehaviourCheck(
+        name="limits_past_bound",
+        source=RuleSource.PROJECT,
+        cite="specs/tokenization.yaml, TokenUpdate: salable_percentage 0 to 100, total_value >= 0, name and "
+        "description minLength 1, per-file size limit (413), token_id 24 hex digits",
+        api="tokenization",
+        operation_id=OPERATION,
+        destructive=False,
+        run=limits_past_bound,
+        description="salable_percentage and total_value just past their bounds (100.4, 100.0001, -0.1, ...), "
+        "empty name or description, a file one byte over the limit and a 23- or 25-digit id are rejected, "
+        "and the token is unchanged.",
+    ),
+    BehaviourCheck(
+        name="limits_at_bound",
+        source=RuleSource.PROJECT,
+        cite="specs/tokenization.yaml, TokenUpdate: salable_percentage 0 to 100, total_value >= 0, per-file "
+        "size limit",
+        api="tokenization",
+        operation_id=OPERATION,
+        destructive=True,
+        run=limits_at_bound,
+        description="salable_percentage 0 and 100, total_value 0 and a file of exactly max_file_bytes are "
+        "accepted and stored as sent.",
+    ),
+    BehaviourCheck(
+        name="credentials",
+        source=RuleSource.PROJECT,
+        cite="specs/tokenization.yaml, BearerAuth: Authorization: Bearer <token>, scheme case-insensitive "
+        "(RFC 9110, BEHAVIOUR.md)",
+        api="tokenization",
+        operation_id=OPERATION,
+        destructive=False,
+        run=credentials,
+        description="The bearer token without its scheme, under Basic or Token, in another header or empty is "
+        "401 (changing nothing); 'bearer' in any case is accepted.",
+    ),
+    BehaviourCheck(
+        name="files",
+        source=RuleSource.PROJECT,
+        cite="specs/tokenization.yaml, updateToken: added files are served back with their media type at the "
+        "URL listed under meta; removed ones disappear from meta",
+        api="tokenization",
+        operation_id=OPERATION,
+        destructive=True,
+        run=files,
+        description="An added image and document join meta (the others kept) and are served with their bytes "
+        "and media type; removing their ids removes them from meta.",
+    ),
+    BehaviourCheck(
+        name="bodies",
+        source=RuleSource.PROJECT,
+        cite="specs/tokenization.yaml, TokenizationError: {status, message, field}, status repeating the "
+        "HTTP status",
+        api="tokenization",
+        operation_id=OPERATION,
+        destructive=False,
+        run=bodies,
+        description="GET 200 is application/json; 400, 401, 404 and 415 are application/json "
+        "{status, message, field} with status equal to the HTTP status and a message.",
+    ),
+    BehaviourCheck(
+        name="empty_success_body",
+        source=RuleSource.VENDOR_PAGE,
+        cite="Tokenization docs, 'Update Token': an HTTP 200 status code with an empty response body",
+        api="tokenization",
+        operation_id=OPERATION,
+        destructive=True,
+        run=empty_success_body,
+        description="A valid update is 200 with an empty body and no JSON Content-Type.",
+    ),
+    BehaviourCheck(
+        name="timestamps",
+        source=RuleSource.PROJECT,
+        cite="specs/tokenization.yaml, TokenDetails: updated_at advances with each applied update, created_at "
+        "stays",
+        api="tokenization",
+        operation_id=OPERATION,
+        destructive=True,
+        run=timestamps,
+        description="updated_at moves forward with every applied update and never back; created_at stays.",
     ),
 )

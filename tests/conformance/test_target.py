@@ -23,6 +23,8 @@ class TestTarget:
         assert target.immutable.collection.address == "0x8a90cab2b38dba80c64b7734e58ee1db38b8992e"
         assert target.tokenization.token_id == "67d8774e903bfcbe7eb5d93e"
         assert "owner_token" not in repr(target)  # credentials stay out of reprs
+        # The mock's second token: what the isolation check watches while the first is updated.
+        assert target.tokenization.other_token_ids == ("67d8774e903bfcbe7eb5d950",)
 
     def test_example_file_parses(self) -> None:
         assert load_target(EXAMPLE).rair.non_owner_token == "rair-collector-token"
@@ -33,6 +35,8 @@ class TestTarget:
         ("rair: {tokens: [{network: '0x89', contract: '0x1', product: 0, token: 1}]}", "rair.tokens[0].contract"),
         (default_target_text() + "\nsurprise: 1\n", "unknown key surprise"),
         ("rair: [", "not valid YAML"),
+        (default_target_text().replace("other_token_ids: [67d8774e903bfcbe7eb5d950]", "other_token_ids: [x1]"),
+         "tokenization.other_token_ids holds ids that are not 24 hex digits: x1"),
     ])
     def test_mistakes_are_named(self, tmp_path: Path, text: str, message: str) -> None:
         path = tmp_path / "target.yaml"

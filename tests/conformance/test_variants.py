@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -53,6 +55,64 @@ def _tokenization_any_file_type(app: Any, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(app.services.tokenization, "_check_upload", lambda upload: "image/png")
 
 
+def _rair_updates_neighbour(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = app.services.store
+    update = store.update_rair_token
+
+    def also_next(key: Any, changes: Any) -> Any:
+        network, contract, product, token = key
+        if store.rair_token((network, contract, product, token + 1)) is not None:
+            update((network, contract, product, token + 1), changes)
+        return update(key, changes)
+
+    monkeypatch.setattr(store, "update_rair_token", also_next)
+
+
+def _rair_any_media_name(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every value counts as an absolute URL, so a name matching no upload is stored as is.
+    monkeypatch.setattr(mockserver.apis.rair, "_ABSOLUTE_URL", re.compile(""))
+
+
+def _tokenization_creates_unknown(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    store, service = app.services.store, app.services.tokenization
+    update = service.update_token
+
+    def create_then_update(token_id: str, form: Any, uploads: Any) -> None:
+        if store.tokenization_token(token_id) is None:
+            fresh = copy.deepcopy(store.tokenization_token(TOKENIZATION_TOKEN))
+            fresh.update(id=token_id.lower(), meta={"images": [], "documents": []})
+            store.replace_tokenization_token(token_id, fresh, {})
+        update(token_id, form, uploads)
+
+    monkeypatch.setattr(service, "update_token", create_then_update)
+
+
+def _tokenization_updates_neighbour(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    service = app.services.tokenization
+    update = service.update_token
+
+    def also_neighbour(token_id: str, form: Any, uploads: Any) -> None:
+        update(token_id, form, uploads)
+        if token_id.lower() == TOKENIZATION_TOKEN:
+            update(TOKENIZATION_NEIGHBOUR, form, [])
+
+    monkeypatch.setattr(service, "update_token", also_neighbour)
+
+
+def _tokenization_ignores_removals(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    service = app.services.tokenization
+    removal_ids = service._removal_ids
+
+    def validated_then_dropped(token: Any, field: str, raw: str | None) -> set[str]:
+        removal_ids(token, field, raw)  # foreign ids are still refused
+        return set()
+
+    monkeypatch.setattr(service, "_removal_ids", validated_then_dropped)
+
+
+TOKENIZATION_TOKEN = "67d8774e903bfcbe7eb5d93e"
+TOKENIZATION_NEIGHBOUR = "67d8774e903bfcbe7eb5d950"
+TEN_MIB = 10 * 1024 * 1024
 REFRESH = "RefreshNFTMetadataByTokenID"
 VARIANTS = {
     # Schemathesis checks.
@@ -113,6 +173,50 @@ VARIANTS = {
                                                  "tokenization.max_request_bytes": 64 * 1024 * 1024}),
     "any file type accepted": Variant("tokenization", {("updateToken", "wrong_file_type")},
                                       patch=_tokenization_any_file_type),
+    # RAIR rules of the behaviour checks added for issue 16.
+    "rair unknown token updated": Variant("rair", {("updateTokenMetadata", "unknown_resources")},
+                                          wrap=variants.rair_unknown_token_updated),
+    "rair update changes the next token": Variant("rair", {("updateTokenMetadata", "isolation")},
+                                                  patch=_rair_updates_neighbour, destructive=True),
+    "rair stale reads": Variant("rair", {("updateTokenMetadata", "monotonic_reads")},
+                                wrap=variants.rair_stale_reads, destructive=True),
+    # The server takes one file more than the target (and its own spec) says.
+    "rair one file too many accepted": Variant("rair", {("updateTokenMetadata", "limits_past_bound")},
+                                               settings={"rair.max_files": 3}),
+    "rair file limit one byte short": Variant("rair", {("updateTokenMetadata", "limits_at_bound")},
+                                              settings={"rair.max_file_bytes": TEN_MIB - 1}, destructive=True),
+    "rair credential taken from Authorization": Variant("rair", {("updateTokenMetadata", "credentials")},
+                                                        wrap=variants.rair_credential_in_authorization),
+    "rair files served as image/png": Variant("rair", {("updateTokenMetadata", "file_media_types")},
+                                              wrap=variants.files_served_as_png, destructive=True),
+    "rair errors as text": Variant("rair", {("updateTokenMetadata", "bodies")}, wrap=variants.rair_errors_as_text),
+    "rair image naming no upload accepted": Variant("rair", {("updateTokenMetadata", "media_names")},
+                                                    patch=_rair_any_media_name),
+    # Tokenization rules of the behaviour checks added for issue 16.
+    "tokenization unknown token answered 200": Variant("tokenization", {("updateToken", "unknown_resources")},
+                                                       wrap=variants.tokenization_unknown_token_updated),
+    "tokenization unknown token created": Variant("tokenization", {("updateToken", "unknown_resources")},
+                                                  patch=_tokenization_creates_unknown),
+    "tokenization update changes another token": Variant("tokenization", {("updateToken", "isolation")},
+                                                         patch=_tokenization_updates_neighbour, destructive=True),
+    "tokenization stale reads": Variant("tokenization", {("updateToken", "monotonic_reads")},
+                                        wrap=variants.tokenization_stale_reads, destructive=True),
+    "salable_percentage over 100 rounded": Variant("tokenization", {("updateToken", "limits_past_bound")},
+                                                   wrap=variants.percentage_rounded),
+    "tokenization file limit one byte short": Variant("tokenization", {("updateToken", "limits_at_bound")},
+                                                      settings={"tokenization.max_file_bytes": TEN_MIB - 1},
+                                                      destructive=True),
+    "bearer scheme optional": Variant("tokenization", {("updateToken", "credentials")},
+                                      wrap=variants.bearer_scheme_optional),
+    "files served as octet-stream": Variant("tokenization", {("updateToken", "files")},
+                                            wrap=variants.files_served_as_octet_stream, destructive=True),
+    "valid removals ignored": Variant("tokenization", {("updateToken", "files")},
+                                      patch=_tokenization_ignores_removals, destructive=True),
+    "error status mismatch": Variant("tokenization", {("updateToken", "bodies")}, wrap=variants.error_status_mismatch),
+    "empty 200 answered as JSON": Variant("tokenization", {("updateToken", "empty_success_body")},
+                                          wrap=variants.empty_200_as_json, destructive=True),
+    "updated_at frozen": Variant("tokenization", {("updateToken", "timestamps")}, wrap=variants.updated_at_frozen,
+                                 destructive=True),
 }
 
 
@@ -133,6 +237,9 @@ class TestBrokenVariants:
         assert result.exit_code == 1
 
     def test_every_check_has_a_variant(self) -> None:
-        covered = {check for variant in VARIANTS.values() for _, check in variant.expected}
-        every = set(SCHEMA_CHECKS) | {check.name for checks in BEHAVIOUR_CHECKS.values() for check in checks}
-        assert every - covered == set()
+        # Behaviour checks are told apart by API: two APIs may each have an `isolation` check.
+        covered = {(variant.api, check) for variant in VARIANTS.values() for _, check in variant.expected}
+        schema = {check for _, check in covered} & set(SCHEMA_CHECKS)
+        behaviour = {(check.api, check.name) for checks in BEHAVIOUR_CHECKS.values() for check in checks}
+        assert set(SCHEMA_CHECKS) - schema == set()
+        assert behaviour - covered == set()

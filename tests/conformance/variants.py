@@ -7,6 +7,7 @@ services, so that exactly one rule of the specs is broken.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -203,3 +204,152 @@ def quota_not_enforced(mock: App) -> App:
 
 def tokenization_update_dropped(mock: App) -> App:
     return answer(mock, lambda s: _is("PUT", "/v2/admin/token/", s), 200)
+
+
+def rewrite_request_body(app: App, when: Callable[[Scope], bool], edit: Callable[[bytes], bytes]) -> App:
+    """Read matching requests whole and pass `edit(body)` to `app` instead (Content-Length adjusted)."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not when(scope):
+            await app(scope, receive, send)
+            return
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            body.extend(message.get("body", b""))
+            more = message.get("more_body", False)
+        edited = edit(bytes(body))
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(edited)).encode()))
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": edited, "more_body": False}
+
+        await app({**scope, "headers": headers}, replay, send)
+
+    return wrapped
+
+
+def stale_reads(app: App, prefix: str) -> App:
+    """Every third GET under `prefix` answers the version of the resource before the latest one it served."""
+    versions: dict[str, list[bytes]] = {}
+    reads = 0
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal reads
+        if not _is("GET", prefix, scope):
+            await app(scope, receive, send)
+            return
+        start: Message = {}
+        body = bytearray()
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+
+        await app(scope, receive, capture)
+        seen = versions.setdefault(scope["path"], [])
+        if start["status"] == 200 and (not seen or seen[-1] != bytes(body)):
+            seen.append(bytes(body))
+        reads += 1
+        content = seen[-2] if reads % 3 == 0 and len(seen) > 1 else bytes(body)
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(content)).encode()))
+        await send({"type": "http.response.start", "status": start["status"], "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+    return wrapped
+
+
+# RAIR variants of the rules the behaviour checks state.
+
+def rair_unknown_token_updated(mock: App) -> App:
+    return rewrite_responses(mock, lambda s: _is("POST", "/api/nft/", s),
+                             lambda r: (200, r[1], b'{"success": true, "token": {}}') if r[0] == 404 else r)
+
+
+def rair_stale_reads(mock: App) -> App:
+    return stale_reads(mock, "/api/nft/")
+
+
+def rair_credential_in_authorization(mock: App) -> App:
+    def move(scope: Scope, headers: dict[bytes, bytes]) -> dict[bytes, bytes]:
+        value = headers.get(b"authorization", b"")
+        if b"x-rair-token" not in headers and value.lower().startswith(b"bearer "):
+            headers[b"x-rair-token"] = value[len(b"bearer "):]
+        return headers
+
+    return rewrite_request_headers(mock, move)
+
+
+def files_served_as_png(mock: App) -> App:
+    return rewrite_responses(mock, lambda s: _is("GET", "/files/", s),
+                             lambda r: set_header(r, b"content-type", b"image/png") if r[0] == 200 else r)
+
+
+def rair_errors_as_text(mock: App) -> App:
+    return rewrite_responses(mock, lambda s: s["path"].startswith("/api/nft/"),
+                             lambda r: set_header(r, b"content-type", b"text/plain") if r[0] >= 400 else r)
+
+
+# Tokenization variants.
+
+def tokenization_unknown_token_updated(mock: App) -> App:
+    known = ("/v2/admin/token/67d8774e903bfcbe7eb5d93e", "/v2/admin/token/67d8774e903bfcbe7eb5d950")
+    return answer(mock, lambda s: _is("PUT", "/v2/admin/token/", s) and s["path"] not in known, 200)
+
+
+def tokenization_stale_reads(mock: App) -> App:
+    return stale_reads(mock, "/v2/admin/token/")
+
+
+def percentage_rounded(mock: App) -> App:
+    """salable_percentage just over 100 is accepted as 100 (the value rounded before it is validated)."""
+    pattern = re.compile(rb'(name="salable_percentage"\r\n\r\n)100\.[0-9]+')
+    return rewrite_request_body(mock, lambda s: _is("PUT", "/v2/admin/token/", s),
+                                lambda body: pattern.sub(rb"\g<1>100", body))
+
+
+def bearer_scheme_optional(mock: App) -> App:
+    def add_scheme(scope: Scope, headers: dict[bytes, bytes]) -> dict[bytes, bytes]:
+        value = headers.get(b"authorization")
+        if value is not None and b" " not in value:
+            headers[b"authorization"] = b"Bearer " + value
+        return headers
+
+    return rewrite_request_headers(mock, add_scheme)
+
+
+def files_served_as_octet_stream(mock: App) -> App:
+    return rewrite_responses(mock, lambda s: _is("GET", "/files/", s),
+                             lambda r: set_header(r, b"content-type", b"application/octet-stream")
+                             if r[0] == 200 else r)
+
+
+def empty_200_as_json(mock: App) -> App:
+    def as_json(response: Response) -> Response:
+        if response[0] != 200:
+            return response
+        return set_header((200, response[1], b"{}"), b"content-type", b"application/json")
+
+    return rewrite_responses(mock, lambda s: _is("PUT", "/v2/admin/token/", s), as_json)
+
+
+def error_status_mismatch(mock: App) -> App:
+    return rewrite_responses(mock, lambda s: s["path"].startswith("/v2/"),
+                             lambda r: edit_json(r, lambda b: {**b, "status": 400}) if r[0] > 400 else r)
+
+
+def updated_at_frozen(mock: App) -> App:
+    return rewrite_responses(
+        mock, lambda s: _is("GET", "/v2/admin/token/", s),
+        lambda r: edit_json(r, lambda b: {**b, "updated_at": "2026-01-01T00:00:00.000000Z"}) if r[0] == 200 else r,
+    )
