@@ -40,7 +40,8 @@ TRUE_FINDINGS: dict[Finding, str] = {
     ("rair", "updateTokenMetadata", "ignored_auth"): ANY_CREDENTIAL,
     ("rair", "updateTokenMetadata", "unsupported_method"): NO_ALLOW,
     ("rair", "updateTokenMetadata", "negative_data_rejection"):
-        "accepts an unknown form field (additionalProperties: false) and an empty form (minProperties: 1)",
+        "200 to an unknown form field (additionalProperties: false), an empty form (minProperties: 1) and a "
+        "multipart body that is no form at all",
     ("rair", "updateTokenMetadata", "positive_data_acceptance"):
         "ignores `encoding` (reads the JSON `attributes` part as a string, 'must be array') and "
         + ONE_FILE_IS_NO_ARRAY,
@@ -63,7 +64,7 @@ TRUE_FINDINGS: dict[Finding, str] = {
         "error shape",
     ("immutable", REFRESH, "ignored_auth"): ANY_CREDENTIAL,
     ("immutable", REFRESH, "error_codes_and_trace_ids"):
-        "202 where 403 is due (read-only key, another project's key) or 400 (an empty list)",
+        "202 where 401 (unknown key), 403 (read-only key, another project's key or collection) or 400 is due",
     ("immutable", REFRESH, "body_limits"): "202 to 251 items: the body is not validated",
     ("immutable", REFRESH, "refresh_visible"): "stores nothing: GET NFT shows random metadata, never the refresh",
     ("immutable", REFRESH, "rate_limit_headers"): "the imx-* rate headers are random words, not counts",
