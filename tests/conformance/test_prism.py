@@ -23,7 +23,8 @@ from conformance.results import RunResult
 from tests.bench import load_bench
 from tests.conformance.conftest import failed_checks, run_suite
 
-pytestmark = [pytest.mark.prism, pytest.mark.network]
+# The first test also installs Prism from npm on a fresh machine and starts three Node processes.
+pytestmark = [pytest.mark.prism, pytest.mark.network, pytest.mark.timeout(300)]
 
 ROOT = Path(__file__).resolve().parents[2]
 APIS = ("rair", "immutable", "tokenization")
