@@ -690,20 +690,41 @@ def http_request(method: str, url: str, headers: Mapping[str, str] | None = None
 # Tools ------------------------------------------------------------------------------------------------------
 
 
-def npm_tool(package: str, binary: str, console: Any) -> Path:
-    """The path of an npm package's binary in bench/.tools, installing the package there first if needed."""
+def npm_tool(package: str, binary: str, console: Any = None) -> Path:
+    """The path of an npm package's binary in bench/.tools, installing the package there first if needed.
+
+    tests/conformance/test_prism.py installs Prism through here too, so both use one git-ignored copy.
+    """
     path = NODE_MODULES / ".bin" / binary
     if path.exists():
         return path
     npm = shutil.which("npm")
     if npm is None:
         raise SystemExit(f"npm is needed to install {package} (Node 18+); it is not on PATH.")
-    console.print(f"[dim]installing {package} into {TOOLS.relative_to(ROOT)}/ ...[/dim]")
+    if console is not None:
+        console.print(f"[dim]installing {package} into {TOOLS.relative_to(ROOT)}/ ...[/dim]")
     subprocess.run([npm, "install", "--prefix", str(TOOLS), "--no-audit", "--no-fund", "--loglevel", "error",
                     package], check=True, timeout=600)
     if not path.exists():
         raise SystemExit(f"npm installed {package} but {path} is missing.")
     return path
+
+
+def prism_server(spec: Path, log: Path, *, name: str = "prism", ready_path: str = "/", dynamic: bool = False,
+                 verbose_level: str | None = None, console: Any = None) -> Server:
+    """Stoplight Prism 5 mocking `spec` on a free loopback port (not started yet), installed on first use.
+
+    `dynamic` answers with data generated from the response schemas, different on every request, instead of
+    the spec's examples.
+    """
+    binary = npm_tool(PRISM_PACKAGE, "prism", console)
+    port = free_port()
+    command = [str(binary), "mock", "--host", HOST, "--port", str(port)]
+    if dynamic:
+        command.append("--dynamic")
+    if verbose_level is not None:
+        command += ["--verboseLevel", verbose_level]
+    return Server(name, [*command, str(spec)], port, ready_path, log)
 
 
 def py_spy(console: Any) -> Path:
@@ -905,13 +926,11 @@ class Bench:
         return Server(name, command, port, "/openapi/immutable.json", self.options.results / f"{slug}.log")
 
     def prism(self, name: str = "prism", spec: Path = ROOT / "specs" / "immutable.yaml") -> Server:
-        binary = npm_tool(PRISM_PACKAGE, "prism", self.console)
-        port = free_port()
-        command = [str(binary), "mock", "--host", HOST, "--port", str(port), str(spec)]
-        if self.options.log_level in ("warning", "error", "critical"):
-            command += ["--verboseLevel", "warn" if self.options.log_level == "warning" else "error"]
+        level = self.options.log_level
+        quiet = {"warning": "warn", "error": "error", "critical": "error"}.get(level)
         slug = name.replace(" ", "").replace("+", "-")
-        return Server(name, command, port, f"{COLLECTION_PATH}/nfts/1", self.options.results / f"{slug}.log")
+        return prism_server(spec, self.options.results / f"{slug}.log", name=name,
+                            ready_path=f"{COLLECTION_PATH}/nfts/1", verbose_level=quiet, console=self.console)
 
     def prism_validating_spec(self) -> Path:
         """specs/immutable.yaml with `null` dropped from enums of nullable schemas, which Prism can check.

@@ -26,7 +26,7 @@ from schemathesis import Case, HookContext
 from schemathesis.core.parameters import ParameterLocation
 
 from conformance import samples
-from conformance._specs import ApiName
+from conformance._specs import ApiName, load_spec
 from conformance.target import Target
 
 # How often (out of 8) a positive path is replaced by a known resource; the rest test 404 handling.
@@ -56,6 +56,7 @@ class CaseAdapter:
     def __init__(self, api: ApiName, target: Target) -> None:
         self.api = api
         self.target = target
+        self._file_fields = _multipart_file_fields(api)
         self._body_fixers: dict[str, Callable[[AnyCase], None]] = {
             "updateTokenMetadata": self._fix_rair_body,
             "RefreshNFTMetadataByTokenID": self._fix_refresh_body,
@@ -90,6 +91,7 @@ class CaseAdapter:
             and not _is_negative(case, ParameterLocation.BODY)
         ):
             fixer(case)
+        self._label_file_parts(operation_id, case)
         # Schemathesis re-derives a changed case's positive/negative labels by validating it again, and it
         # counts
         # any body holding file bytes as invalid. Every change above keeps a part as valid as it was
@@ -108,6 +110,21 @@ class CaseAdapter:
         ):
             return _refresh_sizes_ok(cast(dict[str, Any], case.body))
         return True
+
+    def _label_file_parts(self, operation_id: str, case: AnyCase) -> None:
+        """Give every file part a media type, as real clients do (curl sends `application/octet-stream`).
+
+        Schemathesis sends a file part without `Content-Type` unless one was chosen. RFC 7578 allows that, but
+        some servers (Stoplight Prism 5) crash on it and every later request of the run then fails to connect,
+        so one such part would hide everything else a run could find. A label changes no field's value, so a
+        negative case stays exactly as negative.
+        """
+        if not isinstance(case.body, dict):
+            return
+        chosen = dict(case.multipart_content_types or {})
+        unlabelled = [f for f in self._file_fields.get(operation_id, ()) if f in case.body and f not in chosen]
+        if unlabelled:
+            case.multipart_content_types = {**chosen, **dict.fromkeys(unlabelled, "application/octet-stream")}
 
     # Known resources.
 
@@ -192,6 +209,29 @@ class CaseAdapter:
                 content_types[field] = media_type
         case.multipart_content_types = content_types or None
         case.body = body
+
+
+def _multipart_file_fields(api: ApiName) -> dict[str, tuple[str, ...]]:
+    """operationId -> the multipart fields of its request body that carry files (`format: binary`)."""
+    spec = load_spec(api)
+    schemas = spec.get("components", {}).get("schemas", {})
+    found: dict[str, tuple[str, ...]] = {}
+    for item in spec["paths"].values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            media = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data")
+            if media is None:
+                continue
+            schema = media["schema"]
+            if "$ref" in schema:
+                schema = schemas[schema["$ref"].rsplit("/", 1)[-1]]
+            found[operation["operationId"]] = tuple(
+                name
+                for name, prop in schema.get("properties", {}).items()
+                if "binary" in (prop.get("format"), prop.get("items", {}).get("format"))
+            )
+    return found
 
 
 def _refresh_sizes_ok(body: dict[str, Any]) -> bool:

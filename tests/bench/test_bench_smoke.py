@@ -1,6 +1,6 @@
 """Smoke tests of the load benchmark's pure-Python pieces: no load, no timing, no sockets.
 
-bench/bench.py is a script, not a package, so it is loaded from its path.
+bench/bench.py is a script, not a package, so it is loaded from its path (`tests.bench.load_bench`).
 """
 
 from __future__ import annotations
@@ -9,31 +9,19 @@ import asyncio
 import importlib.util
 import json
 import struct
-import sys
 import zlib
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
 import pytest
 from rich.console import Console
 
+from tests.bench import load_bench
+
 ROOT = Path(__file__).resolve().parents[2]
 CANNED = Path(__file__).with_name("autocannon-result.json")
-
-
-def _load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mockserver_bench", ROOT / "bench" / "bench.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_bench()
+bench = load_bench()
 
 
 def _result(rps: float, p99: float, **extra: Any) -> Any:
