@@ -55,7 +55,8 @@ if TYPE_CHECKING:
     from mockserver.services import Services
     from mockserver.web import MockApp
 
-IN_PROCESS_BASE_URL = "http://mockserver.test"
+IN_PROCESS_HOST = "mockserver.test"
+IN_PROCESS_BASE_URL = f"http://{IN_PROCESS_HOST}"
 STARTUP_TIMEOUT = 30.0
 ScopeName = Literal["session", "package", "module", "class", "function"]
 _SCOPES: tuple[ScopeName, ...] = ("function", "class", "module", "package", "session")
@@ -93,6 +94,11 @@ class MockServer:
         self._http = http
         self._socket: socket.socket | None = None
         self._base_url = IN_PROCESS_BASE_URL
+        if not http:
+            # No socket, so no web page can reach it: the base URL's name is how a team's code (and `client()`)
+            # reaches the admin API in process.
+            admin = dataclasses.replace(built.admin, allowed_hosts=(*built.admin.allowed_hosts, IN_PROCESS_HOST))
+            built = built.replace(admin=admin)
         if http:
             self._socket = _listening_socket(built.host)
             host, port = self._socket.getsockname()[:2]
