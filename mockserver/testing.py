@@ -94,16 +94,16 @@ class MockServer:
         self._http = http
         self._socket: socket.socket | None = None
         self._base_url = IN_PROCESS_BASE_URL
-        if not http:
-            # No socket, so no web page can reach it: the base URL's name is how a team's code (and `client()`)
-            # reaches the admin API in process.
-            admin = dataclasses.replace(built.admin, allowed_hosts=(*built.admin.allowed_hosts, IN_PROCESS_HOST))
-            built = built.replace(admin=admin)
         if http:
             self._socket = _listening_socket(built.host)
             host, port = self._socket.getsockname()[:2]
             built = built.replace(port=port)
             self._base_url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        else:
+            # No socket, so no web page can reach it: the base URL's name is how a team's code (and `client()`)
+            # reaches the admin API in process.
+            admin = dataclasses.replace(built.admin, allowed_hosts=(*built.admin.allowed_hosts, IN_PROCESS_HOST))
+            built = built.replace(admin=admin)
         self._clients: list[httpx.Client] = []
         self._server: Any = None
         self._thread: threading.Thread | None = None
