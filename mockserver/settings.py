@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import ipaddress
 import os
 import re
 import types
@@ -42,6 +43,9 @@ STORE_SCHEMES = ("memory", "redis", "rediss", "unix")
 SECRET_URLS = ("store", "immutable.rate_limit.storage")
 SECRET_VALUES = ("admin.token",)
 REDACTED = "[redacted]"
+# An `admin.allowed_hosts` name: `*`, `*.domain`, a name or an IPv4 address; IPv6 addresses are checked apart.
+# Never a port or a scheme (the port is not what DNS rebinding changes).
+_HOST_NAME = re.compile(r"\*|(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?", re.IGNORECASE)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -111,6 +115,13 @@ class AdminSettings:
 
     enabled: bool = True
     token: str | None = dataclasses.field(default=None, repr=False)
+    # Host names the admin API and the page answer to beyond loopback and the bound address (web/hosts.py).
+    allowed_hosts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for pattern in self.allowed_hosts:
+            _require(_is_host_pattern(pattern), "admin.allowed_hosts",
+                     f"entries are a host name or address without port, '*.' and a domain, or '*'; got {pattern!r}")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -450,6 +461,16 @@ def _whole(raw: float, dotted: str) -> int:
     if not raw.is_integer():
         raise ConfigError(f"{dotted} must be a whole number; got {raw!r}")
     return int(raw)
+
+
+def _is_host_pattern(pattern: str) -> bool:
+    if ":" not in pattern:
+        return bool(_HOST_NAME.fullmatch(pattern))
+    try:
+        ipaddress.IPv6Address(pattern.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _require(condition: bool, dotted: str, message: str) -> None:

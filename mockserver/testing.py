@@ -56,7 +56,8 @@ if TYPE_CHECKING:
     from mockserver.services import Services
     from mockserver.web import MockApp
 
-IN_PROCESS_BASE_URL = "http://mockserver.test"
+IN_PROCESS_HOST = "mockserver.test"
+IN_PROCESS_BASE_URL = f"http://{IN_PROCESS_HOST}"
 STARTUP_TIMEOUT = 30.0
 ScopeName = Literal["session", "package", "module", "class", "function"]
 _SCOPES: tuple[ScopeName, ...] = ("function", "class", "module", "package", "session")
@@ -99,6 +100,11 @@ class MockServer:
             host, port = self._socket.getsockname()[:2]
             built = built.replace(port=port)
             self._base_url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        else:
+            # No socket, so no web page can reach it: the base URL's name is how a team's code (and `client()`)
+            # reaches the admin API in process.
+            admin = dataclasses.replace(built.admin, allowed_hosts=(*built.admin.allowed_hosts, IN_PROCESS_HOST))
+            built = built.replace(admin=admin)
         self._clients: list[httpx.Client] = []
         self._server: Any = None
         self._thread: threading.Thread | None = None

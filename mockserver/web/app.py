@@ -31,6 +31,7 @@ from mockserver.web.cors import add_cors
 from mockserver.web.errors import handle_error
 from mockserver.web.fastpath import FastPath, Route, compile_routes
 from mockserver.web.handlers import FILES_PREFIX, Handlers
+from mockserver.web.hosts import AllowedHostsMiddleware
 from mockserver.web.journal import JournalMiddleware
 from mockserver.web.methods import MethodGuardMiddleware
 from mockserver.web.page import add_page
@@ -69,6 +70,9 @@ class MockApp:
         self._root = self._app()
         self._root.add_url_rule(FILES_PREFIX + "{key}", "file", self._serve_file)
         add_page(self._root)  # GET / and its files under /__page/
+        # The page (and /__mock/ when the admin API is off) answers only to allowed Host names: DNS rebinding.
+        self._root.add_middleware(AllowedHostsMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
+                                  services=self.services)
         dispatch: ASGIApp = self._dispatch
         if self.settings.fast_path:
             routes: dict[str, list[Route]] = {}
@@ -144,6 +148,8 @@ class MockApp:
         # No CORS: the admin API is for the developer and the mock's own page (same origin), not for the web
         # pages they visit. Before Swagger UI, so that the spec and docs need the token too.
         app = self._app(cors=False)
+        # First of all: a page that reached the mock by DNS rebinding learns nothing, not even whether a token is set.
+        app.add_middleware(AllowedHostsMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, services=self.services)
         app.add_middleware(AdminTokenMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, services=self.services)
         app.add_middleware(PreflightedOnlyMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER)
         app.add_api(

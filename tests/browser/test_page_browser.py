@@ -27,7 +27,7 @@ from tests.mockserver import media
 from tests.mockserver.support import IMX_ALPHA, IMX_REFRESH, RAIR_OWNER, RAIR_TOKEN_PATH, refresh_body
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, Playwright
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(120)]
 
@@ -48,13 +48,18 @@ expect = sync_api.expect
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=30_000)
-        try:
-            yield browser
-        finally:
-            browser.close()
+def playwright() -> Iterator[Playwright]:
+    with sync_api.sync_playwright() as running:  # one per module: the sync API runs one at a time
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=30_000)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @contextlib.contextmanager
@@ -200,3 +205,52 @@ def test_page_asks_for_the_admin_token(browser: Browser) -> None:
             assert visit.foreign_requests() == []
         finally:
             visit.close()
+
+
+# The admin API in a browser: what its Swagger UI can do, and what a page that reached the mock by DNS rebinding
+# cannot.
+
+REBOUND_HOST = "rebound.example"  # a hostile page's name, re-pointed at 127.0.0.1 by its DNS
+
+
+def test_swagger_ui_try_it_out_resets_the_mock(visit: Visit) -> None:
+    with httpx.Client(base_url=visit.base_url) as client:
+        client.post(RAIR_TOKEN_PATH, headers={"x-rair-token": RAIR_OWNER}, files={"name": (None, "Changed")})
+        page = visit.page
+        page.goto(visit.base_url + "/__mock/docs/")
+        operation = page.locator("#operations-default-reset")
+        operation.locator(".opblock-summary").click()
+        operation.get_by_role("button", name="Try it out").click()
+        # The X-Mock-Admin example fills the header field: "Execute" works without typing anything.
+        expect(operation.locator("input[placeholder='X-Mock-Admin']")).to_have_value("1")
+        operation.get_by_role("button", name="Execute").click()
+        expect(operation.locator(".live-responses-table tbody .response-col_status")).to_have_text("204")
+        token = client.get(RAIR_TOKEN_PATH, headers={"x-rair-token": RAIR_OWNER}).json()["result"]
+    assert token["metadata"]["name"] != "Changed"
+    assert visit.foreign_requests() == []
+
+
+def test_a_page_on_a_rebound_name_can_neither_read_nor_reset_the_mock(playwright: Playwright) -> None:
+    # Chromium's resolver rule stands in for the hostile DNS: the page's origin is http://rebound.example:PORT,
+    # served by the mock itself, so to the browser every /__mock/ call is same-origin and needs no CORS.
+    args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {REBOUND_HOST} 127.0.0.1"]
+    with serve() as base_url:
+        port = base_url.rsplit(":", 1)[1]
+        with httpx.Client(base_url=base_url) as client:
+            client.post(RAIR_TOKEN_PATH, headers={"x-rair-token": RAIR_OWNER}, files={"name": (None, "Changed")})
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, timeout=30_000)
+            try:
+                page = browser.new_page()
+                page.goto(f"http://{REBOUND_HOST}:{port}/openapi/immutable.json")  # the three APIs answer any name
+                statuses = page.evaluate("""async () => {
+                    const read = await fetch("/__mock/settings");
+                    const reset = await fetch("/__mock/reset", {method: "POST", headers: {"X-Mock-Admin": "1"}});
+                    const index = await fetch("/");
+                    return [read.status, reset.status, index.status, await read.text()];
+                }""")
+            finally:
+                browser.close()
+            token = client.get(RAIR_TOKEN_PATH, headers={"x-rair-token": RAIR_OWNER}).json()["result"]
+    assert statuses[:3] == [403, 403, 403], statuses
+    assert "admin.allowed_hosts" in statuses[3]
+    assert token["metadata"]["name"] == "Changed"  # not reset

@@ -208,7 +208,7 @@ def check_against_spec(response: httpx.Response) -> None:
 class ApiClient(httpx.AsyncClient):
     """An httpx client over the app's ASGI interface that checks every API response against its spec."""
 
-    def __init__(self, app: MockApp, *, validate: bool = True, base_url: str = "http://mock.test") -> None:
+    def __init__(self, app: MockApp, *, validate: bool = True, base_url: str = "http://localhost") -> None:
         hooks = {"response": [self._validate]} if validate else {}
         super().__init__(transport=httpx.ASGITransport(app=app), base_url=base_url, event_hooks=hooks)
         self.app = app

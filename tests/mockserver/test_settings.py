@@ -187,3 +187,26 @@ class TestSettingsReachTheServer:
         assert first.headers["imx-refresh-limit-reset"] == "2026-01-01 00:01:30 +0000 UTC"
         assert [r.status_code for r in (first, second, third)] == [202, 202, 429]
         assert third.headers["Retry-After"] == "90"
+
+
+class TestAdminAllowedHosts:
+    """`admin.allowed_hosts`: the names the admin API and the page answer to beyond loopback (test_allowed_hosts.py)."""
+
+    def test_none_by_default_and_each_layer_wins(self, tmp_yaml: Callable[[str], Path]) -> None:
+        config = tmp_yaml("admin:\n  allowed_hosts: [from-yaml.example, '*.yaml.example']\n")
+        environ = {"MOCKSERVER_ADMIN__ALLOWED_HOSTS": "from-env.example,[::7]"}
+
+        assert load_settings(environ={}).admin.allowed_hosts == ()
+        assert load_settings(config_file=config, environ={}).admin.allowed_hosts == ("from-yaml.example",
+                                                                                     "*.yaml.example")
+        assert load_settings(config_file=config, environ=environ).admin.allowed_hosts == ("from-env.example",
+                                                                                          "[::7]")
+        flags = load_settings(config_file=config, environ=environ, overrides={"admin.allowed_hosts": "*"})
+        assert flags.admin.allowed_hosts == ("*",)
+
+    @pytest.mark.parametrize("entry", ["mock.example:8080", "http://mock.example", "mock.example/", "*mock.example",
+                                       "mock.*.example", "[::1]:8080", "", "a b"])
+    def test_an_entry_that_is_not_a_host_is_refused(self, entry: str) -> None:
+        with pytest.raises(ConfigError, match=r"admin\.allowed_hosts entries are a host name or address without "
+                                              r"port"):
+            load_settings(environ={}, overrides={"admin.allowed_hosts": [entry]})

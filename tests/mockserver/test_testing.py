@@ -195,6 +195,18 @@ class TestInProcess:
         with pytest.raises(RuntimeError, match="stopped"):
             mock.start()
 
+    def test_its_client_reaches_the_admin_api_by_the_in_process_name(self, mock: MockServer) -> None:
+        # The admin API answers only to allowed Host names; in process, that of the base URL is one.
+        with mock.client() as client:
+            refresh(client, "1")
+            journal = client.get("/__mock/journal")
+            reset = client.post("/__mock/reset", headers={"X-Mock-Admin": "1"})
+
+        assert journal.status_code == 200
+        assert [entry["operation"] for entry in journal.json()["entries"]] == [REFRESH]
+        assert reset.status_code == 204
+        assert mock.journal() == []
+
     @pytest.mark.anyio
     async def test_async_client(self, mock: MockServer, anyio_backend: str) -> None:
         async with mock.async_client() as client:

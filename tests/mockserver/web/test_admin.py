@@ -24,7 +24,8 @@ from tests.mockserver.support import (
 pytestmark = pytest.mark.anyio
 
 # What the mock asks of a state-changing admin request without a JSON body (see TestWebPagesCannotDriveIt).
-ADMIN_HEADERS = {"X-Mock-Admin": "1"}
+ADMIN_HEADER_NAME = "X-Mock-Admin"
+ADMIN_HEADERS = {ADMIN_HEADER_NAME: "1"}
 
 
 @pytest.fixture
@@ -396,3 +397,41 @@ class TestAdminTokenEverywhere:
             response = await client.get("/__mock/settings", headers={"Authorization": authorization})
 
         assert response.status_code == status
+
+
+class TestSwaggerUiCanChangeState:
+    """"Try it out" in /__mock/docs/ sends a header parameter's example and a JSON body as given: each
+    state-changing operation must offer one of them, or the preflight rule refuses what the UI sends
+    (tests/browser clicks it for POST /reset)."""
+
+    async def test_each_state_changing_operation_offers_the_header_example_or_a_json_body(self, fresh: Any) -> None:
+        _, client = fresh
+        spec = (await client.get("/__mock/openapi.json")).json()
+
+        def resolved(node: dict[str, Any]) -> dict[str, Any]:
+            if "$ref" not in node:
+                return node
+            target: dict[str, Any] = spec
+            for part in node["$ref"].removeprefix("#/").split("/"):
+                target = target[part]
+            return target
+
+        offers = {}
+        for path, item in spec["paths"].items():
+            for method, operation in item.items():
+                if method.upper() in ("GET", "HEAD", "OPTIONS"):
+                    continue
+                examples = [resolved(p).get("example") for p in operation.get("parameters", [])
+                            if resolved(p)["in"] == "header" and resolved(p)["name"] == ADMIN_HEADER_NAME]
+                body = operation.get("requestBody", {})
+                offers[f"{method.upper()} {path}"] = (examples[0] if examples else None, body.get("required", False)
+                                                      and "application/json" in body.get("content", {}))
+        assert offers == {"PATCH /settings": (None, True), "POST /reset": ("1", False), "PUT /fixtures": (None, True),
+                          "DELETE /journal": ("1", False)}
+
+        # What the UI sends for POST /reset: the example as the header, no body.
+        await client.post(RAIR_TOKEN_PATH, headers=rair_headers(), files={"name": (None, "Changed")})
+        response = await client.post("/__mock/reset", headers={ADMIN_HEADER_NAME: offers["POST /reset"][0]})
+        assert response.status_code == 204
+        token = (await client.get(RAIR_TOKEN_PATH, headers=rair_headers())).json()["result"]
+        assert token["metadata"]["name"] == OWNER_NAME

@@ -143,7 +143,7 @@ class TestUploads:
         read = await client.get(RAIR_TOKEN_PATH, headers=rair_headers())
 
         assert response.status_code == 200
-        assert url.startswith("http://mock.test/files/")
+        assert url.startswith("http://localhost/files/")
         assert served.status_code == 200
         assert served.content == picture
         assert served.headers["content-type"] == "image/png"
