@@ -1235,8 +1235,9 @@ CHECKS = (
     ),
     BehaviourCheck(
         name="refresh_isolation",
-        source=RuleSource.VENDOR_PAGE,
-        cite="Immutable docs, 'Refresh NFT metadata': refreshes the metadata of the NFTs listed by token_id",
+        source=RuleSource.VENDOR_OPENAPI,
+        cite="Immutable OpenAPI, RefreshNFTMetadataByTokenID: nft_metadata is the 'List of nft metadata to be "
+        "refreshed', each item naming its token_id",
         api="immutable",
         operation_id=OPERATION,
         destructive=True,
