@@ -524,11 +524,11 @@ def refresh_visible(ctx: Context) -> None:
     ctx.given(test)
 
 
-def _expect_accepted(ctx: Context, exchange: Exchange) -> None:
+def _expect_accepted(ctx: Context, exchange: Exchange, why: str = "a valid refresh by the collection's owner") -> None:
     """A valid refresh by the owner is 202; a spent quota means the check cannot go on, not that it failed."""
     if exchange.status == 429:
         raise CheckSkipped("the project's refresh quota is spent (429); rerun once the window resets")
-    ctx.expect_status(exchange, 202, why="a valid refresh by the collection's owner")
+    ctx.expect_status(exchange, 202, why=why)
 
 
 def _wait_until_shown(ctx: Context, token_id: str, fields: dict[str, Any], refresh: Exchange) -> dict[str, Any]:
@@ -1075,7 +1075,7 @@ def refresh_size_bounds(ctx: Context) -> None:
             raise CheckSkipped("the HTTP client did not send the body as compact JSON, so the probes would "
                                "miss the exact bounds; upgrade httpx to 0.28 or later")
         if status == 202:
-            _expect_accepted(ctx, exchange)
+            _expect_accepted(ctx, exchange, why=f"{description}, within the limit")
         else:
             ctx.expect_status(exchange, 400, why=description)
             check_error_body(ctx, exchange)

@@ -45,12 +45,14 @@ def _immutable_no_size_limits(app: Any, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(mockserver.apis.immutable, "MAX_LIST_BYTES", 10**9)
 
 
-def _immutable_item_bound_exclusive(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mockserver.apis.immutable, "MAX_ITEM_BYTES", 16 * 1024 - 1)
+def _immutable_bounds(item: int, total: int) -> Patch:
+    """Immutable's per-item and per-list byte limits moved by `item` and `total` bytes from the spec's."""
 
+    def patch(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(mockserver.apis.immutable, "MAX_ITEM_BYTES", 16 * 1024 + item)
+        monkeypatch.setattr(mockserver.apis.immutable, "MAX_LIST_BYTES", 228 * 1024 + total)
 
-def _immutable_list_bound_one_over(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mockserver.apis.immutable, "MAX_LIST_BYTES", 228 * 1024 + 1)
+    return patch
 
 
 def _immutable_rejected_refreshes_spend(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -146,10 +148,15 @@ VARIANTS = {
                                destructive=True),
     "metadata_synced_at frozen": Variant("immutable", {("GetNFT", "refresh_timestamps")},
                                          wrap=variants.frozen_metadata_synced_at, destructive=True),
+    # One byte either side of each bound: the probes are at exactly 16,384 / 233,472 bytes and one more.
     "item bound exclusive": Variant("immutable", {(REFRESH, "refresh_size_bounds")},
-                                    patch=_immutable_item_bound_exclusive, destructive=True),
+                                    patch=_immutable_bounds(item=-1, total=0), destructive=True),
+    "item bound one over": Variant("immutable", {(REFRESH, "refresh_size_bounds")},
+                                   patch=_immutable_bounds(item=1, total=0), destructive=True),
+    "list bound exclusive": Variant("immutable", {(REFRESH, "refresh_size_bounds")},
+                                    patch=_immutable_bounds(item=0, total=-1), destructive=True),
     "list bound one over": Variant("immutable", {(REFRESH, "refresh_size_bounds")},
-                                   patch=_immutable_list_bound_one_over, destructive=True),
+                                   patch=_immutable_bounds(item=0, total=1), destructive=True),
     "rejected refreshes spend quota": Variant("immutable", {(REFRESH, "rate_limit_coherence")},
                                               patch=_immutable_rejected_refreshes_spend, destructive=True),
     "429 Retry-After past the reset": Variant("immutable", {(REFRESH, "quota_exhaustion")},
