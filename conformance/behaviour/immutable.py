@@ -883,6 +883,14 @@ def pagination(ctx: Context) -> None:
         bound = -(-len(wanted) // page_size) + 1  # the pages needed, and one more for a last empty page
         nfts, last, ended = _walk(ctx, query, page_size, bound)
         ids = [str(nft.get("token_id")) for nft in nfts]
+        filtered = ", ".join(t for _, t in query)
+        outside = [token_id for token_id in ids if token_id not in wanted]
+        ctx.expect(
+            not outside,
+            expected=f"token_id filter {filtered} to list only {', '.join(wanted)} (page_size={page_size})",
+            actual=f"also listed {', '.join(outside)}",
+            exchange=last,
+        )
         ctx.expect(
             ended,
             expected=f"a walk of {len(wanted)} NFTs at page_size={page_size} to end within {bound} pages",
@@ -891,7 +899,7 @@ def pagination(ctx: Context) -> None:
         )
         ctx.expect(
             sorted(ids) == sorted(wanted),
-            expected=f"token_id filter {', '.join(t for _, t in query)} to list exactly {', '.join(wanted)} "
+            expected=f"token_id filter {filtered} to list exactly {', '.join(wanted)} "
             f"(page_size={page_size})",
             actual=f"listed {', '.join(ids) or 'nothing'}",
             exchange=last,

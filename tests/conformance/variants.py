@@ -378,6 +378,28 @@ def _edit_query(scope: Scope, change: Callable[[list[tuple[str, str]]], list[tup
     return {**scope, "query_string": urlencode(change(query)).encode()}
 
 
+def collection_in_path_ignored(mock: App) -> App:
+    """Every collection address in a path is read as the one collection the server holds for the chain."""
+    known = "0x8a90cab2b38dba80c64b7734e58ee1db38b8992e"
+
+    def redirect(scope: Scope) -> Scope:
+        parts = scope["path"].split("/")
+        if scope["path"].startswith("/v1/chains/") and len(parts) > 5 and parts[4] == "collections":
+            path = "/".join([*parts[:5], known, *parts[6:]])
+            return {**scope, "path": path, "raw_path": path.encode()}
+        return scope
+
+    return rewrite_scope(mock, redirect)
+
+
+def list_token_filter_ignored(mock: App) -> App:
+    return rewrite_scope(mock, lambda s: _edit_query(s, lambda q: [(k, v) for k, v in q if k != "token_id"]))
+
+
+def list_updated_filter_ignored(mock: App) -> App:
+    return rewrite_scope(mock, lambda s: _edit_query(s, lambda q: [(k, v) for k, v in q if k != "from_updated_at"]))
+
+
 def list_page_size_ignored(mock: App) -> App:
     return rewrite_scope(mock, lambda s: _edit_query(s, lambda q: [(k, v) for k, v in q if k != "page_size"]))
 
