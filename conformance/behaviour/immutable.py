@@ -744,7 +744,8 @@ def refresh_isolation(ctx: Context) -> None:
     if len(target.token_ids) < 2:
         raise CheckSkipped("the target lists one NFT; isolation needs a second one to watch")
     refreshed, others = target.token_ids[0], target.token_ids[1:6]
-    before = {token_id: _get_nft(ctx, token_id) for token_id in (refreshed, *others)}
+    before = {token_id: _repeatable_read(ctx, token_id, purpose="to tell what a refresh changed")
+              for token_id in (refreshed, *others)}
     fields = {"name": f"conformance isolation (seed {ctx.seed})", "description": "only this NFT changes"}
     refresh = _refresh(ctx, [_item(refreshed, **fields)])
     _expect_accepted(ctx, refresh)
@@ -762,6 +763,18 @@ def refresh_isolation(ctx: Context) -> None:
             exchange=refresh,
         )
         ctx.ok()
+
+
+def _repeatable_read(ctx: Context, token_id: str, *, purpose: str) -> Exchange:
+    """GET NFT twice; if the two reads differ with no write between them, say so rather than blame a write."""
+    first, second = _get_nft(ctx, token_id), _get_nft(ctx, token_id)
+    if first.json() != second.json():
+        raise CheckFailed(
+            expected=f"two reads of NFT {token_id} in a row to answer the same ({purpose})",
+            actual=f"reads are not repeatable: {_difference(first.json(), second.json())}",
+            exchange=second,
+        )
+    return second
 
 
 def _moment(value: Any) -> datetime | None:
