@@ -18,9 +18,16 @@ def _behaviour(app: Any) -> dict[str, CheckResult]:
         return {result.check: result for result in run_behaviour_checks("immutable", config)}
 
 
-def test_isolation_blames_unrepeatable_reads_not_the_refresh() -> None:
-    """Reads that change on their own are reported as such, not as a refresh that leaked into other NFTs."""
+def test_unrepeatable_reads_are_reported_not_blamed_on_a_request() -> None:
+    """Reads that change on their own are reported as such, not as a refresh that leaked into other NFTs or a
+    rejected request that changed something."""
     results = _behaviour(variants.read_time_in_updated_at(mock_app()))
-    isolation = results["refresh_isolation"]
-    assert isolation.status is Status.FAILED
-    assert "reads are not repeatable" in isolation.failures[0].actual
+    for check in ("refresh_isolation", "credentials", "unknown_resources", "refresh_size_bounds"):
+        assert results[check].status is Status.FAILED, check
+        assert "reads are not repeatable" in results[check].failures[0].actual, check
+
+
+def test_unrepeatable_reads_do_not_hide_a_wrong_status() -> None:
+    """On a server whose reads change by themselves, a key accepted with a scheme is still the finding."""
+    results = _behaviour(variants.api_key_scheme_ignored(variants.read_time_in_updated_at(mock_app())))
+    assert results["credentials"].failures[0].expected.startswith("status 401")
