@@ -539,11 +539,10 @@ def _wait_until_shown(ctx: Context, token_id: str, fields: dict[str, Any], refre
     deadline = time.monotonic() + timeout
     while True:
         shown = _get_nft(ctx, token_id)
-        ctx.expect_status(shown, 200, why=f"GET of NFT {token_id} after its refresh")
-        nft = (shown.json() or {}).get("result", {})
+        nft = _nft(ctx, shown, why=f"GET of NFT {token_id} after its refresh")
         differing = {k: nft.get(k) for k, v in fields.items() if _normalise(k, nft.get(k)) != _normalise(k, v)}
         if not differing and nft.get("metadata_synced_at"):
-            return dict(nft)
+            return nft
         if time.monotonic() >= deadline:
             raise CheckFailed(
                 expected=f"GET NFT to show the refreshed metadata {fields!r} with metadata_synced_at set "
@@ -575,8 +574,27 @@ def _list_nfts(ctx: Context, query: Sequence[tuple[str, str]] = (), collection: 
     return ctx.http.get(_list_path(collection or ctx.target.immutable.collection, query))
 
 
+def _nft(ctx: Context, exchange: Exchange, *, why: str) -> dict[str, Any]:
+    """The NFT of a GetNFT 200."""
+    result = _result(ctx, exchange, why=why)
+    ctx.expect(isinstance(result, dict), expected="`result` to be an NFT object", actual=exchange.summary(),
+               exchange=exchange)
+    return dict(result)
+
+
+def _nfts(ctx: Context, exchange: Exchange, *, why: str) -> list[dict[str, Any]]:
+    """The NFTs of a ListNFTs 200."""
+    result = _result(ctx, exchange, why=why)
+    ctx.expect(
+        isinstance(result, list) and all(isinstance(nft, dict) for nft in result),
+        expected="`result` to be a list of NFT objects",
+        actual=exchange.summary(),
+        exchange=exchange,
+    )
+    return list(result)
+
+
 def _result(ctx: Context, exchange: Exchange, *, why: str) -> Any:
-    """The `result` of a 200: one NFT for GetNFT, a list for ListNFTs."""
     ctx.expect_status(exchange, 200, why=why)
     body = exchange.json()
     ctx.expect(
@@ -657,11 +675,12 @@ def unknown_resources(ctx: Context) -> None:
         raise unrepeatable
 
 
-def _expect_identity(ctx: Context, nft: Any, token_id: str | None, exchange: Exchange) -> None:
+def _expect_identity(ctx: Context, nft: dict[str, Any], token_id: str | None, exchange: Exchange) -> None:
     """The NFT read is the one asked for: its token id, contract address and chain match the request."""
     collection = ctx.target.immutable.collection
-    ctx.expect(isinstance(nft, dict), expected="an NFT object", actual=repr(nft)[:200], exchange=exchange)
-    found = (nft.get("token_id"), str(nft.get("contract_address")).lower(), (nft.get("chain") or {}).get("name"))
+    chain = nft.get("chain")
+    found = (nft.get("token_id"), str(nft.get("contract_address")).lower(),
+             chain.get("name") if isinstance(chain, dict) else chain)
     wanted = (token_id or nft.get("token_id"), collection.address.lower(), collection.chain)
     ctx.expect(
         found == wanted,
@@ -675,11 +694,11 @@ def nft_identity(ctx: Context) -> None:
     target = ctx.target.immutable
     for token_id in target.token_ids:
         exchange = _get_nft(ctx, token_id)
-        _expect_identity(ctx, _result(ctx, exchange, why=f"GetNFT of token {token_id}, which the target lists"),
+        _expect_identity(ctx, _nft(ctx, exchange, why=f"GetNFT of token {token_id}, which the target lists"),
                          token_id, exchange)
         ctx.ok()
     listed = _list_nfts(ctx, [("token_id", token_id) for token_id in target.token_ids[:MAX_TOKEN_FILTER]])
-    for nft in _result(ctx, listed, why="ListNFTs filtered by the target's token ids"):
+    for nft in _nfts(ctx, listed, why="ListNFTs filtered by the target's token ids"):
         _expect_identity(ctx, nft, None, listed)
     ctx.ok()
 
@@ -724,16 +743,16 @@ def monotonic_reads(ctx: Context) -> None:
         _wait_until_shown(ctx, token_id, {"name": name}, refresh)
         for _ in range(REPEATED_READS):
             again = _get_nft(ctx, token_id)
-            shown = _result(ctx, again, why=f"GET of NFT {token_id}")
+            shown = _nft(ctx, again, why=f"GET of NFT {token_id}")
             ctx.expect(
-                isinstance(shown, dict) and shown.get("name") == name,
+                shown.get("name") == name,
                 expected=f"every read after version {version} (name {name!r}) was seen to show it, not an older one",
-                actual=f"name {shown.get('name') if isinstance(shown, dict) else shown!r}",
+                actual=f"name {shown.get('name')!r}",
                 exchange=again,
             )
             ctx.ok()
         listed = _list_nfts(ctx, [("token_id", token_id)])
-        names = [nft.get("name") for nft in _result(ctx, listed, why="ListNFTs of the refreshed NFT")]
+        names = [nft.get("name") for nft in _nfts(ctx, listed, why="ListNFTs of the refreshed NFT")]
         ctx.expect(names == [name], expected=f"ListNFTs to show version {version} too ({name!r})",
                    actual=f"names {names!r}", exchange=listed)
         ctx.ok()
@@ -758,7 +777,7 @@ def refresh_isolation(ctx: Context) -> None:
     refresh = _refresh(ctx, [_item(refreshed, **fields)])
     _expect_accepted(ctx, refresh)
     shown = _wait_until_shown(ctx, refreshed, fields, refresh)
-    old = before[refreshed].json()["result"]
+    old = _nft(ctx, before[refreshed], why=f"GetNFT of token {refreshed}")
     moved = {key: (old.get(key), shown.get(key)) for key in _NOT_REFRESHED if old.get(key) != shown.get(key)}
     ctx.expect(not moved, expected=f"the refresh to leave {', '.join(_NOT_REFRESHED)} of NFT {refreshed} alone",
                actual=f"changed (before, after): {moved!r:.300}", exchange=refresh)
@@ -808,7 +827,7 @@ def refresh_timestamps(ctx: Context) -> None:
     target = ctx.target.immutable
     token_id = target.token_ids[0]
     first = _get_nft(ctx, token_id)
-    nft = _result(ctx, first, why=f"GetNFT of token {token_id}")
+    nft = _nft(ctx, first, why=f"GetNFT of token {token_id}")
     latest = {field: _moment(nft.get(field)) for field in _REFRESH_STAMPS}
     for version in range(1, 3):
         fields = {"name": f"conformance timestamps {version} (seed {ctx.seed})"}
@@ -826,7 +845,7 @@ def refresh_timestamps(ctx: Context) -> None:
             )
             latest[field] = moment
         again = _get_nft(ctx, token_id)
-        reread = _result(ctx, again, why=f"GetNFT of token {token_id}")
+        reread = _nft(ctx, again, why=f"GetNFT of token {token_id}")
         for field in _REFRESH_STAMPS:
             moment = _moment(reread.get(field))
             ctx.expect(
@@ -856,9 +875,7 @@ def _walk(
     for page_number in range(1, max_pages + 1):
         exchange = _list_nfts(ctx, [*query, ("page_size", str(page_size))]
                               + ([("page_cursor", cursor)] if cursor else []))
-        page = _result(ctx, exchange, why=f"page {page_number} of {where}")
-        ctx.expect(isinstance(page, list), expected="result to be a list of NFTs", actual=exchange.summary(),
-                   exchange=exchange)
+        page = _nfts(ctx, exchange, why=f"page {page_number} of {where}")
         ctx.expect(
             len(page) <= page_size,
             expected=f"at most page_size={page_size} NFTs on a page",
@@ -866,7 +883,7 @@ def _walk(
             exchange=exchange,
         )
         for nft in page:
-            token_id = str(nft.get("token_id")) if isinstance(nft, dict) else repr(nft)
+            token_id = str(nft.get("token_id"))
             ctx.expect(
                 token_id not in seen,
                 expected=f"every NFT exactly once across the pages of {where}",
@@ -875,10 +892,12 @@ def _walk(
             )
             seen.add(token_id)
             nfts.append(nft)
-        body = exchange.json()
-        cursor = ((body.get("page") if isinstance(body, dict) else None) or {}).get("next_cursor")
-        if not cursor:
+        page_info = exchange.json().get("page")
+        cursor = page_info.get("next_cursor") if isinstance(page_info, dict) else None
+        if cursor is None or cursor == "":
             return nfts, exchange, True
+        ctx.expect(isinstance(cursor, str), expected="next_cursor to be a string or null",
+                   actual=f"next_cursor {cursor!r:.80}", exchange=exchange)
         ctx.expect(
             cursor not in cursors,
             expected=f"a new next_cursor on every page of {where}",
@@ -946,11 +965,11 @@ def _check_updated_filter(ctx: Context, query: list[tuple[str, str]], nfts: list
         (later, []),
     ):
         exchange = _list_nfts(ctx, [*query, ("from_updated_at", since), ("page_size", str(MAX_PAGE_SIZE))])
-        listed = _result(ctx, exchange, why=f"ListNFTs from_updated_at={since}")
+        listed = _nfts(ctx, exchange, why=f"ListNFTs from_updated_at={since}")
         ctx.expect(
-            isinstance(listed, list) and len(listed) == len(wanted),
+            len(listed) == len(wanted),
             expected=f"from_updated_at={since} to keep the {len(wanted)} of these NFTs updated at or after it",
-            actual=f"{len(listed) if isinstance(listed, list) else listed!r} listed",
+            actual=f"{len(listed)} listed",
             exchange=exchange,
         )
         ctx.ok()
@@ -964,8 +983,8 @@ def page_size_bounds(ctx: Context) -> None:
         if status == 400:
             check_error_body(ctx, exchange)
         else:
-            page = _result(ctx, exchange, why=f"page_size={page_size}")
-            ctx.expect(isinstance(page, list) and len(page) <= int(page_size),
+            page = _nfts(ctx, exchange, why=f"page_size={page_size}")
+            ctx.expect(len(page) <= int(page_size),
                        expected=f"at most {page_size} NFTs", actual=f"{len(page)}", exchange=exchange)
         ctx.ok()
 
