@@ -31,3 +31,15 @@ def test_unrepeatable_reads_do_not_hide_a_wrong_status() -> None:
     """On a server whose reads change by themselves, a key accepted with a scheme is still the finding."""
     results = _behaviour(variants.api_key_scheme_ignored(variants.read_time_in_updated_at(mock_app())))
     assert results["credentials"].failures[0].expected.startswith("status 401")
+
+
+def test_a_chain_of_the_wrong_type_is_judged_not_a_crash() -> None:
+    """`chain` as a bare name (off schema, which the schema checks report) still lets identity be judged."""
+
+    def bare_chain(nft: dict[str, Any]) -> None:
+        nft["chain"] = nft["chain"]["name"]
+
+    broken = variants.rewrite_responses(mock_app(), lambda scope: scope["path"].startswith("/v1/"),
+                                        lambda response: variants.edit_nfts(response, bare_chain))
+    results = _behaviour(broken)
+    assert results["nft_identity"].status is Status.PASSED

@@ -261,7 +261,7 @@ def rewrite_request_body(app: App, when: Callable[[Scope], bool], edit: Callable
     return wrapped
 
 
-def _edit_nfts(response: Response, change: Callable[[dict[str, Any]], None]) -> Response:
+def edit_nfts(response: Response, change: Callable[[dict[str, Any]], None]) -> Response:
     """Apply `change` to the NFT (GetNFT) or each NFT (ListNFTs) of a 200."""
     if response[0] != 200:
         return response
@@ -335,7 +335,7 @@ def read_time_in_updated_at(mock: App) -> App:
     def stamp(nft: dict[str, Any]) -> None:
         nft["updated_at"] = datetime.now(tz=UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
-    return rewrite_responses(mock, lambda s: _is_nft(s) or _is_list(s), lambda r: _edit_nfts(r, stamp))
+    return rewrite_responses(mock, lambda s: _is_nft(s) or _is_list(s), lambda r: edit_nfts(r, stamp))
 
 
 def frozen_metadata_synced_at(mock: App) -> App:
@@ -344,7 +344,7 @@ def frozen_metadata_synced_at(mock: App) -> App:
     def freeze(nft: dict[str, Any]) -> None:
         nft["metadata_synced_at"] = "2024-01-01T00:00:00.000000Z"
 
-    return rewrite_responses(mock, lambda s: _is_nft(s) or _is_list(s), lambda r: _edit_nfts(r, freeze))
+    return rewrite_responses(mock, lambda s: _is_nft(s) or _is_list(s), lambda r: edit_nfts(r, freeze))
 
 
 def list_page_repeats_item(mock: App) -> App:
