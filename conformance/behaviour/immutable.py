@@ -6,10 +6,12 @@ import dataclasses
 import json
 import re
 import time
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any
+from urllib.parse import urlencode
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -31,6 +33,20 @@ RATE_HEADERS = ("imx-refreshes-limit", "imx-remaining-refreshes", "imx-refresh-l
 MAX_EXHAUSTION_REQUESTS = 5000
 _RESET_FORMAT = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(\.\d{1,9})? \+0000 UTC$")
 _POLL_INTERVAL = 0.1
+# ListNFTs: page_size runs from 1 to 200; at most 30 token_id filter values.
+MAX_PAGE_SIZE = 200
+MAX_TOKEN_FILTER = 30
+# Pages of the unfiltered collection a quick check walks (up to 2,000 NFTs).
+FULL_WALK_PAGES = 10
+# Reads of one resource in a row, for the checks that reads repeat and never go back.
+REPEATED_READS = 4
+# A 429's Retry-After and the reset header may disagree by whole-second rounding and the request's time.
+RESET_TOLERANCE = 2.0
+# The NFT fields an applied refresh stamps.
+_REFRESH_STAMPS = ("updated_at", "metadata_synced_at")
+# Why a check reads an NFT twice before it sends requests that must be rejected.
+_SHOWS_NOTHING_CHANGED = "needed to show that rejected requests change nothing"
+_DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 @cache
@@ -211,6 +227,14 @@ def check_too_many(ctx: Context, exchange: Exchange, limit: int | None) -> Quota
         quota.remaining == 0,
         expected="imx-remaining-refreshes 0 on a 429",
         actual=f"imx-remaining-refreshes {quota.remaining}",
+        exchange=exchange,
+    )
+    until_reset = (quota.reset - _now(exchange)).total_seconds()
+    ctx.expect(
+        abs(quota.retry_after - until_reset) <= RESET_TOLERANCE,
+        expected=f"Retry-After to agree with imx-refresh-limit-reset ({quota.reset.isoformat()}, "
+        f"{max(0.0, until_reset):.0f} s away) within {RESET_TOLERANCE:g} s",
+        actual=f"Retry-After {quota.retry_after}",
         exchange=exchange,
     )
     if limit is not None:
@@ -495,30 +519,38 @@ def refresh_visible(ctx: Context) -> None:
     @given(token_id=st.sampled_from(target.token_ids), fields=metadata)
     def test(token_id: str, fields: dict[str, Any]) -> None:
         exchange = _refresh(ctx, [_item(token_id, **fields)])
-        if exchange.status == 429:
-            raise CheckSkipped("the project's refresh quota is spent (429); rerun once the window resets")
-        ctx.expect_status(exchange, 202, why="a valid refresh")
-        deadline = time.monotonic() + target.refresh_timeout
-        while True:
-            shown = _get_nft(ctx, token_id)
-            ctx.expect_status(shown, 200, why=f"GET of NFT {token_id} after its refresh")
-            nft = (shown.json() or {}).get("result", {})
-            differing = {
-                k: nft.get(k) for k, v in fields.items() if _normalise(k, nft.get(k)) != _normalise(k, v)
-            }
-            if not differing and nft.get("metadata_synced_at"):
-                break
-            if time.monotonic() >= deadline:
-                raise CheckFailed(
-                    expected=f"GET NFT to show the refreshed metadata {fields!r} with metadata_synced_at set "
-                    f"within {target.refresh_timeout:g} s",
-                    actual=f"still {differing!r}, metadata_synced_at {nft.get('metadata_synced_at')!r}",
-                    exchange=exchange,
-                )
-            time.sleep(_POLL_INTERVAL)
+        _expect_accepted(ctx, exchange)
+        _wait_until_shown(ctx, token_id, fields, exchange)
         ctx.ok(2)
 
     ctx.given(test)
+
+
+def _expect_accepted(ctx: Context, exchange: Exchange, why: str = "a valid refresh by the collection's owner") -> None:
+    """A valid refresh by the owner is 202; a spent quota means the check cannot go on, not that it failed."""
+    if exchange.status == 429:
+        raise CheckSkipped("the project's refresh quota is spent (429); rerun once the window resets")
+    ctx.expect_status(exchange, 202, why=why)
+
+
+def _wait_until_shown(ctx: Context, token_id: str, fields: dict[str, Any], refresh: Exchange) -> dict[str, Any]:
+    """Poll GET NFT until it shows `fields` with metadata_synced_at set (refreshes are asynchronous)."""
+    timeout = ctx.target.immutable.refresh_timeout
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = _get_nft(ctx, token_id)
+        nft = _nft(ctx, shown, why=f"GET of NFT {token_id} after its refresh")
+        differing = {k: nft.get(k) for k, v in fields.items() if _normalise(k, nft.get(k)) != _normalise(k, v)}
+        if not differing and nft.get("metadata_synced_at"):
+            return nft
+        if time.monotonic() >= deadline:
+            raise CheckFailed(
+                expected=f"GET NFT to show the refreshed metadata {fields!r} with metadata_synced_at set "
+                f"within {timeout:g} s",
+                actual=f"still {differing!r}, metadata_synced_at {nft.get('metadata_synced_at')!r}",
+                exchange=refresh,
+            )
+        time.sleep(_POLL_INTERVAL)
 
 
 def _normalise(key: str, value: Any) -> Any:
@@ -527,6 +559,634 @@ def _normalise(key: str, value: Any) -> Any:
             {"trait_type": a.get("trait_type"), "value": a.get("value")} for a in value if isinstance(a, dict)
         ]
     return value
+
+
+# Reads and the resources they name.
+
+
+def _list_path(collection: Collection, query: Sequence[tuple[str, str]] = ()) -> str:
+    """ListNFTs' path with its query in it: `token_id` repeats, which a mapping of parameters cannot say."""
+    path = collection.base + "/nfts"
+    return f"{path}?{urlencode(list(query))}" if query else path
+
+
+def _list_nfts(ctx: Context, query: Sequence[tuple[str, str]] = (), collection: Collection | None = None) -> Exchange:
+    return ctx.http.get(_list_path(collection or ctx.target.immutable.collection, query))
+
+
+def _nft(ctx: Context, exchange: Exchange, *, why: str) -> dict[str, Any]:
+    """The NFT of a GetNFT 200."""
+    result = _result(ctx, exchange, why=why)
+    ctx.expect(isinstance(result, dict), expected="`result` to be an NFT object", actual=exchange.summary(),
+               exchange=exchange)
+    return dict(result)
+
+
+def _nfts(ctx: Context, exchange: Exchange, *, why: str) -> list[dict[str, Any]]:
+    """The NFTs of a ListNFTs 200."""
+    result = _result(ctx, exchange, why=why)
+    ctx.expect(
+        isinstance(result, list) and all(isinstance(nft, dict) for nft in result),
+        expected="`result` to be a list of NFT objects",
+        actual=exchange.summary(),
+        exchange=exchange,
+    )
+    return list(result)
+
+
+def _result(ctx: Context, exchange: Exchange, *, why: str) -> Any:
+    ctx.expect_status(exchange, 200, why=why)
+    body = exchange.json()
+    ctx.expect(
+        isinstance(body, dict) and "result" in body,
+        expected="a JSON body with `result`",
+        actual=exchange.summary(),
+        exchange=exchange,
+    )
+    return body["result"]
+
+
+def _listed_ids(exchange: Exchange) -> set[str]:
+    """The token ids a ListNFTs answer names, whatever else is wrong with it (for choosing unknown ids)."""
+    body = exchange.json()
+    result = body.get("result") if isinstance(body, dict) else None
+    return {str(nft.get("token_id")) for nft in result or [] if isinstance(nft, dict)}
+
+
+def _unknown_token_id(ctx: Context) -> str:
+    """A well-formed token id past the target's that the collection does not list."""
+    start = max(int(token_id) for token_id in ctx.target.immutable.token_ids) + 2**128 + ctx.seed
+    for candidate in (str(start + step) for step in range(5)):
+        if candidate not in _listed_ids(_list_nfts(ctx, [("token_id", candidate)])):
+            return candidate
+    raise CheckSkipped(f"ListNFTs lists every token id tried from {start} on: found no unknown token id")
+
+
+def _unknown_places(ctx: Context) -> list[tuple[str, Collection]]:
+    """A well-formed chain name and contract address next to the target's that name nothing the server has."""
+    target = ctx.target.immutable
+    known = {target.collection.address.lower()}
+    if target.foreign_collection is not None:
+        known.add(target.foreign_collection.address.lower())
+    value = int(target.collection.address, 16)
+    address = next(
+        a for a in (f"0x{(value ^ (0xC0FFEE + ctx.seed + step)):040x}" for step in range(3)) if a not in known
+    )
+    chain = f"{target.collection.chain}-unknown"
+    return [
+        (f"unknown chain {chain}", Collection(chain=chain, address=target.collection.address)),
+        (f"unknown collection {address}", Collection(chain=target.collection.chain, address=address)),
+    ]
+
+
+def unknown_resources(ctx: Context) -> None:
+    target = ctx.target.immutable
+    known_id = target.token_ids[0]
+    unknown_id = _unknown_token_id(ctx)
+    places = _unknown_places(ctx)
+    reads = [(f"GetNFT of token {unknown_id}, which ListNFTs does not list",
+              target.collection.base + f"/nfts/{unknown_id}")]
+    for what, place in places:
+        reads += [(f"GetNFT on an {what}", place.base + f"/nfts/{known_id}"),
+                  (f"ListNFTs on an {what}", _list_path(place))]
+    for why, path in reads:
+        exchange = ctx.http.get(path)
+        ctx.expect_status(exchange, 404, why=why)
+        check_error_body(ctx, exchange)
+        ctx.ok()
+    unrepeatable = _unrepeatable(ctx, known_id, purpose=_SHOWS_NOTHING_CHANGED)
+    before = _get_nft(ctx, known_id)
+    for what, place in places:
+        refused = _refresh(ctx, [_item(known_id, name="conformance: never stored")], collection=place)
+        ctx.expect_status(refused, 404, why=f"a refresh on an {what}")
+        check_error_body(ctx, refused)
+        for path in (place.base + f"/nfts/{known_id}", _list_path(place)):
+            after = ctx.http.get(path)
+            ctx.expect(
+                after.status == 404,
+                expected=f"the refused refresh on an {what} to create nothing: GET {path} still 404",
+                actual=after.summary(),
+                exchange=refused,
+            )
+        if unrepeatable is None:
+            ctx.expect_unchanged(before, _get_nft(ctx, known_id), rejected=refused)
+        ctx.ok()
+    if unrepeatable is not None:
+        raise unrepeatable
+
+
+def _expect_identity(ctx: Context, nft: dict[str, Any], token_id: str | None, exchange: Exchange) -> None:
+    """The NFT read is the one asked for: its token id, contract address and chain match the request."""
+    collection = ctx.target.immutable.collection
+    chain = nft.get("chain")
+    found = (nft.get("token_id"), str(nft.get("contract_address")).lower(),
+             chain.get("name") if isinstance(chain, dict) else chain)
+    wanted = (token_id or nft.get("token_id"), collection.address.lower(), collection.chain)
+    ctx.expect(
+        found == wanted,
+        expected=f"the NFT asked for: token_id, contract_address, chain name {wanted}",
+        actual=f"{found}",
+        exchange=exchange,
+    )
+
+
+def nft_identity(ctx: Context) -> None:
+    target = ctx.target.immutable
+    for token_id in target.token_ids:
+        exchange = _get_nft(ctx, token_id)
+        _expect_identity(ctx, _nft(ctx, exchange, why=f"GetNFT of token {token_id}, which the target lists"),
+                         token_id, exchange)
+        ctx.ok()
+    listed = _list_nfts(ctx, [("token_id", token_id) for token_id in target.token_ids[:MAX_TOKEN_FILTER]])
+    for nft in _nfts(ctx, listed, why="ListNFTs filtered by the target's token ids"):
+        _expect_identity(ctx, nft, None, listed)
+    ctx.ok()
+
+
+def reads_repeatable(ctx: Context) -> None:
+    target = ctx.target.immutable
+    paths = [target.collection.base + f"/nfts/{token_id}" for token_id in target.token_ids[:5]]
+    paths.append(_list_path(target.collection, [("page_size", "5")]))
+    for path in paths:
+        reads = [ctx.http.get(path) for _ in range(REPEATED_READS)]
+        bodies = [exchange.json() if exchange.json() is not None else exchange.response.text for exchange in reads]
+        # A refresh accepted before this check may land between two reads (refreshes are asynchronous): one
+        # change that stays is that; a second change, or a return to an earlier answer, is not.
+        changes = [index for index in range(1, len(bodies)) if bodies[index] != bodies[index - 1]]
+        if len(changes) > 1:
+            first, second = changes[0], changes[1]
+            raise CheckFailed(
+                expected=f"the same answer to {REPEATED_READS} reads of GET {path} with no write in between",
+                actual=f"read {first + 1} differs from read {first} and read {second + 1} from read {second}: "
+                f"{_difference(bodies[second - 1], bodies[second])}",
+                exchange=reads[second],
+            )
+        ctx.ok(len(reads))
+
+
+def _difference(before: Any, after: Any) -> str:
+    if isinstance(before, dict) and isinstance(after, dict):
+        keys = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+        if set(keys) <= {"result"} and isinstance(before.get("result"), dict):
+            return _difference(before["result"], after.get("result"))
+        return "; ".join(f"{k}: {before.get(k)!r:.120} then {after.get(k)!r:.120}" for k in keys)
+    return f"{before!r:.200} then {after!r:.200}"
+
+
+def monotonic_reads(ctx: Context) -> None:
+    target = ctx.target.immutable
+    token_id = target.token_ids[0]
+    for version in range(1, 4):
+        name = f"conformance version {version} (seed {ctx.seed})"
+        refresh = _refresh(ctx, [_item(token_id, name=name)])
+        _expect_accepted(ctx, refresh)
+        _wait_until_shown(ctx, token_id, {"name": name}, refresh)
+        for _ in range(REPEATED_READS):
+            again = _get_nft(ctx, token_id)
+            shown = _nft(ctx, again, why=f"GET of NFT {token_id}")
+            ctx.expect(
+                shown.get("name") == name,
+                expected=f"every read after version {version} (name {name!r}) was seen to show it, not an older one",
+                actual=f"name {shown.get('name')!r}",
+                exchange=again,
+            )
+            ctx.ok()
+        listed = _list_nfts(ctx, [("token_id", token_id)])
+        names = [nft.get("name") for nft in _nfts(ctx, listed, why="ListNFTs of the refreshed NFT")]
+        ctx.expect(names == [name], expected=f"ListNFTs to show version {version} too ({name!r})",
+                   actual=f"names {names!r}", exchange=listed)
+        ctx.ok()
+
+
+# Refreshes touch what they name and stamp it.
+
+# Fields of an NFT that a metadata refresh does not set.
+_NOT_REFRESHED = ("token_id", "contract_address", "chain", "contract_type", "indexed_at", "total_supply")
+
+
+def refresh_isolation(ctx: Context) -> None:
+    target = ctx.target.immutable
+    if len(target.token_ids) < 2:
+        raise CheckSkipped("the target lists one NFT; isolation needs a second one to watch")
+    refreshed, others = target.token_ids[0], target.token_ids[1:6]
+    for token_id in (refreshed, *others):
+        if (unrepeatable := _unrepeatable(ctx, token_id, purpose="to tell what a refresh changed")) is not None:
+            raise unrepeatable
+    before = {token_id: _get_nft(ctx, token_id) for token_id in (refreshed, *others)}
+    fields = {"name": f"conformance isolation (seed {ctx.seed})", "description": "only this NFT changes"}
+    refresh = _refresh(ctx, [_item(refreshed, **fields)])
+    _expect_accepted(ctx, refresh)
+    shown = _wait_until_shown(ctx, refreshed, fields, refresh)
+    old = _nft(ctx, before[refreshed], why=f"GetNFT of token {refreshed}")
+    moved = {key: (old.get(key), shown.get(key)) for key in _NOT_REFRESHED if old.get(key) != shown.get(key)}
+    ctx.expect(not moved, expected=f"the refresh to leave {', '.join(_NOT_REFRESHED)} of NFT {refreshed} alone",
+               actual=f"changed (before, after): {moved!r:.300}", exchange=refresh)
+    for token_id in others:
+        after = _get_nft(ctx, token_id)
+        ctx.expect(
+            after.json() == before[token_id].json(),
+            expected=f"a refresh of NFT {refreshed} alone to leave NFT {token_id} as it was",
+            actual=f"NFT {token_id} changed: {_difference(before[token_id].json(), after.json())}",
+            exchange=refresh,
+        )
+        ctx.ok()
+
+
+def _unrepeatable(ctx: Context, token_id: str, *, purpose: str) -> CheckFailed | None:
+    """Read NFT `token_id` twice in a row: the finding to report if the reads differ, else None.
+
+    A check that compares reads around a request asks this first, so that a server whose reads change by
+    themselves is told so once instead of that request being blamed for the change.
+    """
+    first, second = _get_nft(ctx, token_id), _get_nft(ctx, token_id)
+    if first.json() == second.json():
+        return None
+    return CheckFailed(
+        expected=f"two reads of NFT {token_id} in a row to answer the same ({purpose})",
+        actual=f"reads are not repeatable: {_difference(first.json(), second.json())}",
+        exchange=second,
+    )
+
+
+def _moment(value: Any) -> datetime | None:
+    """An RFC 3339 date-time as an aware datetime (fractions beyond microseconds dropped); None if it is not."""
+    if not isinstance(value, str):
+        return None
+    match = _DATE_TIME.match(value)
+    if match is None:
+        return None
+    whole, fraction, zone = match.groups()
+    try:
+        moment = datetime.fromisoformat(whole + (fraction or "")[:7] + ("+00:00" if zone in "Zz" else zone))
+    except ValueError:
+        return None
+    return moment
+
+
+def refresh_timestamps(ctx: Context) -> None:
+    target = ctx.target.immutable
+    token_id = target.token_ids[0]
+    first = _get_nft(ctx, token_id)
+    nft = _nft(ctx, first, why=f"GetNFT of token {token_id}")
+    latest = {field: _moment(nft.get(field)) for field in _REFRESH_STAMPS}
+    for version in range(1, 3):
+        fields = {"name": f"conformance timestamps {version} (seed {ctx.seed})"}
+        refresh = _refresh(ctx, [_item(token_id, **fields)])
+        _expect_accepted(ctx, refresh)
+        shown = _wait_until_shown(ctx, token_id, fields, refresh)
+        for field in _REFRESH_STAMPS:
+            moment, previous = _moment(shown.get(field)), latest[field]
+            ctx.expect(
+                moment is not None and (previous is None or moment > previous),
+                expected=f"{field} later than before the refresh ({previous.isoformat() if previous else 'unset'})"
+                " once the refresh is applied",
+                actual=f"{field} {shown.get(field)!r}",
+                exchange=refresh,
+            )
+            latest[field] = moment
+        again = _get_nft(ctx, token_id)
+        reread = _nft(ctx, again, why=f"GetNFT of token {token_id}")
+        for field in _REFRESH_STAMPS:
+            moment = _moment(reread.get(field))
+            ctx.expect(
+                moment is not None and moment >= latest[field],  # type: ignore[operator]
+                expected=f"{field} never to go back (it was {latest[field]})",
+                actual=f"{field} {reread.get(field)!r}",
+                exchange=again,
+            )
+        ctx.ok(2)
+
+
+# Pagination.
+
+
+def _walk(
+    ctx: Context, query: Sequence[tuple[str, str]], page_size: int, max_pages: int
+) -> tuple[list[dict[str, Any]], Exchange, bool]:
+    """Follow next_cursor from the first page: the NFTs in order, the last answer, and whether the walk ended.
+
+    Every page must hold at most `page_size` NFTs, none seen on an earlier page, and a cursor not seen before.
+    """
+    nfts: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    cursors: set[str] = set()
+    cursor: str | None = None
+    where = f"ListNFTs?{urlencode([*query, ('page_size', str(page_size))])}"
+    for page_number in range(1, max_pages + 1):
+        exchange = _list_nfts(ctx, [*query, ("page_size", str(page_size))]
+                              + ([("page_cursor", cursor)] if cursor else []))
+        page = _nfts(ctx, exchange, why=f"page {page_number} of {where}")
+        ctx.expect(
+            len(page) <= page_size,
+            expected=f"at most page_size={page_size} NFTs on a page",
+            actual=f"{len(page)} on page {page_number} of {where}",
+            exchange=exchange,
+        )
+        for nft in page:
+            token_id = str(nft.get("token_id"))
+            ctx.expect(
+                token_id not in seen,
+                expected=f"every NFT exactly once across the pages of {where}",
+                actual=f"token {token_id} again on page {page_number}",
+                exchange=exchange,
+            )
+            seen.add(token_id)
+            nfts.append(nft)
+        page_info = exchange.json().get("page")
+        cursor = page_info.get("next_cursor") if isinstance(page_info, dict) else None
+        if cursor is None or cursor == "":
+            return nfts, exchange, True
+        ctx.expect(isinstance(cursor, str), expected="next_cursor to be a string or null",
+                   actual=f"next_cursor {cursor!r:.80}", exchange=exchange)
+        ctx.expect(
+            cursor not in cursors,
+            expected=f"a new next_cursor on every page of {where}",
+            actual=f"page {page_number} hands out a cursor seen before: {cursor!r:.80}",
+            exchange=exchange,
+        )
+        cursors.add(cursor)
+    return nfts, exchange, False
+
+
+def pagination(ctx: Context) -> None:
+    target = ctx.target.immutable
+    # The whole collection at the largest page size, as far as a quick check goes: the target's NFTs once each.
+    everything, last, _ = _walk(ctx, [], MAX_PAGE_SIZE, FULL_WALK_PAGES)
+    listed = [str(nft.get("token_id")) for nft in everything]
+    missing = [token_id for token_id in target.token_ids if token_id not in listed]
+    ctx.expect(not missing or len(listed) >= MAX_PAGE_SIZE * FULL_WALK_PAGES,
+               expected=f"ListNFTs to list the target's NFTs {', '.join(target.token_ids)}",
+               actual=f"no token {', '.join(missing)} in {len(listed)} NFTs", exchange=last)
+    ctx.ok()
+    # Filtered walks: a filter that leaves one known NFT out and names one unknown id, at several page sizes.
+    known = list(target.token_ids[: MAX_TOKEN_FILTER - 1])
+    wanted = known[:-1] if len(known) > 1 else known
+    query = [("token_id", token_id) for token_id in [*wanted, _unknown_token_id(ctx)]]
+    nfts: list[dict[str, Any]] = []
+    for page_size in sorted({1, 2, len(wanted) + 1}):
+        bound = -(-len(wanted) // page_size) + 1  # the pages needed, and one more for a last empty page
+        nfts, last, ended = _walk(ctx, query, page_size, bound)
+        ids = [str(nft.get("token_id")) for nft in nfts]
+        filtered = ", ".join(t for _, t in query)
+        outside = [token_id for token_id in ids if token_id not in wanted]
+        ctx.expect(
+            not outside,
+            expected=f"token_id filter {filtered} to list only {', '.join(wanted)} (page_size={page_size})",
+            actual=f"also listed {', '.join(outside)}",
+            exchange=last,
+        )
+        ctx.expect(
+            ended,
+            expected=f"a walk of {len(wanted)} NFTs at page_size={page_size} to end within {bound} pages",
+            actual=f"page {bound} still hands out a next_cursor",
+            exchange=last,
+        )
+        ctx.expect(
+            sorted(ids) == sorted(wanted),
+            expected=f"token_id filter {filtered} to list exactly {', '.join(wanted)} "
+            f"(page_size={page_size})",
+            actual=f"listed {', '.join(ids) or 'nothing'}",
+            exchange=last,
+        )
+        ctx.ok()
+    _check_updated_filter(ctx, query, nfts)
+
+
+def _check_updated_filter(ctx: Context, query: list[tuple[str, str]], nfts: list[dict[str, Any]]) -> None:
+    """`from_updated_at` keeps the NFTs updated at or after it: from the oldest all, after the newest none."""
+    stamps = sorted((m, nft["updated_at"]) for nft in nfts if (m := _moment(nft.get("updated_at"))) is not None)
+    if not stamps:
+        return
+    oldest, newest = stamps[0], stamps[-1]
+    later = (newest[0] + timedelta(days=1)).isoformat().replace("+00:00", "Z")
+    for since, wanted in (
+        (oldest[1], [m for m, _ in stamps]),
+        (newest[1], [m for m, _ in stamps if m >= newest[0]]),
+        (later, []),
+    ):
+        exchange = _list_nfts(ctx, [*query, ("from_updated_at", since), ("page_size", str(MAX_PAGE_SIZE))])
+        listed = _nfts(ctx, exchange, why=f"ListNFTs from_updated_at={since}")
+        ctx.expect(
+            len(listed) == len(wanted),
+            expected=f"from_updated_at={since} to keep the {len(wanted)} of these NFTs updated at or after it",
+            actual=f"{len(listed)} listed",
+            exchange=exchange,
+        )
+        ctx.ok()
+
+
+def page_size_bounds(ctx: Context) -> None:
+    collection = ctx.target.immutable.collection
+    for page_size, status in (("1", 200), (str(MAX_PAGE_SIZE), 200), ("0", 400), (str(MAX_PAGE_SIZE + 1), 400)):
+        exchange = _list_nfts(ctx, [("page_size", page_size)], collection)
+        ctx.expect_status(exchange, status, why=f"page_size={page_size}; the spec allows 1 to {MAX_PAGE_SIZE}")
+        if status == 400:
+            check_error_body(ctx, exchange)
+        else:
+            page = _nfts(ctx, exchange, why=f"page_size={page_size}")
+            ctx.expect(len(page) <= int(page_size),
+                       expected=f"at most {page_size} NFTs", actual=f"{len(page)}", exchange=exchange)
+        ctx.ok()
+
+
+# Credentials.
+
+
+def credentials(ctx: Context) -> None:
+    target = ctx.target.immutable
+    key = target.api_key
+    cases: list[tuple[str, int, dict[str, str]]] = [
+        ("the key as a bearer token in Authorization instead of x-immutable-api-key", 401,
+         {"authorization": f"Bearer {key}"}),
+        ("the key in Authorization instead of x-immutable-api-key", 401, {"authorization": key}),
+        ("the key behind a Bearer scheme in x-immutable-api-key", 401, {"x-immutable-api-key": f"Bearer {key}"}),
+        ("the key behind a Basic scheme in x-immutable-api-key", 401, {"x-immutable-api-key": f"Basic {key}"}),
+    ]
+    if target.foreign_api_key:
+        cases.append(("another project's key", 403, {"x-immutable-api-key": target.foreign_api_key}))
+    if target.readonly_api_key:
+        cases.append(("a key without refresh:metadata", 403, {"x-immutable-api-key": target.readonly_api_key}))
+    token_id = target.token_ids[0]
+    path = target.collection.base + "/nfts/refresh-metadata"
+    unrepeatable = _unrepeatable(ctx, token_id, purpose=_SHOWS_NOTHING_CHANGED)
+    for description, status, headers in cases:
+        before = _get_nft(ctx, token_id)
+        body = {"nft_metadata": [_item(token_id, name=f"conformance: never stored ({description})")]}
+        exchange = ctx.send(RequestSpec(method="POST", path=path, headers=headers, json=body))
+        ctx.expect_status(exchange, status, why=description)
+        check_error_body(ctx, exchange)
+        if unrepeatable is None:
+            ctx.expect_unchanged(before, _get_nft(ctx, token_id), rejected=exchange)
+        ctx.ok()
+    if unrepeatable is not None:
+        raise unrepeatable
+
+
+# Bodies.
+
+
+@cache
+def documented_media_types() -> dict[tuple[str, int], frozenset[str]]:
+    """The media types each operation documents for each status, as the spec states them."""
+    spec = load_spec("immutable")
+    found = {}
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            for status, response in operation["responses"].items():
+                if "$ref" in response:
+                    response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
+                found[(operation["operationId"], int(status))] = frozenset(response.get("content", {}))
+    return found
+
+
+def response_bodies(ctx: Context) -> None:
+    target = ctx.target.immutable
+    base = target.collection.base
+    token_id = target.token_ids[0]
+    refresh_path = base + "/nfts/refresh-metadata"
+    body = {"nft_metadata": [_item(token_id, name="conformance: never stored")]}
+    own_key = {"x-immutable-api-key": target.api_key}
+    unknown_place = _unknown_places(ctx)[1][1]
+    cases = [
+        ("GetNFT", 200, RequestSpec(method="GET", path=base + f"/nfts/{token_id}")),
+        ("GetNFT", 400, RequestSpec(method="GET", path=f"/v1/chains/{target.collection.chain}/collections/0x1/nfts/1")),
+        ("GetNFT", 404, RequestSpec(method="GET", path=base + f"/nfts/{_unknown_token_id(ctx)}")),
+        ("ListNFTs", 200, RequestSpec(method="GET", path=_list_path(target.collection, [("page_size", "2")]))),
+        ("ListNFTs", 400, RequestSpec(method="GET", path=_list_path(target.collection, [("page_size", "0")]))),
+        ("ListNFTs", 404, RequestSpec(method="GET", path=_list_path(unknown_place))),
+        (OPERATION, 400, RequestSpec(method="POST", path=refresh_path, headers=own_key, json={"nft_metadata": []})),
+        (OPERATION, 401, RequestSpec(method="POST", path=refresh_path, json=body)),
+        (OPERATION, 404, RequestSpec(method="POST", path=unknown_place.base + "/nfts/refresh-metadata",
+                                     headers=own_key, json=body)),
+    ]
+    if target.readonly_api_key:
+        cases.append((OPERATION, 403, RequestSpec(method="POST", path=refresh_path, json=body,
+                                                  headers={"x-immutable-api-key": target.readonly_api_key})))
+    for operation_id, status, spec in cases:
+        exchange = ctx.send(spec)
+        ctx.expect_status(exchange, status, why=f"{operation_id} case for {status}")
+        documented = documented_media_types()[(operation_id, status)]
+        declared = exchange.response.headers.get("content-type", "")
+        media_type = declared.split(";", 1)[0].strip().lower()
+        ctx.expect(
+            media_type in documented,
+            expected=f"Content-Type {' or '.join(sorted(documented))} on {operation_id}'s {status}",
+            actual=f"Content-Type {declared!r}" if declared else "no Content-Type",
+            exchange=exchange,
+        )
+        ctx.expect(
+            bool(exchange.response.content) and exchange.json() is not None,
+            expected=f"a JSON body on {operation_id}'s {status}, as documented",
+            actual=exchange.summary(),
+            exchange=exchange,
+        )
+        ctx.ok()
+
+
+# Limits probed at their exact bounds.
+
+
+def _sized_item(token_id: str, size: int, name: str) -> dict[str, Any]:
+    """A refresh item of exactly `size` bytes of compact JSON (ASCII padding, so any encoding agrees)."""
+    item = _item(token_id, name=name, description="")
+    return {**item, "description": "x" * (size - len(_compact(item)))}
+
+
+def _sized_list(token_ids: Sequence[str], size: int, name: str) -> list[dict[str, Any]]:
+    """Items for `token_ids` whose compact JSON list is exactly `size` bytes: brackets, commas and items."""
+    count = len(token_ids)
+    share, extra = divmod(size - (count + 1), count)
+    return [_sized_item(token_id, share + (1 if index < extra else 0), name)
+            for index, token_id in enumerate(token_ids)]
+
+
+def _spare_token_ids(ctx: Context, count: int) -> list[str]:
+    """Well-formed token ids for items beyond the target's: past its ids by 2^64, apart from the unknown ones."""
+    start = max(int(token_id) for token_id in ctx.target.immutable.token_ids) + 2**64
+    return [str(start + index) for index in range(count)]
+
+
+def refresh_size_bounds(ctx: Context) -> None:
+    target = ctx.target.immutable
+    first = target.token_ids[0]
+    spare = _spare_token_ids(ctx, MAX_ITEMS)
+    at_bound = f"conformance bound (seed {ctx.seed})"
+    over = "conformance: never stored, over a bound"
+    list_items = -(-MAX_LIST_BYTES // MAX_ITEM_BYTES) + 1  # enough items to reach the list bound
+    probes: list[tuple[str, int, list[dict[str, Any]]]] = [
+        (f"{MAX_ITEMS} items, the most a request may hold", 202,
+         [_item(first, name=at_bound)] + [_item(t) for t in spare[: MAX_ITEMS - 1]]),
+        (f"{MAX_ITEMS + 1} items", 400, [_item(first, name=over)] + [_item(t) for t in spare[:MAX_ITEMS]]),
+        (f"an item of exactly {MAX_ITEM_BYTES} bytes of JSON", 202, [_sized_item(first, MAX_ITEM_BYTES, at_bound)]),
+        (f"an item of {MAX_ITEM_BYTES + 1} bytes of JSON", 400, [_sized_item(first, MAX_ITEM_BYTES + 1, over)]),
+        (f"a list of exactly {MAX_LIST_BYTES} bytes of JSON", 202,
+         _sized_list([first, *spare[: list_items - 1]], MAX_LIST_BYTES, at_bound)),
+        (f"a list of {MAX_LIST_BYTES + 1} bytes of JSON, no item over {MAX_ITEM_BYTES}", 400,
+         _sized_list([first, *spare[: list_items - 1]], MAX_LIST_BYTES + 1, over)),
+    ]
+    unrepeatable = _unrepeatable(ctx, first, purpose=_SHOWS_NOTHING_CHANGED)
+    for description, status, items in probes:
+        before = _get_nft(ctx, first)
+        exchange = _refresh(ctx, items)
+        if exchange.response.request.content != _compact({"nft_metadata": items}):
+            raise CheckSkipped("the HTTP client did not send the body as compact JSON, so the probes would "
+                               "miss the exact bounds; upgrade httpx to 0.28 or later")
+        if status == 202:
+            _expect_accepted(ctx, exchange, why=f"{description}, within the limit")
+        else:
+            ctx.expect_status(exchange, 400, why=description)
+            check_error_body(ctx, exchange)
+            if unrepeatable is None:
+                ctx.expect_unchanged(before, _get_nft(ctx, first), rejected=exchange)
+        ctx.ok()
+    if unrepeatable is not None:
+        raise unrepeatable
+
+
+# Rate limit coherence.
+
+
+def rate_limit_coherence(ctx: Context) -> None:
+    target = ctx.target.immutable
+    token_id = target.token_ids[0]
+    first = _refresh(ctx, [_item(token_id, name=f"conformance coherence 1 (seed {ctx.seed})")])
+    _expect_accepted(ctx, first)
+    quota = check_accepted(ctx, first, None)
+    if quota.remaining == 0:
+        raise CheckSkipped("the refresh that opened this check spent the project's last refresh")
+    rejected = [(case.description, case.status, case.spec) for case in _error_cases(ctx, f"seed{ctx.seed}")
+                if case.spec.method == "POST"]
+    item = _item(token_id, name="conformance: never stored")
+    rejected.append(("the same token_id twice", 400, RequestSpec(
+        method="POST", path=target.collection.base + "/nfts/refresh-metadata",
+        headers={"x-immutable-api-key": target.api_key}, json={"nft_metadata": [item, item]})))
+    _, unknown_place = _unknown_places(ctx)[1]
+    rejected.append(("an unknown collection", 404, RequestSpec(
+        method="POST", path=unknown_place.base + "/nfts/refresh-metadata",
+        headers={"x-immutable-api-key": target.api_key}, json={"nft_metadata": [item]})))
+    for description, status, spec in rejected:
+        ctx.expect_status(ctx.send(spec), status, why=description)
+        ctx.ok()
+    second = _refresh(ctx, [_item(token_id, name=f"conformance coherence 2 (seed {ctx.seed})")])
+    statuses = ", ".join(sorted({str(status) for _, status, _ in rejected}))
+    ctx.expect(
+        second.status == 202,
+        expected=f"a 202: {quota.remaining} refreshes remained before {len(rejected)} rejected requests "
+        f"({statuses}), which spend nothing",
+        actual=second.summary(),
+        exchange=second,
+    )
+    after = read_quota(ctx, second)
+    if after.reset == quota.reset:  # the same window
+        ctx.expect(
+            after.remaining == quota.remaining - 1,
+            expected=f"imx-remaining-refreshes {quota.remaining - 1}: one refresh accepted since it was "
+            f"{quota.remaining}, and the {len(rejected)} rejected requests in between ({statuses}) spend nothing",
+            actual=f"imx-remaining-refreshes {after.remaining}",
+            exchange=second,
+        )
+    check_accepted(ctx, second, quota)
+    ctx.ok(2)
 
 
 CHECKS = (
@@ -553,6 +1213,133 @@ CHECKS = (
         "VALIDATION_ERROR, and the NFT is unchanged.",
     ),
     BehaviourCheck(
+        name="unknown_resources",
+        source=RuleSource.PROJECT,
+        cite="specs/immutable.yaml, rules for all three operations and GetNFT: an unknown chain, collection or "
+        "token is 404 RESOURCE_NOT_FOUND (BEHAVIOUR.md, Immutable: Path)",
+        api="immutable",
+        operation_id="GetNFT",
+        destructive=False,
+        run=unknown_resources,
+        description="Well-formed but unknown chains, collections and token ids (derived from the target's) are "
+        "404 RESOURCE_NOT_FOUND on every operation, and a refresh on one creates nothing.",
+    ),
+    BehaviourCheck(
+        name="nft_identity",
+        source=RuleSource.VENDOR_OPENAPI,
+        cite="Immutable OpenAPI (ts-immutable-sdk), GetNFT 'Get NFT by token ID' and ListNFTs token_id filter",
+        api="immutable",
+        operation_id="GetNFT",
+        destructive=False,
+        run=nft_identity,
+        description="GetNFT and a token_id-filtered ListNFTs answer the NFTs asked for: token_id, "
+        "contract_address and chain match the request.",
+    ),
+    BehaviourCheck(
+        name="reads_repeatable",
+        source=RuleSource.PROJECT,
+        cite="BEHAVIOUR.md, Everywhere: real state that persists; specs/immutable.yaml GetNFT: metadata changes "
+        "only when a refresh is applied",
+        api="immutable",
+        operation_id="GetNFT",
+        destructive=False,
+        run=reads_repeatable,
+        description="GetNFT and ListNFTs read several times in a row, with no write in between, answer the same "
+        "(one change that stays is allowed: a refresh accepted earlier landing).",
+    ),
+    BehaviourCheck(
+        name="pagination",
+        source=RuleSource.VENDOR_OPENAPI,
+        cite="Immutable OpenAPI (ts-immutable-sdk), ListNFTs: page_size, page_cursor, next_cursor, token_id and "
+        "from_updated_at",
+        api="immutable",
+        operation_id="ListNFTs",
+        destructive=False,
+        run=pagination,
+        description="Walking ListNFTs by next_cursor at several page sizes lists every NFT exactly once, at most "
+        "page_size per page, ends, and keeps only what the token_id and from_updated_at filters ask for.",
+    ),
+    BehaviourCheck(
+        name="page_size_bounds",
+        source=RuleSource.VENDOR_OPENAPI,
+        cite="Immutable OpenAPI (ts-immutable-sdk), PageSize: minimum 1, maximum 200",
+        api="immutable",
+        operation_id="ListNFTs",
+        destructive=False,
+        run=page_size_bounds,
+        description="page_size 1 and 200 are accepted (at most that many NFTs); 0 and 201 are 400 "
+        "VALIDATION_ERROR.",
+    ),
+    BehaviourCheck(
+        name="credentials",
+        source=RuleSource.VENDOR_OPENAPI,
+        cite="Immutable OpenAPI, securitySchemes.ImmutableApiKey (apiKey in header x-immutable-api-key); "
+        "401/403 responses",
+        api="immutable",
+        operation_id=OPERATION,
+        destructive=False,
+        run=credentials,
+        description="The API key in another header or behind a scheme (Bearer, Basic) is 401; another "
+        "project's key or one without refresh:metadata is 403; the NFT is unchanged.",
+    ),
+    BehaviourCheck(
+        name="response_bodies",
+        source=RuleSource.VENDOR_OPENAPI,
+        cite="Immutable OpenAPI: the content documented for each response of the three operations",
+        api="immutable",
+        operation_id=OPERATION,
+        destructive=False,
+        run=response_bodies,
+        description="Every status of the three operations answers with exactly its documented Content-Type "
+        "(application/json) and a JSON body.",
+    ),
+    BehaviourCheck(
+        name="refresh_isolation",
+        source=RuleSource.VENDOR_OPENAPI,
+        cite="Immutable OpenAPI, RefreshNFTMetadataByTokenID: nft_metadata is the 'List of nft metadata to be "
+        "refreshed', each item naming its token_id",
+        api="immutable",
+        operation_id=OPERATION,
+        destructive=True,
+        run=refresh_isolation,
+        description="A refresh changes only the NFT it names: the collection's other NFTs read the same, and "
+        "the refreshed one keeps its token_id, contract, chain, type, indexed_at and supply.",
+    ),
+    BehaviourCheck(
+        name="monotonic_reads",
+        source=RuleSource.PROJECT,
+        cite="specs/immutable.yaml GetNFT: refreshed metadata shows once the refresh has been applied "
+        "(BEHAVIOUR.md, Immutable: refresh is asynchronous)",
+        api="immutable",
+        operation_id="GetNFT",
+        destructive=True,
+        run=monotonic_reads,
+        description="Once GetNFT has shown a refresh, no later GetNFT or ListNFTs shows the older metadata.",
+    ),
+    BehaviourCheck(
+        name="refresh_timestamps",
+        source=RuleSource.PROJECT,
+        cite="specs/immutable.yaml NFT.updated_at and metadata_synced_at: set when a refresh is applied "
+        "(BEHAVIOUR.md, Immutable)",
+        api="immutable",
+        operation_id="GetNFT",
+        destructive=True,
+        run=refresh_timestamps,
+        description="updated_at and metadata_synced_at move later with each applied refresh and never go back.",
+    ),
+    BehaviourCheck(
+        name="refresh_size_bounds",
+        source=RuleSource.VENDOR_OPENAPI,
+        cite="Immutable OpenAPI, RefreshNFTMetadataByTokenID: maxItems 250, 228 KiB per list, 16 KiB per item "
+        "(bytes of compact JSON, specs/immutable.yaml)",
+        api="immutable",
+        operation_id=OPERATION,
+        destructive=True,
+        run=refresh_size_bounds,
+        description="250 items, an item of exactly 16,384 bytes and a list of exactly 233,472 bytes of JSON "
+        "are accepted; one more item or byte is 400 and changes nothing.",
+    ),
+    BehaviourCheck(
         name="refresh_visible",
         source=RuleSource.VENDOR_PAGE,
         cite="Immutable docs, 'Refresh NFT metadata': metadata is refreshed asynchronously",
@@ -574,6 +1361,18 @@ CHECKS = (
         description="imx-remaining-refreshes falls by one per accepted refresh (not for rejected ones), "
         "the limit stays, the reset is a stable future time, the body mirrors the headers.",
     ),
+    BehaviourCheck(
+        name="rate_limit_coherence",
+        source=RuleSource.VENDOR_OPENAPI,
+        cite="Immutable OpenAPI, MetadataRefreshRateLimit* headers and body; specs/immutable.yaml: only requests "
+        "that pass authentication and validation count",
+        api="immutable",
+        operation_id=OPERATION,
+        destructive=True,
+        run=rate_limit_coherence,
+        description="Rejected refreshes (400, 401, 403, 404) between two accepted ones spend nothing, and each "
+        "202 mirrors its headers in the body.",
+    ),
     # Last: it leaves the project's quota spent until the window resets.
     BehaviourCheck(
         name="quota_exhaustion",
@@ -584,6 +1383,6 @@ CHECKS = (
         destructive=True,
         run=quota_exhaustion,
         description="Once the quota is spent, refreshes get 429 TOO_MANY_REQUESTS_ERROR with "
-        "Retry-After ≥ 1 and imx-remaining-refreshes 0.",
+        "Retry-After ≥ 1 agreeing with imx-refresh-limit-reset, and imx-remaining-refreshes 0.",
     ),
 )

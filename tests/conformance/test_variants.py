@@ -47,6 +47,28 @@ def _immutable_no_size_limits(app: Any, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(mockserver.apis.immutable, "MAX_LIST_BYTES", 10**9)
 
 
+def _immutable_bounds(item: int, total: int) -> Patch:
+    """Immutable's per-item and per-list byte limits moved by `item` and `total` bytes from the spec's."""
+
+    def patch(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(mockserver.apis.immutable, "MAX_ITEM_BYTES", 16 * 1024 + item)
+        monkeypatch.setattr(mockserver.apis.immutable, "MAX_LIST_BYTES", 228 * 1024 + total)
+
+    return patch
+
+
+def _immutable_rejected_refreshes_spend(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Quota is spent before the request is validated or authorised, so rejected refreshes cost one each."""
+    service = app.services.immutable
+    refresh = service.refresh
+
+    def spend_first(key: Any, *args: Any) -> Any:
+        service.limiter.hit(key.project)
+        return refresh(key, *args)
+
+    monkeypatch.setattr(service, "refresh", spend_first)
+
+
 def _tokenization_removes_anything(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app.services.tokenization, "_removal_ids", lambda token, field, raw: set())
 
@@ -163,6 +185,49 @@ VARIANTS = {
     "quota not enforced": Variant("immutable", {(REFRESH, "quota_exhaustion")}, wrap=variants.quota_not_enforced,
                                   settings={"immutable.rate_limit.limit": 5}, destructive=True,
                                   target={"immutable": {"refresh_timeout": 0.3}}),
+    "unknown NFT answered with NFT 1": Variant("immutable", {("GetNFT", "unknown_resources"),
+                                                             ("GetNFT", "nft_identity")},
+                                               wrap=variants.every_nft_is_the_first),
+    "collection in path ignored": Variant("immutable", {("GetNFT", "unknown_resources")},
+                                          wrap=variants.collection_in_path_ignored),
+    "reads stamp updated_at": Variant("immutable", {("GetNFT", "reads_repeatable")},
+                                      wrap=variants.read_time_in_updated_at),
+    "list page repeats an item": Variant("immutable", {("ListNFTs", "pagination")},
+                                         wrap=variants.list_page_repeats_item),
+    "list cursor never ends": Variant("immutable", {("ListNFTs", "pagination")},
+                                      wrap=variants.list_cursor_never_ends),
+    "list page_size ignored": Variant("immutable", {("ListNFTs", "pagination")},
+                                      wrap=variants.list_page_size_ignored),
+    "list token_id filter ignored": Variant("immutable", {("ListNFTs", "pagination")},
+                                            wrap=variants.list_token_filter_ignored),
+    "list from_updated_at ignored": Variant("immutable", {("ListNFTs", "pagination")},
+                                            wrap=variants.list_updated_filter_ignored),
+    "list page_size clamped": Variant("immutable", {("ListNFTs", "page_size_bounds")},
+                                      wrap=variants.list_page_size_clamped),
+    "api key scheme ignored": Variant("immutable", {(REFRESH, "credentials")},
+                                      wrap=variants.api_key_scheme_ignored),
+    "immutable errors as text": Variant("immutable", {(REFRESH, "response_bodies")},
+                                        wrap=variants.immutable_errors_as_text),
+    "refresh touches neighbour": Variant("immutable", {(REFRESH, "refresh_isolation")},
+                                         wrap=variants.refresh_touches_neighbour, destructive=True),
+    "stale NFT reads": Variant("immutable", {("GetNFT", "monotonic_reads")}, wrap=variants.stale_nft_reads,
+                               destructive=True),
+    "metadata_synced_at frozen": Variant("immutable", {("GetNFT", "refresh_timestamps")},
+                                         wrap=variants.frozen_metadata_synced_at, destructive=True),
+    # One byte either side of each bound: the probes are at exactly 16,384 / 233,472 bytes and one more.
+    "item bound exclusive": Variant("immutable", {(REFRESH, "refresh_size_bounds")},
+                                    patch=_immutable_bounds(item=-1, total=0), destructive=True),
+    "item bound one over": Variant("immutable", {(REFRESH, "refresh_size_bounds")},
+                                   patch=_immutable_bounds(item=1, total=0), destructive=True),
+    "list bound exclusive": Variant("immutable", {(REFRESH, "refresh_size_bounds")},
+                                    patch=_immutable_bounds(item=0, total=-1), destructive=True),
+    "list bound one over": Variant("immutable", {(REFRESH, "refresh_size_bounds")},
+                                   patch=_immutable_bounds(item=0, total=1), destructive=True),
+    "rejected refreshes spend quota": Variant("immutable", {(REFRESH, "rate_limit_coherence")},
+                                              patch=_immutable_rejected_refreshes_spend, destructive=True),
+    "429 Retry-After past the reset": Variant("immutable", {(REFRESH, "quota_exhaustion")},
+                                              wrap=variants.retry_after_past_reset,
+                                              settings={"immutable.rate_limit.limit": 5}, destructive=True),
     # Tokenization behaviour.
     "tokenization update dropped": Variant("tokenization", {("updateToken", "update_round_trip")},
                                            wrap=variants.tokenization_update_dropped, destructive=True),

@@ -6,10 +6,13 @@ services, so that exactly one rule of the specs is broken.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -200,6 +203,245 @@ def quota_not_enforced(mock: App) -> App:
         return 202, headers, json.dumps(body).encode()
 
     return rewrite_responses(mock, lambda s: _is("POST", "/v1/", s), accept)
+
+
+# Immutable: reads, pagination, credentials, bodies and timestamps.
+
+_NFT_PATH = re.compile(r"(/v1/chains/[^/]+/collections/[^/]+/nfts/)([0-9]+)")
+_LIST_PATH = re.compile(r"/v1/chains/[^/]+/collections/[^/]+/nfts")
+
+
+def _is_nft(scope: Scope) -> bool:
+    return scope["type"] == "http" and scope["method"] == "GET" and bool(_NFT_PATH.fullmatch(scope["path"]))
+
+
+def _is_list(scope: Scope) -> bool:
+    return scope["type"] == "http" and scope["method"] == "GET" and bool(_LIST_PATH.fullmatch(scope["path"]))
+
+
+def _is_refresh(scope: Scope) -> bool:
+    return _is("POST", "/v1/", scope) and scope["path"].endswith("/nfts/refresh-metadata")
+
+
+def rewrite_scope(app: App, edit: Callable[[Scope], Scope]) -> App:
+    """Change the request (path, query) before `app` sees it."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        await app(edit(scope) if scope["type"] == "http" else scope, receive, send)
+
+    return wrapped
+
+
+def rewrite_request_body(app: App, when: Callable[[Scope], bool], edit: Callable[[bytes], bytes]) -> App:
+    """Read a matching request's whole body, pass it through `edit`, and hand `app` the result."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not when(scope):
+            await app(scope, receive, send)
+            return
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = edit(b"".join(chunks))
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await app({**scope, "headers": headers}, replay, send)
+
+    return wrapped
+
+
+def edit_nfts(response: Response, change: Callable[[dict[str, Any]], None]) -> Response:
+    """Apply `change` to the NFT (GetNFT) or each NFT (ListNFTs) of a 200."""
+    if response[0] != 200:
+        return response
+
+    def apply(body: Any) -> Any:
+        result = body.get("result")
+        for nft in result if isinstance(result, list) else [result]:
+            change(nft)
+        return body
+
+    return edit_json(response, apply)
+
+
+def every_nft_is_the_first(mock: App) -> App:
+    """Prism's example answer: GET nfts/{any id} is NFT 1."""
+
+    def first(scope: Scope) -> Scope:
+        match = _NFT_PATH.fullmatch(scope["path"]) if scope["method"] == "GET" else None
+        if match is None:
+            return scope
+        path = match.group(1) + "1"
+        return {**scope, "path": path, "raw_path": path.encode()}
+
+    return rewrite_scope(mock, first)
+
+
+def refresh_touches_neighbour(mock: App) -> App:
+    """A refresh of token n alone also writes its metadata into token n+1 (an off-by-one in a batch update)."""
+
+    def widen(body: bytes) -> bytes:
+        try:
+            [item] = json.loads(body)["nft_metadata"]
+            neighbour = {**item, "token_id": str(int(item["token_id"]) + 1)}
+        except (ValueError, KeyError, TypeError):
+            return body
+        return json.dumps({"nft_metadata": [item, neighbour]}).encode()
+
+    return rewrite_request_body(mock, _is_refresh, widen)
+
+
+def stale_nft_reads(mock: App) -> App:
+    """Every third read of an NFT answers the version before the one it last answered (a lagging replica)."""
+    versions: dict[str, list[bytes]] = {}
+    reads: dict[str, int] = {}
+
+    def lag(scope: Scope) -> Callable[[Response], Response]:
+        def edit(response: Response) -> Response:
+            path = scope["path"]
+            history = versions.setdefault(path, [])
+            if response[0] == 200 and (not history or history[-1] != response[2]):
+                history.append(response[2])
+            reads[path] = reads.get(path, 0) + 1
+            if reads[path] % 3 == 0 and len(history) >= 2:
+                return response[0], response[1], history[-2]
+            return response
+
+        return edit
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _is_nft(scope):
+            await rewrite_responses(mock, _is_nft, lag(scope))(scope, receive, send)
+        else:
+            await mock(scope, receive, send)
+
+    return wrapped
+
+
+def read_time_in_updated_at(mock: App) -> App:
+    """`updated_at` is the time of the read instead of the last update."""
+
+    def stamp(nft: dict[str, Any]) -> None:
+        nft["updated_at"] = datetime.now(tz=UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+    return rewrite_responses(mock, lambda s: _is_nft(s) or _is_list(s), lambda r: edit_nfts(r, stamp))
+
+
+def frozen_metadata_synced_at(mock: App) -> App:
+    """`metadata_synced_at` never moves from the first sync."""
+
+    def freeze(nft: dict[str, Any]) -> None:
+        nft["metadata_synced_at"] = "2024-01-01T00:00:00.000000Z"
+
+    return rewrite_responses(mock, lambda s: _is_nft(s) or _is_list(s), lambda r: edit_nfts(r, freeze))
+
+
+def list_page_repeats_item(mock: App) -> App:
+    """A page of two or more NFTs ends with its first NFT again (an unstable sort under the cursor)."""
+
+    def repeat(body: Any) -> Any:
+        result = body["result"]
+        if len(result) >= 2:
+            result[-1] = result[0]
+        return body
+
+    return rewrite_responses(mock, _is_list, lambda r: edit_json(r, repeat) if r[0] == 200 else r)
+
+
+def list_cursor_never_ends(mock: App) -> App:
+    """The last page hands out a cursor back to the first page instead of null."""
+    restart = base64.b64encode(json.dumps({"type": "next", "item": {"id": 0}}).encode()).decode()
+
+    def endless(body: Any) -> Any:
+        if body["page"]["next_cursor"] is None:
+            body["page"]["next_cursor"] = restart
+        return body
+
+    return rewrite_responses(mock, _is_list, lambda r: edit_json(r, endless) if r[0] == 200 else r)
+
+
+def _edit_query(scope: Scope, change: Callable[[list[tuple[str, str]]], list[tuple[str, str]]]) -> Scope:
+    if not _is_list(scope):
+        return scope
+    query = parse_qsl(scope["query_string"].decode(), keep_blank_values=True)
+    return {**scope, "query_string": urlencode(change(query)).encode()}
+
+
+def collection_in_path_ignored(mock: App) -> App:
+    """Every collection address in a path is read as the one collection the server holds for the chain."""
+    known = "0x8a90cab2b38dba80c64b7734e58ee1db38b8992e"
+
+    def redirect(scope: Scope) -> Scope:
+        parts = scope["path"].split("/")
+        if scope["path"].startswith("/v1/chains/") and len(parts) > 5 and parts[4] == "collections":
+            path = "/".join([*parts[:5], known, *parts[6:]])
+            return {**scope, "path": path, "raw_path": path.encode()}
+        return scope
+
+    return rewrite_scope(mock, redirect)
+
+
+def list_token_filter_ignored(mock: App) -> App:
+    return rewrite_scope(mock, lambda s: _edit_query(s, lambda q: [(k, v) for k, v in q if k != "token_id"]))
+
+
+def list_updated_filter_ignored(mock: App) -> App:
+    return rewrite_scope(mock, lambda s: _edit_query(s, lambda q: [(k, v) for k, v in q if k != "from_updated_at"]))
+
+
+def list_page_size_ignored(mock: App) -> App:
+    return rewrite_scope(mock, lambda s: _edit_query(s, lambda q: [(k, v) for k, v in q if k != "page_size"]))
+
+
+def list_page_size_clamped(mock: App) -> App:
+    """An out-of-range page_size is clamped to 1..200 instead of rejected."""
+
+    def clamp(query: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [(k, str(min(200, max(1, int(v)))) if k == "page_size" and v.lstrip("-").isdigit() else v)
+                for k, v in query]
+
+    return rewrite_scope(mock, lambda s: _edit_query(s, clamp))
+
+
+def api_key_scheme_ignored(mock: App) -> App:
+    """`x-immutable-api-key: Bearer <key>` is read as the key."""
+
+    def strip(scope: Scope, headers: dict[bytes, bytes]) -> dict[bytes, bytes]:
+        key = headers.get(b"x-immutable-api-key")
+        if key is not None and b" " in key:
+            headers[b"x-immutable-api-key"] = key.split(b" ", 1)[1]
+        return headers
+
+    return rewrite_request_headers(mock, strip)
+
+
+def immutable_errors_as_text(mock: App) -> App:
+    return rewrite_responses(mock, lambda s: s["path"].startswith("/v1/"),
+                             lambda r: set_header(r, b"content-type", b"text/plain; charset=utf-8")
+                             if r[0] >= 400 else r)
+
+
+def retry_after_past_reset(mock: App) -> App:
+    """A 429's Retry-After ten minutes later than the reset header says."""
+
+    def skew(response: Response) -> Response:
+        if response[0] != 429:
+            return response
+        value = {k.lower(): v for k, v in response[1]}.get(b"retry-after", b"0")
+        return set_header(response, b"retry-after", str(int(value) + 600).encode())
+
+    return rewrite_responses(mock, _is_refresh, skew)
 
 
 def tokenization_update_dropped(mock: App) -> App:
