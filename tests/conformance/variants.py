@@ -448,36 +448,6 @@ def tokenization_update_dropped(mock: App) -> App:
     return answer(mock, lambda s: _is("PUT", "/v2/admin/token/", s), 200)
 
 
-def rewrite_request_body(app: App, when: Callable[[Scope], bool], edit: Callable[[bytes], bytes]) -> App:
-    """Read matching requests whole and pass `edit(body)` to `app` instead (Content-Length adjusted)."""
-
-    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not when(scope):
-            await app(scope, receive, send)
-            return
-        body = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            body.extend(message.get("body", b""))
-            more = message.get("more_body", False)
-        edited = edit(bytes(body))
-        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(edited)).encode()))
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": edited, "more_body": False}
-
-        await app({**scope, "headers": headers}, replay, send)
-
-    return wrapped
-
-
 def stale_reads(app: App, prefix: str) -> App:
     """Every third GET under `prefix` answers the version of the resource before the latest one it served."""
     versions: dict[str, list[bytes]] = {}
