@@ -167,8 +167,10 @@ def run_schema_checks(
     api: ApiName, config: SchemaRunConfig, progress: Callable[[str], None] | None = None
 ) -> list[CheckResult]:
     """Run Schemathesis on one API and return a result per operation and check, in a stable order."""
-    schema = schemathesis.openapi.from_dict(_spec_for(api, config.target), config=build_config(api, config))
-    CaseAdapter(api, config.target).install(schema)
+    spec = _spec_for(api, config.target)
+    schema = schemathesis.openapi.from_dict(spec, config=build_config(api, config))
+    guarded = () if config.allow_destructive else WRITE_OPERATIONS
+    CaseAdapter(api, config.target, spec=spec, guarded_writes=guarded).install(schema)
     by_label = {operation.label: operation for operation in operations(api)}
     results: dict[tuple[str, str], CheckResult] = {}
     for operation in by_label.values():
