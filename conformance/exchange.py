@@ -128,6 +128,10 @@ class Http:
     def url(self, path: str) -> str:
         return path if "://" in path else self.base_url + path
 
+    def is_own(self, path: str) -> bool:
+        """True for a path, or a URL under the base URL."""
+        return "://" not in path or path == self.base_url or path.startswith(self.base_url + "/")
+
     def send(self, spec: RequestSpec) -> Exchange:
         url = self.url(spec.path)
         kwargs: dict[str, Any] = {"headers": dict(spec.headers), "params": dict(spec.params) or None}

@@ -49,7 +49,7 @@ def print_summary(result: RunResult, console: Console) -> None:
             note = (
                 item.reason
                 if item.status is Status.SKIPPED
-                else (item.failures[0].title if item.failures else "")
+                else (item.failures[0].title if item.failures else "; ".join(item.notes))
             )
             table.add_row(
                 item.check,
@@ -108,6 +108,7 @@ def to_json(result: RunResult) -> dict[str, Any]:
                 "passed": item.passed,
                 "failure_count": item.failure_count,
                 "skip_reason": item.reason if item.status is Status.SKIPPED else None,
+                "notes": item.notes,
                 "failures": [dataclasses.asdict(finding) for finding in item.failures],
             }
             for item in result.results
@@ -150,7 +151,8 @@ def to_junit(result: RunResult) -> ET.ElementTree[ET.Element]:
                 )
             elif item.status is Status.SKIPPED:
                 ET.SubElement(case, "skipped", message=_xml_safe(item.reason))
-            ET.SubElement(case, "system-out").text = f"{item.description} ({item.passed} passed)"
+            notes = "".join(f"\n{note}" for note in item.notes)
+            ET.SubElement(case, "system-out").text = _xml_safe(f"{item.description} ({item.passed} passed){notes}")
     ET.indent(root)
     return ET.ElementTree(root)
 

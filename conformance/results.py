@@ -59,6 +59,8 @@ class CheckResult:
     failures: list[Finding] = dataclasses.field(default_factory=list)
     failure_count: int = 0
     skip_reason: str | None = None
+    # What the check could not verify, though it ran (e.g. a URL outside --base-url that did not answer).
+    notes: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def status(self) -> Status:

@@ -136,6 +136,7 @@ def run_behaviour_checks(
 
 
 def _run_one(check: BehaviourCheck, ctx: Context, result: CheckResult) -> None:
+    """Run one check; whatever it raises becomes a finding of that check, never the end of the run."""
     try:
         check.run(ctx)
     except CheckFailed as failure:
@@ -150,14 +151,31 @@ def _run_one(check: BehaviourCheck, ctx: Context, result: CheckResult) -> None:
         )
     except CheckSkipped as skipped:
         result.skip_reason = str(skipped)
+        result.notes += ctx.notes
         return
-    except httpx.HTTPError as exc:
+    except Exception as error:  # a reset connection, a timeout, a Hypothesis wrapper around either, a bug
         result.add_failure(
             Finding(
-                title=check.description,
-                expected="an answer within the request timeout",
-                actual=f"{type(exc).__name__}: {exc}",
+                title=f"{check.description} (the check could not finish)",
+                expected="answers the check can read, within the request timeout",
+                actual=describe_error(error),
                 curl="",
             )
         )
+    result.notes += ctx.notes
     result.passed = max(result.passed, ctx.passed)
+
+
+def describe_error(error: BaseException) -> str:
+    """What went wrong, in one line: each distinct error of a group, with the URL of a failed request."""
+    if isinstance(error, BaseExceptionGroup):
+        parts = dict.fromkeys(describe_error(inner) for inner in error.exceptions)
+        return "; ".join(parts) or type(error).__name__
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if isinstance(error, httpx.RequestError):
+        try:
+            request = error.request
+        except RuntimeError:  # httpx raises when the error carries no request
+            return text
+        return f"{text} ({request.method} {request.url})"
+    return text

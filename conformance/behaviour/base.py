@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import Any
 
+import httpx
 from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
 from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test
 
@@ -82,10 +83,31 @@ class Context:
     seed: int
     examples: int
     passed: int = 0
+    # What the check could not verify (for example a URL outside --base-url that does not answer).
+    notes: list[str] = dataclasses.field(default_factory=list)
 
     def send(self, spec: RequestSpec) -> Exchange:
         exchange = self.http.send(spec)
         return exchange
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def fetch_served(self, url: str, *, what: str) -> Exchange | None:
+        """GET a URL the server handed out; None (and a note) when it lies outside --base-url and cannot be fetched.
+
+        A server may hand out URLs of a CDN or object store the suite cannot reach from where it runs; that is
+        something the check could not verify, not a failure of the server. Under --base-url a failed fetch is
+        the server's, and raises.
+        """
+        if self.http.is_own(url):
+            return self.http.get(url)
+        try:
+            return self.http.get(url)
+        except httpx.TransportError as error:
+            self.note(f"could not verify {what}: GET {url} failed ({type(error).__name__}: {error})")
+            return None
 
     def curl(self, exchange: Exchange) -> str:
         return curl_command(exchange.request, self.http.base_url)
