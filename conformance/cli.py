@@ -74,6 +74,12 @@ def main() -> None:
     help="Also run checks that change stored state or spend rate quota (valid writes, quota exhaustion).",
 )
 @click.option(
+    "--documented-only",
+    is_flag=True,
+    help="Run only the rules of the vendors' own documents (their pages and published OpenAPI); "
+    "rules this project decided report skipped.",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1, max=64),
     default=1,
@@ -89,6 +95,7 @@ def run_command(
     junit_xml: Path | None,
     report_json: Path | None,
     allow_destructive: bool,
+    documented_only: bool,
     workers: int,
 ) -> None:
     """Test a server against the specs and report every check per operation."""
@@ -107,6 +114,7 @@ def run_command(
             seed=seed,
             workers=workers,
             allow_destructive=allow_destructive,
+            documented_only=documented_only,
         )
         with Progress(
             SpinnerColumn(),

@@ -58,6 +58,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="Also run checks that change state or spend rate quota.",
     )
+    group.addoption(
+        "--conformance-documented-only",
+        action="store_true",
+        help="Run only the rules of the vendors' own documents; this project's rules report skipped.",
+    )
 
 
 def _apis(config: pytest.Config) -> tuple[ApiName, ...]:
@@ -101,6 +106,7 @@ def conformance_result(request: pytest.FixtureRequest) -> RunResult:
                         seed=config.getoption("conformance_seed"),
                         workers=config.getoption("conformance_workers"),
                         allow_destructive=config.getoption("conformance_allow_destructive"),
+                        documented_only=config.getoption("conformance_documented_only"),
                     )
                 )
             except ConformanceError as error:
@@ -124,7 +130,7 @@ def assert_conforms(result: RunResult, conformance_check: tuple[Any, str]) -> No
     if found.status is Status.SKIPPED:
         pytest.skip(found.reason)
     if found.status is Status.FAILED:
-        lines = [f"{found.description}", ""]
+        lines = [f"{found.description}", f"rule: {found.source.value}: {found.cite}", ""]
         for finding in found.failures:
             lines += [
                 finding.title,

@@ -17,6 +17,22 @@ class Status(StrEnum):
     SKIPPED = "skipped"
 
 
+class RuleSource(StrEnum):
+    """Whose words a rule rests on, so a vendor can tell its own contract from this project's reading of it."""
+
+    # The vendor's documentation page for the operation.
+    VENDOR_PAGE = "vendor-page"
+    # The vendor's published OpenAPI document (or its published SDK's generated spec).
+    VENDOR_OPENAPI = "vendor-openapi"
+    # Decided by this project where the vendor is silent, and written into `specs/` (as schema or description).
+    PROJECT = "project"
+
+    @property
+    def documented(self) -> bool:
+        """True for rules taken from the vendor's own documents."""
+        return self is not RuleSource.PROJECT
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Finding:
     """One failure: what the spec expects, what came back, and a shell snippet that sends the same request."""
@@ -55,6 +71,9 @@ class CheckResult:
     check: str
     kind: str  # "schema" (Schemathesis) or "behaviour" (the suite's own Hypothesis checks)
     description: str
+    # Whose words the rule rests on, and the passage that states it.
+    source: RuleSource
+    cite: str
     passed: int = 0
     failures: list[Finding] = dataclasses.field(default_factory=list)
     failure_count: int = 0
@@ -99,6 +118,7 @@ class RunSettings:
     seed: int
     workers: int
     allow_destructive: bool
+    documented_only: bool = False
 
 
 @dataclasses.dataclass(kw_only=True)

@@ -14,7 +14,13 @@ from conformance.behaviour.base import BehaviourCheck, CheckFailed, CheckSkipped
 from conformance.errors import ServerUnreachableError
 from conformance.exchange import Http
 from conformance.results import CheckResult, Finding, Operation, RunResult, RunSettings
-from conformance.schema_checks import SCHEMA_CHECKS, SchemaRunConfig, operations, run_schema_checks
+from conformance.schema_checks import (
+    DOCUMENTED_ONLY_SKIP,
+    SCHEMA_CHECKS,
+    SchemaRunConfig,
+    operations,
+    run_schema_checks,
+)
 from conformance.target import Target
 
 Progress = Callable[[str], None]
@@ -35,6 +41,8 @@ class RunConfig:
     seed: int = DEFAULT_SEED
     workers: int = 1
     allow_destructive: bool = False
+    # Run only the rules of the vendors' own documents (pages, published OpenAPI); the rest report skipped.
+    documented_only: bool = False
     extra_checks: tuple[str, ...] = ()
 
     @property
@@ -51,6 +59,7 @@ class RunConfig:
             seed=self.seed,
             workers=self.workers,
             allow_destructive=self.allow_destructive,
+            documented_only=self.documented_only,
         )
 
 
@@ -94,6 +103,7 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
             max_examples=config.max_examples,
             workers=config.workers,
             allow_destructive=config.allow_destructive,
+            documented_only=config.documented_only,
             extra_checks=config.extra_checks,
         )
         found = run_schema_checks(api, schema_config, progress) + run_behaviour_checks(api, config, progress)
@@ -118,8 +128,12 @@ def run_behaviour_checks(
                 check=check.name,
                 kind="behaviour",
                 description=check.description,
+                source=check.source,
+                cite=check.cite,
             )
-            if check.destructive and not config.allow_destructive:
+            if config.documented_only and not check.source.documented:
+                result.skip_reason = DOCUMENTED_ONLY_SKIP
+            elif check.destructive and not config.allow_destructive:
                 result.skip_reason = "changes state or spends quota: needs --allow-destructive"
             else:
                 _run_one(

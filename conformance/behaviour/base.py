@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
-from enum import StrEnum
 from typing import Any
 
 import httpx
@@ -19,6 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test
 from conformance._specs import ApiName
 from conformance.curl import curl_command
 from conformance.exchange import Exchange, Http, RequestSpec
+from conformance.results import RuleSource
 from conformance.target import Target
 
 
@@ -37,22 +37,6 @@ class CheckFailed(AssertionError):
 
 class CheckSkipped(Exception):
     """The check cannot run against this server or target (for example a credential the target lacks)."""
-
-
-class RuleSource(StrEnum):
-    """Whose words a rule rests on, so a vendor can tell its own contract from this project's reading of it."""
-
-    # The vendor's documentation page for the operation.
-    VENDOR_PAGE = "vendor-page"
-    # The vendor's published OpenAPI document (or its published SDK's generated spec).
-    VENDOR_OPENAPI = "vendor-openapi"
-    # Decided by this project where the vendor is silent, and written into `specs/` (as schema or description).
-    PROJECT = "project"
-
-    @property
-    def documented(self) -> bool:
-        """True for rules taken from the vendor's own documents."""
-        return self is not RuleSource.PROJECT
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
