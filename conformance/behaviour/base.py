@@ -123,17 +123,38 @@ class Context:
         rejected: Exchange,
         ignore: Callable[[Any], Any] | None = None,
     ) -> None:
-        """A rejected request changed nothing: the resource reads back as it did before it."""
-        first, second = before.json(), after.json()
-        if ignore is not None:
-            first, second = ignore(first), ignore(second)
-        if first != second:
+        """A rejected request changed nothing: the resource reads back as it did before it.
+
+        A difference is only blamed on the rejected request once two more reads, with nothing sent between
+        them, agree with each other and not with `before`. A server whose reads differ without writes (stale
+        replicas, random data) is reported once for that, not for every rejection it happened to follow.
+        """
+
+        def body(exchange: Exchange) -> Any:
+            value = exchange.json()
+            return ignore(value) if ignore is not None else value
+
+        first, second = body(before), body(after)
+        if first == second:
+            return
+        again = self.send(after.request)
+        once_more = self.send(after.request)
+        third, fourth = body(again), body(once_more)
+        resource = f"{after.request.method} {after.request.path}"
+        if third != fourth or third == first:
+            differing = (again, once_more) if third != fourth else (before, after)
             raise CheckFailed(
-                expected=f"the rejected request ({rejected.status}) to change nothing",
-                actual=f"{after.request.method} {after.request.path} reads differently after it: "
-                f"before {_short(first)}, after {_short(second)}",
-                exchange=rejected,
+                title="reads are not repeatable",
+                expected=f"{resource} to answer the same when nothing is written between two reads",
+                actual=f"one read, then the next: {_differences(body(differing[0]), body(differing[1]))}",
+                exchange=differing[1],
             )
+        raise CheckFailed(
+            expected=f"the rejected request ({rejected.status}) to change nothing",
+            actual=f"{resource} reads differently after it (and again twice since): before, then after: "
+            f"{_differences(first, second)}",
+            exchange=rejected,
+        )
 
     # Hypothesis, seeded by the run's seed so the same seed draws the same cases.
 
@@ -183,6 +204,34 @@ def _leaves(group: BaseExceptionGroup[Any]) -> Iterator[CheckFailed | CheckSkipp
             yield error
         elif isinstance(error, BaseExceptionGroup):
             yield from _leaves(error)
+
+
+def _differences(first: Any, second: Any, limit: int = 3) -> str:
+    """Where two JSON values differ, as `path: old -> new`, for the first few places."""
+    found: list[str] = []
+
+    def walk(a: Any, b: Any, path: str) -> None:
+        if len(found) >= limit or a == b:
+            return
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(a.keys() | b.keys(), key=str):
+                walk(a.get(key, _ABSENT), b.get(key, _ABSENT), f"{path}.{key}" if path else str(key))
+        elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            for index, (x, y) in enumerate(zip(a, b, strict=True)):
+                walk(x, y, f"{path}[{index}]")
+        else:
+            found.append(f"{path or 'the body'}: {_short(a, 120)} -> {_short(b, 120)}")
+
+    walk(first, second, "")
+    return "; ".join(found)
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+_ABSENT = _Absent()
 
 
 def _short(value: Any, limit: int = 300) -> str:
