@@ -90,6 +90,19 @@ class RequestSpec:
         return f"RequestSpec({self.method} {self.path})"
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SentRequest:
+    """A request as it went on the wire: what a reproducer needs when its body is too long to paste."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    def __repr__(self) -> str:
+        return f"SentRequest({self.method} {self.url}, {len(self.body)} bytes)"
+
+
 @dataclasses.dataclass(frozen=True)
 class Exchange:
     """A request that was sent and the response it got."""
@@ -108,6 +121,13 @@ class Exchange:
             return self.response.json()
         except ValueError:
             return None
+
+    def sent(self) -> SentRequest:
+        """The request exactly as httpx sent it, multipart boundary and all (streams are read again)."""
+        request = self.response.request
+        return SentRequest(
+            method=request.method, url=str(request.url), headers=tuple(request.headers.items()), body=request.read()
+        )
 
     def summary(self, limit: int = 400) -> str:
         """Status line and the start of the body, as reports show it."""

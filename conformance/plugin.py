@@ -10,10 +10,12 @@ have installed next to any other test suite.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conformance import report
 from conformance._specs import API_NAMES, ApiName
 from conformance.errors import ConformanceError
 from conformance.results import CheckResult, RunResult, Status
@@ -57,6 +59,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--conformance-allow-destructive",
         action="store_true",
         help="Also run checks that change state or spend rate quota.",
+    )
+    group.addoption(
+        "--conformance-reproducers-dir",
+        default="conformance-reproducers",
+        help="Where the body of a reproducer over 2 KB is written.",
     )
     group.addoption(
         "--conformance-documented-only",
@@ -111,6 +118,10 @@ def conformance_result(request: pytest.FixtureRequest) -> RunResult:
                 )
             except ConformanceError as error:
                 stash[_RESULT_KEY] = f"the conformance suite cannot run: {error}"
+            else:
+                result = stash[_RESULT_KEY]
+                if isinstance(result, RunResult):
+                    report.write_long_bodies(result, Path(config.getoption("conformance_reproducers_dir")))
     outcome = stash[_RESULT_KEY]
     if isinstance(outcome, str):
         if outcome.startswith("no --base-url"):

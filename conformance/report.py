@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from conformance.curl import LONG_REPRODUCER, curl_with_body_file
 from conformance.results import CheckResult, Operation, RunResult, Status
 
 _STYLES = {Status.PASSED: "green", Status.FAILED: "bold red", Status.SKIPPED: "yellow"}
@@ -100,6 +101,25 @@ def _count_line(result: RunResult) -> str:
     )
 
 
+def write_long_bodies(result: RunResult, directory: Path) -> int:
+    """Write the body of every reproducer over 2 KB to `directory`; its command becomes `--data-binary @file`.
+
+    Returns how many files were written (the directory is created only when one is).
+    """
+    written = 0
+    for item in result.results:
+        for index, finding in enumerate(item.failures):
+            if finding.request is None or len(finding.curl) <= LONG_REPRODUCER:
+                continue
+            directory.mkdir(parents=True, exist_ok=True)
+            operation = item.operation
+            path = directory / f"{operation.api}.{operation.operation_id}.{item.check}.{index + 1}.body"
+            path.write_bytes(finding.request.body)
+            item.failures[index] = dataclasses.replace(finding, curl=curl_with_body_file(finding.request, path))
+            written += 1
+    return written
+
+
 def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
@@ -127,7 +147,10 @@ def to_json(result: RunResult) -> dict[str, Any]:
                 "failure_count": item.failure_count,
                 "skip_reason": item.reason if item.status is Status.SKIPPED else None,
                 "notes": item.notes,
-                "failures": [dataclasses.asdict(finding) for finding in item.failures],
+                "failures": [
+                    {key: value for key, value in dataclasses.asdict(finding).items() if key != "request"}
+                    for finding in item.failures
+                ],
             }
             for item in result.results
         ],

@@ -6,6 +6,7 @@ import dataclasses
 from enum import StrEnum
 
 from conformance._specs import ApiName
+from conformance.exchange import SentRequest
 
 # How many distinct failures of one check on one operation are kept; more add nothing a reader can use.
 MAX_FINDINGS = 5
@@ -42,6 +43,8 @@ class Finding:
     actual: str
     curl: str
     detail: str = ""
+    # Kept only when `curl` is too long to paste: reports then write the body to a file beside them.
+    request: SentRequest | None = dataclasses.field(default=None, repr=False, compare=False)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -11,6 +11,7 @@ import httpx
 from conformance import behaviour
 from conformance._specs import ApiName
 from conformance.behaviour.base import BehaviourCheck, CheckFailed, CheckSkipped, Context
+from conformance.curl import LONG_REPRODUCER
 from conformance.errors import ServerUnreachableError
 from conformance.exchange import Http
 from conformance.results import CheckResult, Finding, Operation, RunResult, RunSettings
@@ -155,12 +156,14 @@ def _run_one(check: BehaviourCheck, ctx: Context, result: CheckResult) -> None:
         check.run(ctx)
     except CheckFailed as failure:
         exchange = failure.exchange
+        curl = ctx.curl(exchange) if exchange is not None else ""
         result.add_failure(
             Finding(
                 title=failure.title or check.description,
                 expected=failure.expected,
                 actual=failure.actual,
-                curl=ctx.curl(exchange) if exchange is not None else "",
+                curl=curl,
+                request=exchange.sent() if exchange is not None and len(curl) > LONG_REPRODUCER else None,
             )
         )
     except CheckSkipped as skipped:

@@ -18,6 +18,8 @@ from schemathesis.engine import Status as EngineStatus
 from schemathesis.engine import events, from_schema
 
 from conformance._specs import ApiName, load_spec
+from conformance.curl import LONG_REPRODUCER
+from conformance.exchange import SentRequest
 from conformance.results import CheckResult, Finding, Operation, RuleSource
 from conformance.schema_hooks import CaseAdapter
 from conformance.target import Target
@@ -281,13 +283,23 @@ def _fold(
                     actual = (
                         f"{response.status_code}: {body}" if body else f"{response.status_code} (empty body)"
                     )
+                curl = node.failure_info.code_sample
+                sent = interaction.request if interaction is not None else None
                 result.add_failure(
                     Finding(
                         title=failure.title,
                         expected=_EXPECTATIONS.get(node.name, node.name),
                         actual=actual,
-                        curl=node.failure_info.code_sample,
+                        curl=curl,
                         detail=failure.message,
+                        request=SentRequest(
+                            method=sent.method,
+                            url=sent.uri,
+                            headers=tuple((name, value) for name, values in sent.headers.items() for value in values),
+                            body=sent.body or b"",
+                        )
+                        if sent is not None and len(curl) > LONG_REPRODUCER
+                        else None,
                     )
                 )
             elif node.status == EngineStatus.ERROR:

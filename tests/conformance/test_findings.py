@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import itertools
 import json
+import shlex
+import subprocess
+from pathlib import Path
 from typing import Any
 
-from conformance.results import Status
+import pytest
+from click.testing import CliRunner
+
+import mockserver.apis.immutable
+from conformance import report, samples
+from conformance.cli import main
+from conformance.curl import curl_command
+from conformance.exchange import FilePart, Http, RequestSpec
+from conformance.results import CheckResult, Finding, Operation, RuleSource, RunResult, Status
 from tests.conformance import variants
 from tests.conformance.conftest import mock_app, run_suite, serve
 
@@ -74,3 +85,49 @@ def test_a_rejection_that_changes_state_is_still_blamed() -> None:
     failures = _finding(result, "non_owner_forbidden")
     assert any("the rejected request (403) to change nothing" in f.expected for f in failures), failures
     assert all(f.title != "reads are not repeatable" for f in failures)
+
+
+def test_a_long_reproducer_sends_its_body_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A server without Immutable's size limits accepts the 16 KiB + 1 item: a reproducer far over 2 KB.
+    monkeypatch.setattr(mockserver.apis.immutable, "MAX_ITEM_BYTES", 10**9)
+    monkeypatch.setattr(mockserver.apis.immutable, "MAX_LIST_BYTES", 10**9)
+    report = tmp_path / "report.json"
+    with serve(mock_app()) as url:
+        outcome = CliRunner().invoke(main, ["run", "--api", "immutable", "--base-url", url, "--max-examples", "5",
+                                            "--report-json", str(report)])
+        assert outcome.exit_code == 1, outcome.output
+        data = json.loads(report.read_text())
+        limits = next(r for r in data["results"] if r["check"] == "body_limits")
+        commands = [f["curl"] for f in limits["failures"]]
+        assert commands, limits
+        assert all(len(command) < 2048 and "--data-binary @" in command for command in commands)
+        body_file = Path(shlex.split(commands[0])[-1][1:])
+        assert body_file.parent == tmp_path / "reproducers"
+        assert len(body_file.read_bytes()) > 16 * 1024
+        assert "--data-binary @" in outcome.output
+        # The command resends the same request: the broken server accepts it again.
+        sent = subprocess.run(shlex.split(commands[0]), capture_output=True, text=True, timeout=60, check=True)
+    assert sent.stdout.startswith("HTTP/1.1 202"), sent.stdout[:300]
+
+
+def test_a_long_multipart_reproducer_resends_the_same_parts(tmp_path: Path) -> None:
+    name = "n" * 3000
+    path = "/api/nft/network/0x89/0x571acc173f57c095f1f63b28f823f0f33128a6c4/0/token/1"
+    with serve(mock_app()) as url:
+        http = Http(url, timeout=10)
+        exchange = http.send(RequestSpec(method="POST", path=path, headers={"x-rair-token": "rair-owner-token"},
+                                         form={"name": name}, files=(FilePart(field="files", filename="a.png",
+                                         content_type="image/png", content=samples.png("x")),)))
+        http.close()
+        operation = Operation(api="rair", operation_id="updateTokenMetadata", method="POST", path=path)
+        item = CheckResult(operation=operation, check="update_round_trip", kind="behaviour", description="",
+                           source=RuleSource.VENDOR_PAGE, cite="")
+        curl = curl_command(exchange.request, url)
+        item.add_failure(Finding(title="t", expected="e", actual="a", curl=curl, request=exchange.sent()))
+        run = RunResult(settings=None, results=[item])  # type: ignore[arg-type]
+        assert report.write_long_bodies(run, tmp_path) == 1
+        command = item.failures[0].curl
+        assert "multipart/form-data; boundary=" in command
+        sent = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=60, check=True)
+    assert sent.stdout.startswith("HTTP/1.1 200"), sent.stdout[:300]
+    assert json.loads(sent.stdout.split("\n\n", 1)[1])["token"]["metadata"]["name"] == name
