@@ -17,7 +17,7 @@ RAIR_TOKEN = {"networkId": "0x89", "contract": "0x571acc173f57c095f1f63b28f823f0
 ATTRIBUTES = json.dumps([{"trait_type": "colour", "value": "red"}])
 
 
-def _rair_case(body: dict[str, Any], path: dict[str, Any] | None = None) -> Any:
+def _rair_case(body: Any, path: dict[str, Any] | None = None) -> Any:
     schema = schemathesis.openapi.from_dict(load_spec("rair"))
     operation = schema[RAIR_PATH]["POST"]
     return operation.Case(body=body, media_type="multipart/form-data", path_parameters=path or RAIR_TOKEN)
@@ -47,3 +47,9 @@ def test_valid_on_the_wire(rair_wire: WireValidator, body: dict[str, Any]) -> No
 ])
 def test_invalid_on_the_wire(rair_wire: WireValidator, body: dict[str, Any], path: dict[str, Any] | None) -> None:
     assert not rair_wire.is_valid(_rair_case(body, path))
+
+
+def test_a_body_openapi_core_cannot_read_is_not_sent(rair_wire: WireValidator) -> None:
+    # Text where multipart parts belong makes openapi-core's multipart parser assert (seed 5 generates one);
+    # what cannot be judged is not sent.
+    assert rair_wire.is_valid(_rair_case("\u00af]"))
