@@ -74,6 +74,18 @@ def main() -> None:
     help="Also run checks that change stored state or spend rate quota (valid writes, quota exhaustion).",
 )
 @click.option(
+    "--reproducers-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the body of a reproducer over 2 KB is written (default: `reproducers/` beside --report-json or "
+    "--junit-xml, else ./conformance-reproducers).",
+)
+@click.option(
+    "--documented-only",
+    is_flag=True,
+    help="Run only the rules of the vendors' own documents (their pages and published OpenAPI); "
+    "rules this project decided report skipped.",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1, max=64),
     default=1,
@@ -89,6 +101,8 @@ def run_command(
     junit_xml: Path | None,
     report_json: Path | None,
     allow_destructive: bool,
+    reproducers_dir: Path | None,
+    documented_only: bool,
     workers: int,
 ) -> None:
     """Test a server against the specs and report every check per operation."""
@@ -107,6 +121,7 @@ def run_command(
             seed=seed,
             workers=workers,
             allow_destructive=allow_destructive,
+            documented_only=documented_only,
         )
         with Progress(
             SpinnerColumn(),
@@ -129,6 +144,14 @@ def run_command(
         # A crash of the suite itself says nothing about the server: never let it pass for a finding (exit 1).
         stderr.print_exception()
         stderr.print("[bold red]error:[/] the conformance suite crashed; please report the traceback above")
+        sys.exit(EXIT_UNUSABLE)
+    beside = report_json or junit_xml
+    if reproducers_dir is None:
+        reproducers_dir = beside.parent / "reproducers" if beside is not None else Path("conformance-reproducers")
+    try:
+        report.write_long_bodies(result, reproducers_dir)
+    except OSError as error:
+        stderr.print(f"[bold red]error:[/] cannot write a reproducer's body: {error}", highlight=False)
         sys.exit(EXIT_UNUSABLE)
     report.print_summary(result, stdout)
     try:

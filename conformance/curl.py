@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import json
 import shlex
+from pathlib import Path
 from urllib.parse import urlencode
 
-from conformance.exchange import FilePart, RequestSpec, SizedStream
+from conformance.exchange import FilePart, RequestSpec, SentRequest, SizedStream
+
+# A reproducer longer than this is no longer something to paste: its body goes into a file (`curl_with_body_file`).
+LONG_REPRODUCER = 2048
+# Headers curl sets itself from the URL and the body.
+_CURL_SETS = frozenset({"host", "content-length", "connection", "accept-encoding", "transfer-encoding"})
 
 # Files up to this size are written out byte for byte with printf; larger ones are described by how to build
 # them.
@@ -37,6 +43,16 @@ def curl_command(spec: RequestSpec, base_url: str) -> str:
         args += ["-F", shlex.quote(f"{part.field}=@{part.filename}{kind}")]
     lines.append(" ".join(args))
     return "\n".join(lines)
+
+
+def curl_with_body_file(request: SentRequest, body_file: Path) -> str:
+    """A curl command resending `request` with its body, byte for byte, read from `body_file`."""
+    args = ["curl", "-sS", "-i", "-X", request.method, shlex.quote(request.url)]
+    for name, value in request.headers:
+        if name.lower() not in _CURL_SETS:
+            args += ["-H", shlex.quote(f"{name}: {value}")]
+    args += ["--data-binary", shlex.quote(f"@{body_file}")]
+    return " ".join(args)
 
 
 def _file_preparation(part: FilePart) -> str:

@@ -90,6 +90,19 @@ class RequestSpec:
         return f"RequestSpec({self.method} {self.path})"
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SentRequest:
+    """A request as it went on the wire: what a reproducer needs when its body is too long to paste."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    def __repr__(self) -> str:
+        return f"SentRequest({self.method} {self.url}, {len(self.body)} bytes)"
+
+
 @dataclasses.dataclass(frozen=True)
 class Exchange:
     """A request that was sent and the response it got."""
@@ -114,6 +127,13 @@ class Exchange:
         except ValueError:
             return None
 
+    def sent(self) -> SentRequest:
+        """The request exactly as httpx sent it, multipart boundary and all (streams are read again)."""
+        request = self.response.request
+        return SentRequest(
+            method=request.method, url=str(request.url), headers=tuple(request.headers.items()), body=request.read()
+        )
+
     def summary(self, limit: int = 400) -> str:
         """Status line and the start of the body, as reports show it."""
         text = self.response.text
@@ -132,6 +152,10 @@ class Http:
 
     def url(self, path: str) -> str:
         return path if "://" in path else self.base_url + path
+
+    def is_own(self, path: str) -> bool:
+        """True for a path, or a URL under the base URL."""
+        return "://" not in path or path == self.base_url or path.startswith(self.base_url + "/")
 
     def send(self, spec: RequestSpec) -> Exchange:
         url = self.url(spec.path)

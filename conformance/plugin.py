@@ -10,10 +10,12 @@ have installed next to any other test suite.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conformance import report
 from conformance._specs import API_NAMES, ApiName
 from conformance.errors import ConformanceError
 from conformance.results import CheckResult, RunResult, Status
@@ -58,6 +60,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="Also run checks that change state or spend rate quota.",
     )
+    group.addoption(
+        "--conformance-reproducers-dir",
+        default="conformance-reproducers",
+        help="Where the body of a reproducer over 2 KB is written.",
+    )
+    group.addoption(
+        "--conformance-documented-only",
+        action="store_true",
+        help="Run only the rules of the vendors' own documents; this project's rules report skipped.",
+    )
 
 
 def _apis(config: pytest.Config) -> tuple[ApiName, ...]:
@@ -101,10 +113,15 @@ def conformance_result(request: pytest.FixtureRequest) -> RunResult:
                         seed=config.getoption("conformance_seed"),
                         workers=config.getoption("conformance_workers"),
                         allow_destructive=config.getoption("conformance_allow_destructive"),
+                        documented_only=config.getoption("conformance_documented_only"),
                     )
                 )
             except ConformanceError as error:
                 stash[_RESULT_KEY] = f"the conformance suite cannot run: {error}"
+            else:
+                result = stash[_RESULT_KEY]
+                if isinstance(result, RunResult):
+                    report.write_long_bodies(result, Path(config.getoption("conformance_reproducers_dir")))
     outcome = stash[_RESULT_KEY]
     if isinstance(outcome, str):
         if outcome.startswith("no --base-url"):
@@ -124,7 +141,7 @@ def assert_conforms(result: RunResult, conformance_check: tuple[Any, str]) -> No
     if found.status is Status.SKIPPED:
         pytest.skip(found.reason)
     if found.status is Status.FAILED:
-        lines = [f"{found.description}", ""]
+        lines = [f"{found.description}", f"rule: {found.source.value}: {found.cite}", ""]
         for finding in found.failures:
             lines += [
                 finding.title,

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from conformance.curl import LONG_REPRODUCER, curl_with_body_file
 from conformance.results import CheckResult, Operation, RunResult, Status
 
 _STYLES = {Status.PASSED: "green", Status.FAILED: "bold red", Status.SKIPPED: "yellow"}
@@ -26,13 +27,23 @@ def _by_operation(result: RunResult) -> Iterator[tuple[Operation, list[CheckResu
 
 
 def print_summary(result: RunResult, console: Console) -> None:
-    """A table per operation, every failure with expected / got / curl, and a closing count line."""
+    """The counts and the failed checks first, then a table per operation, then each failure in detail."""
     s = result.settings
     console.print(
         f"[bold]Conformance run[/] against {escape(s.base_url)}  target: {escape(s.target_source)}  "
         f"seed: {s.seed}  max examples: {s.max_examples}  destructive checks: "
         f"{'on' if s.allow_destructive else 'off'}"
+        + ("  documented rules only" if s.documented_only else "")
     )
+    console.print(_count_line(result))
+    failed = result.failed
+    for item in failed:
+        first = item.failures[0].title if item.failures else "failed"
+        console.print(
+            f"  [bold red]✗[/] {escape(item.operation.title)} · {escape(item.check)} "
+            f"[dim]({item.source.value})[/]: {escape(first)}",
+            soft_wrap=True,
+        )
     for operation, items in _by_operation(result):
         table = Table(
             title=f"{operation.title}  ({operation.method} {operation.path})",
@@ -41,6 +52,7 @@ def print_summary(result: RunResult, console: Console) -> None:
         )
         table.add_column("check")
         table.add_column("kind")
+        table.add_column("source")
         table.add_column("status")
         table.add_column("passed", justify="right")
         table.add_column("failed", justify="right")
@@ -49,18 +61,18 @@ def print_summary(result: RunResult, console: Console) -> None:
             note = (
                 item.reason
                 if item.status is Status.SKIPPED
-                else (item.failures[0].title if item.failures else "")
+                else (item.failures[0].title if item.failures else "; ".join(item.notes))
             )
             table.add_row(
                 item.check,
                 item.kind,
+                item.source.value,
                 f"[{_STYLES[item.status]}]{item.status.value}[/]",
                 str(item.passed),
                 str(item.failure_count),
                 escape(note),
             )
         console.print(table)
-    failed = result.failed
     if failed:
         console.rule("[bold red]Failures")
     for item in failed:
@@ -69,6 +81,7 @@ def print_summary(result: RunResult, console: Console) -> None:
                 f"\n[bold red]✗ {escape(item.operation.title)} · {escape(item.check)}[/] "
                 f"({number}/{item.failure_count}): {escape(finding.title)}"
             )
+            console.print(f"  [bold]rule:[/]     {item.source.value}: {escape(item.cite)}", soft_wrap=True)
             console.print(f"  [bold]expected:[/] {escape(finding.expected)}", soft_wrap=True)
             console.print(f"  [bold]got:[/]      {escape(finding.actual)}", soft_wrap=True)
             if finding.detail and finding.detail not in finding.actual:
@@ -77,11 +90,34 @@ def print_summary(result: RunResult, console: Console) -> None:
                 console.print("  [bold]reproduce:[/]")
                 # soft_wrap: the terminal may fold long lines, but no newline is inserted into the command.
                 console.print(escape(finding.curl), soft_wrap=True, highlight=False, markup=True)
+    console.print("\n" + _count_line(result))
+
+
+def _count_line(result: RunResult) -> str:
     counts = result.counts()
-    console.print(
-        f"\n{counts[Status.PASSED]} passed, {counts[Status.FAILED]} failed, {counts[Status.SKIPPED]} skipped"
+    return (
+        f"{counts[Status.PASSED]} passed, {counts[Status.FAILED]} failed, {counts[Status.SKIPPED]} skipped"
         f" in {result.duration:.1f}s"
     )
+
+
+def write_long_bodies(result: RunResult, directory: Path) -> int:
+    """Write the body of every reproducer over 2 KB to `directory`; its command becomes `--data-binary @file`.
+
+    Returns how many files were written (the directory is created only when one is).
+    """
+    written = 0
+    for item in result.results:
+        for index, finding in enumerate(item.failures):
+            if finding.request is None or len(finding.curl) <= LONG_REPRODUCER:
+                continue
+            directory.mkdir(parents=True, exist_ok=True)
+            operation = item.operation
+            path = directory / f"{operation.api}.{operation.operation_id}.{item.check}.{index + 1}.body"
+            path.write_bytes(finding.request.body)
+            item.failures[index] = dataclasses.replace(finding, curl=curl_with_body_file(finding.request, path))
+            written += 1
+    return written
 
 
 def _indent(text: str, prefix: str = "    ") -> str:
@@ -104,11 +140,17 @@ def to_json(result: RunResult) -> dict[str, Any]:
                 "check": item.check,
                 "kind": item.kind,
                 "description": item.description,
+                "source": item.source.value,
+                "cite": item.cite,
                 "status": item.status.value,
                 "passed": item.passed,
                 "failure_count": item.failure_count,
                 "skip_reason": item.reason if item.status is Status.SKIPPED else None,
-                "failures": [dataclasses.asdict(finding) for finding in item.failures],
+                "notes": item.notes,
+                "failures": [
+                    {key: value for key, value in dataclasses.asdict(finding).items() if key != "request"}
+                    for finding in item.failures
+                ],
             }
             for item in result.results
         ],
@@ -137,20 +179,25 @@ def to_junit(result: RunResult) -> ET.ElementTree[ET.Element]:
             case = ET.SubElement(
                 suite, "testcase", classname=f"{api}.{item.operation.operation_id}", name=item.check
             )
+            properties = ET.SubElement(case, "properties")
+            ET.SubElement(properties, "property", name="source", value=item.source.value)
+            ET.SubElement(properties, "property", name="cite", value=_xml_safe(item.cite))
             if item.status is Status.FAILED:
                 first = item.failures[0] if item.failures else None
                 failure = ET.SubElement(
                     case, "failure", message=_xml_safe(first.title if first else "failed"), type=item.kind
                 )
                 failure.text = _xml_safe(
-                    "\n\n".join(
+                    f"rule: {item.source.value}: {item.cite}\n\n"
+                    + "\n\n".join(
                         f"{f.title}\nexpected: {f.expected}\ngot: {f.actual}\nreproduce:\n{f.curl}"
                         for f in item.failures
                     )
                 )
             elif item.status is Status.SKIPPED:
                 ET.SubElement(case, "skipped", message=_xml_safe(item.reason))
-            ET.SubElement(case, "system-out").text = f"{item.description} ({item.passed} passed)"
+            notes = "".join(f"\n{note}" for note in item.notes)
+            ET.SubElement(case, "system-out").text = _xml_safe(f"{item.description} ({item.passed} passed){notes}")
     ET.indent(root)
     return ET.ElementTree(root)
 

@@ -6,6 +6,7 @@ import dataclasses
 from enum import StrEnum
 
 from conformance._specs import ApiName
+from conformance.exchange import SentRequest
 
 # How many distinct failures of one check on one operation are kept; more add nothing a reader can use.
 MAX_FINDINGS = 5
@@ -17,6 +18,22 @@ class Status(StrEnum):
     SKIPPED = "skipped"
 
 
+class RuleSource(StrEnum):
+    """Whose words a rule rests on, so a vendor can tell its own contract from this project's reading of it."""
+
+    # The vendor's documentation page for the operation.
+    VENDOR_PAGE = "vendor-page"
+    # The vendor's published OpenAPI document (or its published SDK's generated spec).
+    VENDOR_OPENAPI = "vendor-openapi"
+    # Decided by this project where the vendor is silent, and written into `specs/` (as schema or description).
+    PROJECT = "project"
+
+    @property
+    def documented(self) -> bool:
+        """True for rules taken from the vendor's own documents."""
+        return self is not RuleSource.PROJECT
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Finding:
     """One failure: what the spec expects, what came back, and a shell snippet that sends the same request."""
@@ -26,6 +43,8 @@ class Finding:
     actual: str
     curl: str
     detail: str = ""
+    # Kept only when `curl` is too long to paste: reports then write the body to a file beside them.
+    request: SentRequest | None = dataclasses.field(default=None, repr=False, compare=False)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -55,10 +74,15 @@ class CheckResult:
     check: str
     kind: str  # "schema" (Schemathesis) or "behaviour" (the suite's own Hypothesis checks)
     description: str
+    # Whose words the rule rests on, and the passage that states it.
+    source: RuleSource
+    cite: str
     passed: int = 0
     failures: list[Finding] = dataclasses.field(default_factory=list)
     failure_count: int = 0
     skip_reason: str | None = None
+    # What the check could not verify, though it ran (e.g. a URL outside --base-url that did not answer).
+    notes: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def status(self) -> Status:
@@ -97,6 +121,7 @@ class RunSettings:
     seed: int
     workers: int
     allow_destructive: bool
+    documented_only: bool = False
 
 
 @dataclasses.dataclass(kw_only=True)

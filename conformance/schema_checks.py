@@ -21,7 +21,9 @@ from schemathesis.engine import Status as EngineStatus
 from schemathesis.engine import events, from_schema
 
 from conformance._specs import ApiName, load_spec
-from conformance.results import CheckResult, Finding, Operation
+from conformance.curl import LONG_REPRODUCER
+from conformance.exchange import SentRequest
+from conformance.results import CheckResult, Finding, Operation, RuleSource
 from conformance.schema_hooks import CaseAdapter
 from conformance.target import Target
 
@@ -59,6 +61,46 @@ _EXPECTATIONS = {
     "unsupported_method": "405 with an Allow header for an undeclared method",
     "allow_header_conformance": "an Allow header listing exactly the methods the spec declares",
 }
+# Operations a vendor publishes in an OpenAPI document of its own (copies in the project's shared/reference):
+# the statuses, media types, schemas and credentials documented there are the vendor's words.
+VENDOR_OPENAPI = {
+    ("immutable", "GetNFT"): "Immutable OpenAPI (ts-immutable-sdk blockchain-data-openapi.json), GetNFT",
+    ("immutable", "ListNFTs"): "Immutable OpenAPI (ts-immutable-sdk blockchain-data-openapi.json), ListNFTs",
+    ("immutable", "RefreshNFTMetadataByTokenID"): (
+        "Immutable OpenAPI (ts-immutable-sdk blockchain-data-openapi.json), RefreshNFTMetadataByTokenID"
+    ),
+    ("rair", "getToken"): "RAIR OpenAPI (rair-dapp rairapi_old.yaml), GET /api/nft/network/.../token/{token}",
+}
+# Operations documented only by a vendor's page: its words on credentials are the vendor's; the schemas in
+# specs/ are this project's transcription of the page, with what the page leaves open decided in BEHAVIOUR.md.
+VENDOR_PAGES = {
+    ("rair", "updateTokenMetadata"): "RAIR docs, 'Update specific token metadata by internal token ID'",
+    ("tokenization", "updateToken"): "Tokenization docs, 'Update Token'",
+    ("tokenization", "getToken"): "Tokenization docs, 'Get Token Details'",
+}
+_CREDENTIAL_CHECKS = ("missing_required_header", "ignored_auth")
+_PROJECT_RULES = {
+    "not_a_server_error": "BEHAVIOUR.md, Everywhere: bad input gets a 4xx, never a 500",
+    "unsupported_method": "RFC 9110 15.5.6 (405 with Allow), adopted in specs/",
+    "allow_header_conformance": "RFC 9110 10.2.1 (Allow lists the methods the resource supports), adopted in specs/",
+    # Request schemas add this project's tightenings to any vendor schema (e.g. uint256 token ids).
+    "negative_data_rejection": "request schema of specs/{api}.yaml, with this project's tightenings",
+}
+
+
+def schema_rule_source(api: ApiName, operation_id: str, check: str) -> tuple[RuleSource, str]:
+    """Whose words a schema check on an operation rests on, and where they are written."""
+    if check in _PROJECT_RULES:
+        return RuleSource.PROJECT, _PROJECT_RULES[check].format(api=api)
+    published = VENDOR_OPENAPI.get((api, operation_id))
+    if published is not None:
+        return RuleSource.VENDOR_OPENAPI, published
+    page = VENDOR_PAGES.get((api, operation_id))
+    if page is not None and check in _CREDENTIAL_CHECKS:
+        return RuleSource.VENDOR_PAGE, f"{page}: the credential header"
+    return RuleSource.PROJECT, f"specs/{api}.yaml, {operation_id}: transcribed from the vendor's page"
+
+
 SECURITY_SCHEMES: dict[ApiName, str] = {
     "rair": "RairToken",
     "immutable": "ImmutableApiKey",
@@ -76,11 +118,27 @@ class SchemaRunConfig:
     max_examples: int
     workers: int = 1
     allow_destructive: bool = False
+    documented_only: bool = False
     extra_checks: tuple[str, ...] = ()
 
     @property
     def checks(self) -> tuple[str, ...]:
         return (*SCHEMA_CHECKS, *self.extra_checks)
+
+    def left_out(self, api: ApiName, operation: Operation, check: str) -> str | None:
+        """Why a check does not run on an operation, or None when it runs."""
+        if (
+            check == "positive_data_acceptance"
+            and operation.operation_id in WRITE_OPERATIONS
+            and not self.allow_destructive
+        ):
+            return "valid writes change state: needs --allow-destructive"
+        if self.documented_only and not schema_rule_source(api, operation.operation_id, check)[0].documented:
+            return DOCUMENTED_ONLY_SKIP
+        return None
+
+
+DOCUMENTED_ONLY_SKIP = "a rule of this project, not of the vendor's documents: left out by --documented-only"
 
 
 def operations(api: ApiName) -> list[Operation]:
@@ -128,17 +186,17 @@ def build_config(api: ApiName, config: SchemaRunConfig) -> SchemathesisConfig:
     checks["positive_data_acceptance"]["expected-statuses"] = POSITIVE_STATUSES
     checks["negative_data_rejection"]["expected-statuses"] = NEGATIVE_STATUSES
     operations_config = []
-    if not config.allow_destructive:
-        # A valid write changes state or spends quota; without permission only requests that must fail are
-        # sent.
-        for operation_id in sorted(WRITE_OPERATIONS):
-            operations_config.append(
-                {
-                    "include-operation-id": operation_id,
-                    "generation": {"mode": "negative"},
-                    "checks": {"positive_data_acceptance": {"enabled": False}},
-                }
-            )
+    for operation in operations(api):
+        entry: dict[str, Any] = {"include-operation-id": operation.operation_id}
+        if operation.operation_id in WRITE_OPERATIONS and not config.allow_destructive:
+            # A valid write changes state or spends quota; without permission only requests that must fail
+            # are sent.
+            entry["generation"] = {"mode": "negative"}
+        left_out = {name: {"enabled": False} for name in config.checks if config.left_out(api, operation, name)}
+        if left_out:
+            entry["checks"] = left_out
+        if len(entry) > 1:
+            operations_config.append(entry)
     return SchemathesisConfig.from_dict(
         {
             "base-url": config.base_url,
@@ -170,23 +228,24 @@ def run_schema_checks(
     api: ApiName, config: SchemaRunConfig, progress: Callable[[str], None] | None = None
 ) -> list[CheckResult]:
     """Run Schemathesis on one API and return a result per operation and check, in a stable order."""
-    schema = schemathesis.openapi.from_dict(_spec_for(api, config.target), config=build_config(api, config))
-    CaseAdapter(api, config.target).install(schema)
+    spec = _spec_for(api, config.target)
+    schema = schemathesis.openapi.from_dict(spec, config=build_config(api, config))
+    guarded = () if config.allow_destructive else WRITE_OPERATIONS
+    CaseAdapter(api, config.target, spec=spec, guarded_writes=guarded).install(schema)
     by_label = {operation.label: operation for operation in operations(api)}
     results: dict[tuple[str, str], CheckResult] = {}
     for operation in by_label.values():
         for check in config.checks:
+            source, cite = schema_rule_source(api, operation.operation_id, check)
             results[(operation.label, check)] = CheckResult(
-                operation=operation, check=check, kind="schema", description=SCHEMA_CHECKS.get(check, check)
+                operation=operation,
+                check=check,
+                kind="schema",
+                description=SCHEMA_CHECKS.get(check, check),
+                source=source,
+                cite=cite,
+                skip_reason=config.left_out(api, operation, check),
             )
-            if (
-                check == "positive_data_acceptance"
-                and operation.operation_id in WRITE_OPERATIONS
-                and not config.allow_destructive
-            ):
-                results[
-                    (operation.label, check)
-                ].skip_reason = "valid writes change state: needs --allow-destructive"
 
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
@@ -214,7 +273,7 @@ def _fold(
         interaction = recorder.interactions.get(case_id)
         for node in nodes:
             result = results.get((operation.label, node.name))
-            if result is None:
+            if result is None or result.skip_reason is not None:
                 continue
             if (
                 node.name == "unsupported_method"
@@ -234,13 +293,23 @@ def _fold(
                     actual = (
                         f"{response.status_code}: {body}" if body else f"{response.status_code} (empty body)"
                     )
+                curl = node.failure_info.code_sample
+                sent = interaction.request if interaction is not None else None
                 result.add_failure(
                     Finding(
                         title=failure.title,
                         expected=_EXPECTATIONS.get(node.name, node.name),
                         actual=actual,
-                        curl=node.failure_info.code_sample,
+                        curl=curl,
                         detail=failure.message,
+                        request=SentRequest(
+                            method=sent.method,
+                            url=sent.uri,
+                            headers=tuple((name, value) for name, values in sent.headers.items() for value in values),
+                            body=sent.body or b"",
+                        )
+                        if sent is not None and len(curl) > LONG_REPRODUCER
+                        else None,
                     )
                 )
             elif node.status == EngineStatus.ERROR:

@@ -11,17 +11,31 @@ Two problems with requests drawn from the schemas alone:
 
 Negative parts of a request are never touched: they are what negative testing is about.
 
+Without `--allow-destructive` a write must never succeed. Schemathesis' labels are not enough for that: its
+fuzzing phase also yields cases it re-labels positive, and a "negative" multipart or path value is often valid
+once serialised (the number 5 where a string is required is the text `5` on the wire). So each write case is
+serialised the way it will be sent and validated against the spec with openapi-core; one that is valid on the
+wire is not sent.
+
 Choices are made from a CRC of the generated case, not from a random source, so one seed still gives one run.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, cast
 
+import requests
+from openapi_core import Config, OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIRequest
+from openapi_core.validation.request.validators import (
+    V30RequestBodyValidator,
+    V30RequestParametersValidator,
+)
 from schemathesis import Case, HookContext
 from schemathesis.core.parameters import ParameterLocation
 
@@ -50,13 +64,52 @@ def _is_negative(case: AnyCase, location: ParameterLocation) -> bool:
     return meta is not None and meta.is_negative_at(location)
 
 
+class WireValidator:
+    """Whether a case, serialised as it will be sent, satisfies its operation's parameters and request body.
+
+    Credentials are left out: Schemathesis adds them at send time, and a missing one is not what makes a case
+    safe to send.
+    """
+
+    # Any host will do: requests needs one to prepare a request, openapi-core matches it against `servers`.
+    _HOST = "http://conformance.invalid"
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        local = _json_parts_as_openapi_core_reads_them({**spec, "servers": [{"url": self._HOST}]})
+        self._validators = [
+            OpenAPI.from_dict(local, config=Config(request_validator_cls=validator))
+            for validator in (V30RequestParametersValidator, V30RequestBodyValidator)
+        ]
+
+    def is_valid(self, case: AnyCase) -> bool:
+        """True when the case, as sent, could be accepted; also when that cannot be told."""
+        try:
+            prepared = requests.Request(**case.as_transport_kwargs(base_url=self._HOST)).prepare()
+            request = RequestsOpenAPIRequest(prepared)
+            return all(next(iter(v.iter_request_errors(request)), None) is None for v in self._validators)
+        except Exception:
+            # openapi-core's own parsers give up on some bodies (a multipart part without a name asserts);
+            # a server may still read such a body as a valid write, so it is not sent.
+            return True
+
+
 class CaseAdapter:
     """`map_case` and `filter_case` hooks for one API, fed by the target's known resources."""
 
-    def __init__(self, api: ApiName, target: Target) -> None:
+    def __init__(
+        self,
+        api: ApiName,
+        target: Target,
+        *,
+        spec: dict[str, Any] | None = None,
+        guarded_writes: Collection[str] = (),
+    ) -> None:
+        """`guarded_writes`: operation ids that must not be sent when valid on the wire (needs `spec`)."""
         self.api = api
         self.target = target
         self._file_fields = _multipart_file_fields(api)
+        self.guarded_writes = frozenset(guarded_writes)
+        self._wire = WireValidator(spec) if spec is not None and self.guarded_writes else None
         self._body_fixers: dict[str, Callable[[AnyCase], None]] = {
             "updateTokenMetadata": self._fix_rair_body,
             "RefreshNFTMetadataByTokenID": self._fix_refresh_body,
@@ -77,7 +130,17 @@ class CaseAdapter:
         schema.hook("filter_case")(filter_case)
 
     def map_case(self, context: HookContext, case: AnyCase) -> AnyCase:
-        operation_id = case.operation.schema.get_operation_id(case.operation) or ""
+        self._repair(case)
+        # Schemathesis re-derives a changed case's positive/negative labels by validating it again, and it
+        # counts any body holding file bytes as invalid. Every repair keeps a part as valid as it was
+        # generated, so the labels Schemathesis gave at generation stay right: take the changed case as the
+        # starting state.
+        case._record_starting_state()
+        return case
+
+    def _repair(self, case: AnyCase) -> None:
+        """Point positive paths at known resources and repair positive bodies; each change reassigns a part."""
+        operation_id = _operation_id(case)
         positive_path = not _is_negative(case, ParameterLocation.PATH) and bool(case.path_parameters)
         if positive_path and _stable(case, "known") % 8 < _KNOWN_OUT_OF_8:
             case.path_parameters = {**case.path_parameters, **self._known_path(operation_id, case)}
@@ -92,17 +155,16 @@ class CaseAdapter:
         ):
             fixer(case)
         self._label_file_parts(operation_id, case)
-        # Schemathesis re-derives a changed case's positive/negative labels by validating it again, and it
-        # counts
-        # any body holding file bytes as invalid. Every change above keeps a part as valid as it was
-        # generated,
-        # so the labels Schemathesis gave at generation stay right: take the changed case as the starting
-        # state.
-        case._record_starting_state()
-        return case
 
     def filter_case(self, context: HookContext, case: AnyCase) -> bool:
-        operation_id = case.operation.schema.get_operation_id(case.operation) or ""
+        operation_id = _operation_id(case)
+        if self._wire is not None and operation_id in self.guarded_writes:
+            # Schemathesis filters before it maps: judge the case as `map_case` will send it, on a copy with
+            # its own metadata (edits to a case update the labels it shares with its copies).
+            repaired = _detached_copy(case)
+            self._repair(repaired)
+            if self._wire.is_valid(repaired):
+                return False
         if (
             operation_id == "RefreshNFTMetadataByTokenID"
             and isinstance(case.body, dict)
@@ -232,6 +294,53 @@ def _multipart_file_fields(api: ApiName) -> dict[str, tuple[str, ...]]:
                 if "binary" in (prop.get("format"), prop.get("items", {}).get("format"))
             )
     return found
+
+
+def _json_parts_as_openapi_core_reads_them(spec: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `spec` in which a multipart array sent as one JSON part validates as openapi-core parses it.
+
+    openapi-core treats every part of an array property as one item, so RAIR's `attributes` (one part holding
+    a JSON array) arrives as a list holding that array. Without this a valid case would count as invalid on
+    the wire, and be sent. `tests/conformance/test_schema_hooks.py` breaks if openapi-core changes.
+    """
+    spec = copy.deepcopy(spec)
+    schemas = spec.get("components", {}).get("schemas", {})
+    for item in spec["paths"].values():
+        for operation in item.values():
+            content = operation.get("requestBody", {}).get("content", {}) if isinstance(operation, dict) else {}
+            multipart = content.get("multipart/form-data")
+            if multipart is None:
+                continue
+            schema = multipart["schema"]
+            if "$ref" in schema:
+                schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+            for name, encoding in multipart.get("encoding", {}).items():
+                prop = schema.get("properties", {}).get(name)
+                one_json_part = encoding.get("contentType") == "application/json"
+                if prop is not None and prop.get("type") == "array" and one_json_part:
+                    schema["properties"][name] = {"type": "array", "items": prop, "maxItems": 1}
+    return spec
+
+
+def _detached_copy(case: AnyCase) -> AnyCase:
+    return Case(
+        case.operation,
+        case.method,
+        case.path,
+        id=case.id,
+        path_parameters=dict(case.path_parameters),
+        headers=case.headers.copy(),
+        cookies=dict(case.cookies),
+        query=dict(case.query),
+        body=copy.deepcopy(case.body),
+        media_type=case.media_type,
+        multipart_content_types=case.multipart_content_types,
+        meta=copy.deepcopy(case.meta),
+    )
+
+
+def _operation_id(case: AnyCase) -> str:
+    return case.operation.schema.get_operation_id(case.operation) or ""
 
 
 def _refresh_sizes_ok(body: dict[str, Any]) -> bool:

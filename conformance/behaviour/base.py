@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
-from enum import StrEnum
 from typing import Any
 
+import httpx
 from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
 from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test
 
 from conformance._specs import ApiName
 from conformance.curl import curl_command
 from conformance.exchange import Exchange, Http, RequestSpec
+from conformance.results import RuleSource
 from conformance.target import Target
 
 
@@ -36,22 +37,6 @@ class CheckFailed(AssertionError):
 
 class CheckSkipped(Exception):
     """The check cannot run against this server or target (for example a credential the target lacks)."""
-
-
-class RuleSource(StrEnum):
-    """Whose words a rule rests on, so a vendor can tell its own contract from this project's reading of it."""
-
-    # The vendor's documentation page for the operation.
-    VENDOR_PAGE = "vendor-page"
-    # The vendor's published OpenAPI document (or its published SDK's generated spec).
-    VENDOR_OPENAPI = "vendor-openapi"
-    # Decided by this project where the vendor is silent, and written into `specs/` (as schema or description).
-    PROJECT = "project"
-
-    @property
-    def documented(self) -> bool:
-        """True for rules taken from the vendor's own documents."""
-        return self is not RuleSource.PROJECT
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -82,10 +67,31 @@ class Context:
     seed: int
     examples: int
     passed: int = 0
+    # What the check could not verify (for example a URL outside --base-url that does not answer).
+    notes: list[str] = dataclasses.field(default_factory=list)
 
     def send(self, spec: RequestSpec) -> Exchange:
         exchange = self.http.send(spec)
         return exchange
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def fetch_served(self, url: str, *, what: str) -> Exchange | None:
+        """GET a URL the server handed out; None (and a note) when it lies outside --base-url and cannot be fetched.
+
+        A server may hand out URLs of a CDN or object store the suite cannot reach from where it runs; that is
+        something the check could not verify, not a failure of the server. Under --base-url a failed fetch is
+        the server's, and raises.
+        """
+        if self.http.is_own(url):
+            return self.http.get(url)
+        try:
+            return self.http.get(url)
+        except httpx.TransportError as error:
+            self.note(f"could not verify {what}: GET {url} failed ({type(error).__name__}: {error})")
+            return None
 
     def curl(self, exchange: Exchange) -> str:
         return curl_command(exchange.request, self.http.base_url)
@@ -126,17 +132,38 @@ class Context:
         rejected: Exchange,
         ignore: Callable[[Any], Any] | None = None,
     ) -> None:
-        """A rejected request changed nothing: the resource reads back as it did before it."""
-        first, second = before.json(), after.json()
-        if ignore is not None:
-            first, second = ignore(first), ignore(second)
-        if first != second:
+        """A rejected request changed nothing: the resource reads back as it did before it.
+
+        A difference is only blamed on the rejected request once two more reads, with nothing sent between
+        them, agree with each other and not with `before`. A server whose reads differ without writes (stale
+        replicas, random data) is reported once for that, not for every rejection it happened to follow.
+        """
+
+        def body(exchange: Exchange) -> Any:
+            value = exchange.json()
+            return ignore(value) if ignore is not None else value
+
+        first, second = body(before), body(after)
+        if first == second:
+            return
+        again = self.send(after.request)
+        once_more = self.send(after.request)
+        third, fourth = body(again), body(once_more)
+        resource = f"{after.request.method} {after.request.path}"
+        if third != fourth or third == first:
+            differing = (again, once_more) if third != fourth else (before, after)
             raise CheckFailed(
-                expected=f"the rejected request ({rejected.status}) to change nothing",
-                actual=f"{after.request.method} {after.request.path} reads differently after it: "
-                f"before {_short(first)}, after {_short(second)}",
-                exchange=rejected,
+                title="reads are not repeatable",
+                expected=f"{resource} to answer the same when nothing is written between two reads",
+                actual=f"one read, then the next: {_differences(body(differing[0]), body(differing[1]))}",
+                exchange=differing[1],
             )
+        raise CheckFailed(
+            expected=f"the rejected request ({rejected.status}) to change nothing",
+            actual=f"{resource} reads differently after it (and again twice since): before, then after: "
+            f"{_differences(first, second)}",
+            exchange=rejected,
+        )
 
     # Hypothesis, seeded by the run's seed so the same seed draws the same cases.
 
@@ -186,6 +213,34 @@ def _leaves(group: BaseExceptionGroup[Any]) -> Iterator[CheckFailed | CheckSkipp
             yield error
         elif isinstance(error, BaseExceptionGroup):
             yield from _leaves(error)
+
+
+def _differences(first: Any, second: Any, limit: int = 3) -> str:
+    """Where two JSON values differ, as `path: old -> new`, for the first few places."""
+    found: list[str] = []
+
+    def walk(a: Any, b: Any, path: str) -> None:
+        if len(found) >= limit or a == b:
+            return
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(a.keys() | b.keys(), key=str):
+                walk(a.get(key, _ABSENT), b.get(key, _ABSENT), f"{path}.{key}" if path else str(key))
+        elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            for index, (x, y) in enumerate(zip(a, b, strict=True)):
+                walk(x, y, f"{path}[{index}]")
+        else:
+            found.append(f"{path or 'the body'}: {_short(a, 120)} -> {_short(b, 120)}")
+
+    walk(first, second, "")
+    return "; ".join(found)
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+_ABSENT = _Absent()
 
 
 def _short(value: Any, limit: int = 300) -> str:

@@ -450,10 +450,36 @@ def error_codes(ctx: Context) -> None:
     ctx.given(test, examples=max(ctx.examples, count))
 
 
-def _oversize_item(token_id: str, size: int) -> dict[str, Any]:
-    item = _item(token_id, name="conformance oversize")
-    padding = size - len(_compact(item))
-    return {**item, "description": "x" * max(1, padding)}
+def _unpadded_size(token_id: str) -> int:
+    return len(_compact(_item(token_id, name="conformance oversize", description="")))
+
+
+def _item_of_size(token_id: str, size: int) -> dict[str, Any]:
+    """An item of exactly `size` bytes as the spec measures it: compact UTF-8 JSON, as the server receives it."""
+    item = _item(token_id, name="conformance oversize", description="")
+    padding = size - _unpadded_size(token_id)
+    if padding < 0:
+        raise ValueError(f"an item cannot be as small as {size} bytes")
+    return {**item, "description": "x" * padding}
+
+
+def _list_of_size(first: dict[str, Any], size: int) -> list[dict[str, Any]]:
+    """`first`, then items of at most 12 KiB (each under the item limit), `size` bytes of compact JSON in all."""
+    items = [first]
+    # "[" + items joined by "," + "]"; an item needs some bytes of its own besides its padding.
+    remaining = size - len(_compact(items))
+    per_item = 12 * KiB
+    token = 10**9
+    while remaining > 0:
+        # Each further item costs its bytes plus one comma; never leave a remainder too small for an item.
+        smallest = _unpadded_size(str(token))
+        take = min(per_item, remaining - 1)
+        if remaining - 1 - take and remaining - 1 - take < smallest + 1:
+            take = remaining - 1 - (smallest + 1)
+        items.append(_item_of_size(str(token), take))
+        remaining -= take + 1
+        token += 1
+    return items
 
 
 def _compact(value: Any) -> bytes:
@@ -475,14 +501,11 @@ def body_limits(ctx: Context) -> None:
                 + [_item(str(10**9 + i)) for i in range(extra)]
                 + [_item(first, name=f"again {tag}")]
             )
+        # The limits are inclusive: one byte over each is the smallest rejected size, whatever the seed.
         if kind == "an item over 16 KiB":
-            return [_item(first, name=f"rejected {tag}"), _oversize_item(str(10**9), MAX_ITEM_BYTES + extra)]
-        # A list over 228 KiB whose items are each under 16 KiB.
-        per_item = 12 * KiB
-        count = MAX_LIST_BYTES // per_item + 1 + extra % 3
-        return [_item(first, name=f"rejected {tag}")] + [
-            _oversize_item(str(10**9 + i), per_item) for i in range(count)
-        ]
+            return [_item(first, name=f"rejected {tag}"), _item_of_size(str(10**9), MAX_ITEM_BYTES + 1)]
+        # A list one byte over 228 KiB whose items are each under 16 KiB.
+        return _list_of_size(_item(first, name=f"rejected {tag}"), MAX_LIST_BYTES + 1)
 
     kinds = ["251 items", "a duplicate token_id", "an item over 16 KiB", "a list over 228 KiB"]
 

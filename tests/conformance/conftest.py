@@ -45,11 +45,12 @@ def mock_app(**overrides: Any) -> Any:
     return create_app(load_settings(environ={}, overrides=overrides))
 
 
-def run_suite(base_url: str, *apis: Any, destructive: bool = False, examples: int = 10, **target: Any) -> RunResult:
+def run_suite(base_url: str, *apis: Any, destructive: bool = False, examples: int = 10, seed: int = 0,
+              **target: Any) -> RunResult:
     loaded = load_target()
     for section, values in target.items():
         loaded = _replace(loaded, section, values)
-    return run(RunConfig(base_url=base_url, target=loaded, apis=tuple(apis), max_examples=examples,
+    return run(RunConfig(base_url=base_url, target=loaded, apis=tuple(apis), max_examples=examples, seed=seed,
                          allow_destructive=destructive))
 
 

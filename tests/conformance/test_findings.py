@@ -1,0 +1,133 @@
+"""Findings a user can act on: a server whose reads wander is told so, not blamed for changing on rejection."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shlex
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import mockserver.apis.immutable
+from conformance import report, samples
+from conformance.cli import main
+from conformance.curl import curl_command
+from conformance.exchange import FilePart, Http, RequestSpec
+from conformance.results import CheckResult, Finding, Operation, RuleSource, RunResult, Status
+from tests.conformance import variants
+from tests.conformance.conftest import mock_app, run_suite, serve
+
+RAIR = "/api/nft/network/"
+
+
+def wandering_reads(app: Any) -> Any:
+    """Every other read of a RAIR token shows an older name, as a lagging replica would; nothing is written."""
+    reads = itertools.count()
+
+    def stale(body: Any) -> Any:
+        if next(reads) % 2 and isinstance(body, dict) and "result" in body:
+            body["result"]["metadata"]["name"] = "an older name"
+        return body
+
+    return variants.rewrite_responses(app, lambda s: variants._is("GET", RAIR, s),
+                                      lambda r: variants.edit_json(r, stale) if r[0] == 200 else r)
+
+
+def refused_but_applied(app: Any) -> Any:
+    """Apply a non-owner's update (as if the owner had sent it) and still answer the 403 the owner check expects."""
+    swapped = variants.rewrite_request_headers(
+        app, lambda scope, h: {**h, b"x-rair-token": b"rair-owner-token"}
+        if h.get(b"x-rair-token") == b"rair-collector-token" else h)
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        refused = variants._is("POST", RAIR, scope) and (b"x-rair-token", b"rair-collector-token") in scope["headers"]
+        if not refused:
+            await app(scope, receive, send)
+            return
+        token = scope["path"].rsplit("/", 1)[1]
+
+        async def discard(message: Any) -> None:
+            pass
+
+        await swapped(scope, receive, discard)
+        body = json.dumps({"success": False, "error": True,
+                           "message": f"You have no permissions for updating token {token}."}).encode()
+        await send({"type": "http.response.start", "status": 403,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    return wrapped
+
+
+def _finding(result: Any, check: str) -> Any:
+    found = next(r for r in result.results if r.check == check)
+    assert found.status is Status.FAILED, found
+    return found.failures
+
+
+def test_wandering_reads_are_reported_as_such() -> None:
+    with serve(wandering_reads(mock_app())) as url:
+        result = run_suite(url, "rair", examples=5)
+    failures = _finding(result, "non_owner_forbidden")
+    assert [f.title for f in failures] == ["reads are not repeatable"]
+    assert "an older name" in failures[0].actual
+    assert RAIR in failures[0].expected
+    assert not any("to change nothing" in f.expected for r in result.failed for f in r.failures)
+
+
+def test_a_rejection_that_changes_state_is_still_blamed() -> None:
+    with serve(refused_but_applied(mock_app())) as url:
+        result = run_suite(url, "rair", examples=5)
+    failures = _finding(result, "non_owner_forbidden")
+    assert any("the rejected request (403) to change nothing" in f.expected for f in failures), failures
+    assert all(f.title != "reads are not repeatable" for f in failures)
+
+
+def test_a_long_reproducer_sends_its_body_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A server without Immutable's size limits accepts the 16 KiB + 1 item: a reproducer far over 2 KB.
+    monkeypatch.setattr(mockserver.apis.immutable, "MAX_ITEM_BYTES", 10**9)
+    monkeypatch.setattr(mockserver.apis.immutable, "MAX_LIST_BYTES", 10**9)
+    report = tmp_path / "report.json"
+    with serve(mock_app()) as url:
+        outcome = CliRunner().invoke(main, ["run", "--api", "immutable", "--base-url", url, "--max-examples", "5",
+                                            "--report-json", str(report)])
+        assert outcome.exit_code == 1, outcome.output
+        data = json.loads(report.read_text())
+        limits = next(r for r in data["results"] if r["check"] == "body_limits")
+        commands = [f["curl"] for f in limits["failures"]]
+        assert commands, limits
+        assert all(len(command) < 2048 and "--data-binary @" in command for command in commands)
+        body_file = Path(shlex.split(commands[0])[-1][1:])
+        assert body_file.parent == tmp_path / "reproducers"
+        assert len(body_file.read_bytes()) > 16 * 1024
+        assert "--data-binary @" in outcome.output
+        # The command resends the same request: the broken server accepts it again.
+        sent = subprocess.run(shlex.split(commands[0]), capture_output=True, text=True, timeout=60, check=True)
+    assert sent.stdout.startswith("HTTP/1.1 202"), sent.stdout[:300]
+
+
+def test_a_long_multipart_reproducer_resends_the_same_parts(tmp_path: Path) -> None:
+    name = "n" * 3000
+    path = "/api/nft/network/0x89/0x571acc173f57c095f1f63b28f823f0f33128a6c4/0/token/1"
+    with serve(mock_app()) as url:
+        http = Http(url, timeout=10)
+        exchange = http.send(RequestSpec(method="POST", path=path, headers={"x-rair-token": "rair-owner-token"},
+                                         form={"name": name}, files=(FilePart(field="files", filename="a.png",
+                                         content_type="image/png", content=samples.png("x")),)))
+        http.close()
+        operation = Operation(api="rair", operation_id="updateTokenMetadata", method="POST", path=path)
+        item = CheckResult(operation=operation, check="update_round_trip", kind="behaviour", description="",
+                           source=RuleSource.VENDOR_PAGE, cite="")
+        curl = curl_command(exchange.request, url)
+        item.add_failure(Finding(title="t", expected="e", actual="a", curl=curl, request=exchange.sent()))
+        run = RunResult(settings=None, results=[item])  # type: ignore[arg-type]
+        assert report.write_long_bodies(run, tmp_path) == 1
+        command = item.failures[0].curl
+        assert "multipart/form-data; boundary=" in command
+        sent = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=60, check=True)
+    assert sent.stdout.startswith("HTTP/1.1 200"), sent.stdout[:300]
+    assert json.loads(sent.stdout.split("\n\n", 1)[1])["token"]["metadata"]["name"] == name
