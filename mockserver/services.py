@@ -8,15 +8,16 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from mockserver.apis.immutable import ImmutableService, random_trace_id
-from mockserver.apis.rair import RairService
-from mockserver.apis.tokenization import TokenizationService
+from mockserver.apis import immutable, rair, tokenization
+from mockserver.apis.immutable import ImmutableRecords, ImmutableService, random_trace_id
+from mockserver.apis.rair import RairRecords, RairService
+from mockserver.apis.tokenization import TokenizationRecords, TokenizationService
 from mockserver.clock import Clock, SteppingClock, SystemClock
-from mockserver.fixtures import Fixtures, load_fixtures
+from mockserver.fixtures import Fixtures, fixtures_from_json, fixtures_to_json, load_fixtures
 from mockserver.journal import Journal
 from mockserver.ratelimit import QuotaLimiter
 from mockserver.settings import RateLimitSettings, Settings, patch_settings
-from mockserver.store import MEMORY_URL, Store, open_store
+from mockserver.store import MEMORY_URL, Key, Record, Seed, Store, open_store
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -32,7 +33,13 @@ class Services:
         self.sleep: Sleep = sleep or asyncio.sleep
         fixtures = fixtures if fixtures is not None else load_fixtures(settings.fixtures)
         # A Redis store already holding state (another worker's, an earlier run's) keeps it, not these fixtures.
-        self.store: Store = open_store(settings.store, fixtures, prefix=settings.store_prefix)
+        seed = seed_of(fixtures)
+        self.store: Store = open_store(settings.store, seed, prefix=settings.store_prefix)
+        # The fixtures a seed was made from, so they are parsed back only for a seed another worker loaded.
+        self._fixtures_of_seed = (seed, fixtures)
+        self.rair_records = RairRecords(self.store)
+        self.immutable_records = ImmutableRecords(self.store)
+        self.tokenization_records = TokenizationRecords(self.store)
         self.journal = Journal()
         self.random = random.Random(settings.seed)
         self.limiter: QuotaLimiter
@@ -48,11 +55,19 @@ class Services:
     @property
     def fixtures(self) -> Fixtures:
         """The fixtures in force: what the store was last loaded from (by any worker, for a shared store)."""
-        return self.store.fixtures
+        seed = self.store.seed
+        if seed is not self._fixtures_of_seed[0]:
+            self._fixtures_of_seed = (seed, fixtures_from_json(seed.document()))
+        return self._fixtures_of_seed[1]
 
     def reset(self, fixtures: Fixtures | None = None) -> None:
         """Back to the fixtures (or to new ones): every record, upload, quota and journal entry."""
-        self.store.load(fixtures if fixtures is not None else self.store.fixtures)
+        if fixtures is None:
+            self.store.load(self.store.seed)
+        else:
+            seed = seed_of(fixtures)
+            self.store.load(seed)
+            self._fixtures_of_seed = (seed, fixtures)
         self.limiter.reset()
         for limiter in self.operation_limiters.values():
             limiter.reset()
@@ -88,9 +103,10 @@ class Services:
                                    key_prefix=f"{limits_prefix}operation:{name.replace('*', 'any')}")
                 for name, limit in settings.operation_limits.items()
             }
-        self.rair = RairService(self.store, settings.rair)
-        self.immutable = ImmutableService(self.store, settings.immutable, self.clock, self.limiter)
-        self.tokenization = TokenizationService(self.store, settings.tokenization, self.clock)
+        self.rair = RairService(self.rair_records, self.store.blobs, settings.rair)
+        self.immutable = ImmutableService(self.immutable_records, settings.immutable, self.clock, self.limiter)
+        self.tokenization = TokenizationService(self.tokenization_records, self.store.blobs, settings.tokenization,
+                                                self.clock)
 
     def operation_limiter(self, api: str, operation_id: str) -> QuotaLimiter | None:
         """The extra limit configured for an operation (`api/operationId`, else `*`), if any."""
@@ -98,6 +114,17 @@ class Services:
 
     def __repr__(self) -> str:
         return f"Services(store={self.store!r}, limiter={self.limiter!r}, clock={self.clock!r})"
+
+
+def seed_of(fixtures: Fixtures) -> Seed:
+    """What a store loaded with `fixtures` holds: each API's records and files, and the fixtures as JSON."""
+    records: dict[str, dict[Key, Record]] = {}
+    blobs: list[tuple[bytes, str]] = []
+    for seed_part in (rair.seed_part, immutable.seed_part, tokenization.seed_part):
+        api_records, api_blobs = seed_part(fixtures)
+        records.update({kind: dict(table) for kind, table in api_records.items()})
+        blobs.extend(api_blobs)
+    return Seed(records=records, blobs=blobs, document=lambda: fixtures_to_json(fixtures))
 
 
 def rate_limit_storage(settings: Settings) -> str:

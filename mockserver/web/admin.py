@@ -87,18 +87,19 @@ class AdminHandlers:
         return _no_content()
 
     async def getState(self) -> Any:
-        store = self._services.store
-        now = self._services.clock.time()
+        services = self._services
+        now = services.clock.time()
+        imx = services.immutable_records
         return _json({
-            "rair": {"tokens": store.rair_tokens()},
-            "immutable": {"nfts": store.all_nfts(now=now), "pending_refreshes": store.pending_refreshes()},
-            "tokenization": {"tokens": self._with_urls(store.tokenization_tokens())},
-            "files": len(store.blobs),
+            "rair": {"tokens": services.rair_records.tokens()},
+            "immutable": {"nfts": imx.all_nfts(now=now), "pending_refreshes": imx.pending_refreshes()},
+            "tokenization": {"tokens": self._with_urls(services.tokenization_records.tokens())},
+            "files": len(services.store.blobs),
         })
 
     def _with_urls(self, tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Attachments with the URL their file is served at, so the page can show them."""
-        blobs = self._services.store.attachment_blobs
+        blobs = self._services.tokenization_records.attachment_blobs()
         for token in tokens:
             for kind in ("images", "documents"):
                 for attachment in token["meta"][kind]:

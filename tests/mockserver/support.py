@@ -15,6 +15,11 @@ from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from mockserver.apis.immutable import ImmutableRecords
+from mockserver.apis.rair import RairRecords
+from mockserver.apis.tokenization import TokenizationRecords
+from mockserver.fixtures import Fixtures, fixtures_from_json
+from mockserver.store import Store
 from mockserver.web import MockApp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -257,6 +262,26 @@ def assert_error(response: httpx.Response, status: int, *words: str, field: str 
     return body
 
 
+# The APIs' records in a store, for tests that read one directly
+
+
+def rair(store: Store) -> RairRecords:
+    return RairRecords(store)
+
+
+def imx(store: Store) -> ImmutableRecords:
+    return ImmutableRecords(store)
+
+
+def tkn(store: Store) -> TokenizationRecords:
+    return TokenizationRecords(store)
+
+
+def fixtures_of(store: Store) -> Fixtures:
+    """The fixtures a store was last loaded from."""
+    return fixtures_from_json(store.seed.document())
+
+
 # State snapshots
 
 
@@ -265,16 +290,16 @@ def snapshot(app: MockApp) -> dict[str, Any]:
     services = app.services
     store = services.store
     nfts = {
-        (c.chain, c.address): store.nfts(c.chain, c.address, now=services.clock.time())
+        (c.chain, c.address): services.immutable_records.nfts(c.chain, c.address, now=services.clock.time())
         for c in services.fixtures.immutable_collections
     }
     projects = sorted({k.project for k in services.fixtures.immutable_keys})
     return {
-        "rair": store.rair_tokens(),
+        "rair": services.rair_records.tokens(),
         "nfts": nfts,
-        "pending_refreshes": store.pending_refreshes(),
-        "tokenization": store.tokenization_tokens(),
-        "attachments": dict(store.attachment_blobs),
+        "pending_refreshes": services.immutable_records.pending_refreshes(),
+        "tokenization": services.tokenization_records.tokens(),
+        "attachments": services.tokenization_records.attachment_blobs(),
         "blobs": len(store.blobs),
         "quota": {project: services.limiter.peek(project).remaining for project in projects},
     }

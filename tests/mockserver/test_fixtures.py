@@ -122,8 +122,8 @@ class TestCustomFixtures:
     def test_settings_fixtures_path_is_loaded(self, tmp_yaml: Callable[[str], Path]) -> None:
         services = Services(Settings(fixtures=str(tmp_yaml(CUSTOM))))
 
-        assert services.store.rair_user("alice-token") is not None
-        assert services.store.rair_user("rair-owner-token") is None
+        assert services.rair_records.user("alice-token") is not None
+        assert services.rair_records.user("rair-owner-token") is None
 
     async def test_refresh_works_for_a_custom_project(
         self, tmp_yaml: Callable[[str], Path], make_app: AppFactory

@@ -49,7 +49,7 @@ class TestRefreshService:
 
         assert caught.value.status == status
         assert services.limiter.peek("project-alpha").remaining == services.settings.immutable.rate_limit.limit
-        assert services.store.pending_refreshes() == 0
+        assert services.immutable_records.pending_refreshes() == 0
 
     def test_without_delay_a_refresh_is_applied_at_once(self, services: Services) -> None:
         key = services.immutable.authenticate(IMX_ALPHA)
@@ -58,18 +58,18 @@ class TestRefreshService:
 
         assert accepted.headers["imx-remaining-refreshes"] == "999"
         # Nothing waits in the queue: a write-only load (no reads) must not pile refreshes up in memory.
-        assert services.store.pending_refreshes() == 0
-        assert services.store.nft(IMX_CHAIN, IMX_COLLECTION, 2, now=services.clock.time())["name"] == "Now"
+        assert services.immutable_records.pending_refreshes() == 0
+        assert services.immutable_records.nft(IMX_CHAIN, IMX_COLLECTION, 2, now=services.clock.time())["name"] == "Now"
 
     def test_with_delay_a_refresh_waits_in_the_queue(self, make_app: Any) -> None:
         services: Services = make_app({"immutable.refresh_delay": 30}).services
         key = services.immutable.authenticate(IMX_ALPHA)
 
         services.immutable.refresh(key, IMX_CHAIN, IMX_COLLECTION, refresh_body("1", "2"))
-        assert services.store.pending_refreshes() == 2
+        assert services.immutable_records.pending_refreshes() == 2
         services.clock.advance(30)  # type: ignore[attr-defined]
-        services.store.apply_due(services.clock.time())
-        assert services.store.pending_refreshes() == 0
+        services.immutable_records.apply_due(services.clock.time())
+        assert services.immutable_records.pending_refreshes() == 0
 
 
 class TestErrorRenderer:

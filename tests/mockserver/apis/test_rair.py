@@ -36,7 +36,7 @@ class TestRairService:
         token = service.update_token(service.authenticate(RAIR_OWNER), *KEY, {"image": "a.png"}, [upload], url)
 
         assert token["metadata"]["image"].startswith("mem://")
-        assert services.store.rair_token(KEY) == token
+        assert services.rair_records.token(KEY) == token
         assert services.store.blobs.get(token["metadata"]["image"].removeprefix("mem://")) is not None
 
     @pytest.mark.parametrize(
@@ -54,13 +54,13 @@ class TestRairService:
     def test_failed_check_stores_nothing(self, services: Services, form: dict[str, str], uploads: list[Upload],
                                          status: int) -> None:
         service = services.rair
-        before, blobs = services.store.rair_token(KEY), len(services.store.blobs)
+        before, blobs = services.rair_records.token(KEY), len(services.store.blobs)
 
         with pytest.raises(ApiError) as caught:
             service.update_token(service.authenticate(RAIR_OWNER), *KEY, form, uploads, url)
 
         assert caught.value.status == status
-        assert services.store.rair_token(KEY) == before
+        assert services.rair_records.token(KEY) == before
         assert len(services.store.blobs) == blobs
 
     def test_non_owner(self, services: Services) -> None:

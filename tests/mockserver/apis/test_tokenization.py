@@ -30,19 +30,19 @@ class TestTokenizationService:
                                                   ("salable_percentage", math.nan),
                                                   ("salable_percentage", -math.inf)])
     def test_non_finite_numbers(self, services: Services, field: str, value: float) -> None:
-        before = services.store.tokenization_token(TKN_TOKEN)
+        before = services.tokenization_records.token(TKN_TOKEN)
 
         with pytest.raises(ApiError) as caught:
             services.tokenization.update_token(TKN_TOKEN, {**VALID, field: value}, [])
 
         assert (caught.value.status, caught.value.field) == (400, field)
         assert "finite" in caught.value.message
-        assert services.store.tokenization_token(TKN_TOKEN) == before
+        assert services.tokenization_records.token(TKN_TOKEN) == before
 
     def test_price_follows_total_value(self, services: Services) -> None:
         services.tokenization.update_token(TKN_TOKEN, {**VALID, "total_value": 2500.0}, [])
 
-        token = services.store.tokenization_token(TKN_TOKEN)
+        token = services.tokenization_records.token(TKN_TOKEN)
         assert token is not None
         assert token["value"] == {"total_value": 2500.0, "token_price": 2.5}
 

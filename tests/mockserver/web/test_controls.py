@@ -70,11 +70,11 @@ class TestPrefer:
         assert_error(response, 400, "example=nope", "listed-token", "unlisted-token")
 
     async def test_forced_error_stores_nothing(self, client: ApiClient, app: Any) -> None:
-        before = app.services.store.rair_tokens()
+        before = app.services.rair_records.tokens()
         response = await client.post(RAIR_TOKEN_PATH, headers={**rair_headers(), "Prefer": "code=400"},
                                      files={"name": (None, "changed")})
         assert_error(response, 400)
-        assert app.services.store.rair_tokens() == before
+        assert app.services.rair_records.tokens() == before
 
 
 class Sleeps:
@@ -132,10 +132,10 @@ class TestFaults:
         app, client = faulty
         app.services.update({"faults": {"operations": {"rair/updateTokenMetadata": {"error_rate": 1.0,
                                                                                      "error_status": 404}}}})
-        before = app.services.store.rair_tokens()
+        before = app.services.rair_records.tokens()
         response = await client.post(RAIR_TOKEN_PATH, headers=rair_headers(), files={"name": (None, "x")})
         assert_error(response, 404, "injected fault")
-        assert app.services.store.rair_tokens() == before
+        assert app.services.rair_records.tokens() == before
 
 
 class TestOperationLimits:
