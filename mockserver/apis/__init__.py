@@ -1,45 +1,20 @@
-"""The three APIs as the core knows them: their specs, their paths and their own error shapes."""
+"""The registry: the APIs the mock serves, in the order they are mounted."""
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-from collections.abc import Callable
-from typing import Any
+from mockserver.apis import immutable, rair, tokenization
+from mockserver.apis.base import ApiInfo
 
-from mockserver.errors import ApiError
+__all__ = ["REGISTRY", "ApiInfo", "api_for_path", "registry"]
 
-ErrorRenderer = Callable[[ApiError], dict[str, Any]]
+REGISTRY: tuple[ApiInfo, ...] = (rair.INFO, immutable.INFO, tokenization.INFO)
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ApiInfo:
-    """What distinguishes one API: its name, spec file, path prefix and how it words errors."""
-
-    name: str
-    title: str
-    spec_file: str
-    prefix: str
-    render_error: ErrorRenderer
-    # The request header carrying the client's credential (keys per-credential operation limits).
-    credential_header: str
-    missing_credentials: str
-    # For an API whose credential goes in `Authorization`: the 401 message when that header is malformed.
-    malformed_credentials: str | None = None
-    # A body larger than this is an error of this status, answered before the body is read whole.
-    oversize_status: int
-    # A body whose Content-Type the operation does not take is an error of this status.
-    media_type_status: int = 415
-
-
-@functools.cache
 def registry() -> tuple[ApiInfo, ...]:
     """The APIs in the order they are mounted."""
-    from mockserver.apis import immutable, rair, tokenization
-
-    return (rair.INFO, immutable.INFO, tokenization.INFO)
+    return REGISTRY
 
 
 def api_for_path(path: str) -> ApiInfo | None:
     """The API whose paths start like `path`, if any."""
-    return next((api for api in registry() if path.startswith(api.prefix)), None)
+    return next((api for api in REGISTRY if path.startswith(api.prefix)), None)

@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from mockserver.apis import ApiInfo
+from mockserver.apis.base import ApiInfo
 from mockserver.clock import Clock, isoformat
 from mockserver.errors import ApiError
 from mockserver.fixtures import Fixtures, ImmutableCollection, ImmutableKey

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from mockserver.apis import ApiInfo
+from mockserver.apis.base import ApiInfo
 from mockserver.errors import ApiError
 from mockserver.files import OCTET_STREAM, Upload
 from mockserver.fixtures import Fixtures, RairContract, RairUser

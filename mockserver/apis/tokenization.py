@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from mockserver.apis import ApiInfo
+from mockserver.apis.base import ApiInfo
 from mockserver.clock import Clock, isoformat
 from mockserver.errors import ApiError
 from mockserver.files import OCTET_STREAM, Upload, digest

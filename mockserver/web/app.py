@@ -39,7 +39,7 @@ from mockserver.web.security import security_map
 from mockserver.web.storecheck import StoreCheckMiddleware
 from mockserver.web.uploadslots import LargeBodySlotMiddleware, LargeBodySlots
 from mockserver.web.validation import VALIDATOR_MAP
-from mockserver.web.workers import WorkerHeaderMiddleware
+from mockserver.web.workerheader import WorkerHeaderMiddleware
 
 # Generous next to Immutable's 228 KiB list limit: pretty-printed JSON is larger than the compact form the
 # limit is measured on, and the exact check happens once the body is parsed.
