@@ -8,8 +8,11 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from mockserver.apis import immutable, rair, tokenization
-from mockserver.apis.immutable import ImmutableRecords, ImmutableService, random_trace_id
+from mockserver.apis import registry
+from mockserver.apis.base import Api
+from mockserver.apis.base import Service as ApiService
+from mockserver.apis.immutable import ImmutableRecords, ImmutableService
+from mockserver.apis.immutable.service import random_trace_id
 from mockserver.apis.rair import RairRecords, RairService
 from mockserver.apis.tokenization import TokenizationRecords, TokenizationService
 from mockserver.clock import Clock, SteppingClock, SystemClock
@@ -45,6 +48,19 @@ class Services:
         self.limiter: QuotaLimiter
         self.operation_limiters: dict[str, QuotaLimiter] = {}
         self._configure(settings, previous=None)
+        # Built once, so what holds a service (each operation's handler) holds it for good; `_configure` gives
+        # them changed settings.
+        self.rair = RairService(self.rair_records, self.store.blobs, settings.rair)
+        self.immutable = ImmutableService(self.immutable_records, settings.immutable, self.clock, self.limiter)
+        self.tokenization = TokenizationService(self.tokenization_records, self.store.blobs, settings.tokenization,
+                                                self.clock)
+        self._by_api: dict[str, object] = {"rair": self.rair, "immutable": self.immutable,
+                                           "tokenization": self.tokenization}
+
+    def service_of(self, api: Api[ApiService]) -> ApiService:
+        """The service of one of the registry's APIs."""
+        service: ApiService = self._by_api[api.name]  # type: ignore[assignment]  # built above for its name
+        return service
 
     def update(self, patch: Mapping[str, Any]) -> Settings:
         """Merge a partial settings tree into the running settings (raises ConfigError, changing nothing)."""
@@ -103,10 +119,11 @@ class Services:
                                    key_prefix=f"{limits_prefix}operation:{name.replace('*', 'any')}")
                 for name, limit in settings.operation_limits.items()
             }
-        self.rair = RairService(self.rair_records, self.store.blobs, settings.rair)
-        self.immutable = ImmutableService(self.immutable_records, settings.immutable, self.clock, self.limiter)
-        self.tokenization = TokenizationService(self.tokenization_records, self.store.blobs, settings.tokenization,
-                                                self.clock)
+        if previous is not None:
+            self.rair.settings = settings.rair
+            self.immutable.settings = settings.immutable
+            self.immutable.limiter = self.limiter
+            self.tokenization.settings = settings.tokenization
 
     def operation_limiter(self, api: str, operation_id: str) -> QuotaLimiter | None:
         """The extra limit configured for an operation (`api/operationId`, else `*`), if any."""
@@ -120,8 +137,8 @@ def seed_of(fixtures: Fixtures) -> Seed:
     """What a store loaded with `fixtures` holds: each API's records and files, and the fixtures as JSON."""
     records: dict[str, dict[Key, Record]] = {}
     blobs: list[tuple[bytes, str]] = []
-    for seed_part in (rair.seed_part, immutable.seed_part, tokenization.seed_part):
-        api_records, api_blobs = seed_part(fixtures)
+    for api in registry():
+        api_records, api_blobs = api.seed(fixtures)
         records.update({kind: dict(table) for kind, table in api_records.items()})
         blobs.extend(api_blobs)
     return Seed(records=records, blobs=blobs, document=lambda: fixtures_to_json(fixtures))

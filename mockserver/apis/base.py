@@ -1,14 +1,45 @@
-"""What the core knows of an API: its spec, its paths and its own error shape."""
+"""What an API brings to the mock (`ApiInfo`), and what its operations share: reading uploads, file URLs.
+
+Nothing here knows Connexion or Starlette: handlers take plain values and files by the `UploadedFile` protocol,
+and return a body, a (body, status[, headers]) tuple or a `Reply`; the web layer does the rest.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Generic, Protocol, TypeVar
 
 from mockserver.errors import ApiError
+from mockserver.files import FILES_PREFIX, Upload
+from mockserver.fixtures import Fixtures
+from mockserver.store import Record, RecordSets
 
 ErrorRenderer = Callable[[ApiError], dict[str, Any]]
+# One operation: the operation's parameters and body as keywords, plus `token_info` (what `principal` returned)
+# and, when it takes one, `base_url` (where the client reached this server).
+Handler = Callable[..., Awaitable[Any]]
+Service = TypeVar("Service")
+SeedPart = tuple[RecordSets, list[tuple[bytes, str]]]
+
+
+class UploadedFile(Protocol):
+    """A file part as the web layer hands it over (Starlette's `UploadFile` is one)."""
+
+    filename: str | None
+    content_type: str | None
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    """A response a handler shapes itself: a status with a body of exactly these bytes and no Content-Type
+    unless given."""
+
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -29,3 +60,39 @@ class ApiInfo:
     oversize_status: int
     # A body whose Content-Type the operation does not take is an error of this status.
     media_type_status: int = 415
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Api(ApiInfo, Generic[Service]):
+    """One API as the mock serves it: what the core knows (`ApiInfo`), plus its records, its service's
+    operations and how a credential becomes the principal its handlers receive."""
+
+    # The API's records and files in a store loaded with these fixtures.
+    seed: Callable[[Fixtures], SeedPart]
+    # The handler of each operationId of its spec, bound to the API's service.
+    operations: Callable[[Service], Mapping[str, Handler]]
+    # Connexion's `token_info` for a credential (`sub` plus the typed principal), or `ApiError` 401.
+    principal: Callable[[Service, str], dict[str, Any]]
+
+
+async def read_uploads(field: str, files: Iterable[UploadedFile], limit: int) -> list[Upload]:
+    """Read each uploaded file, stopping one byte past `limit` so an oversize file is never read whole."""
+    uploads = []
+    for file in files:
+        data = await file.read(limit + 1)
+        if len(data) > limit:
+            raise ApiError(413, f"File {file.filename!r} is larger than the {limit} byte limit.", field=field)
+        uploads.append(Upload(field=field, filename=file.filename or "", declared_type=file.content_type, data=data))
+    return uploads
+
+
+def file_urls(base_url: str) -> Callable[[str], str]:
+    """Where this server serves a stored file, by its key, as seen by the client that asked."""
+    prefix = base_url.rstrip("/") + FILES_PREFIX
+    return lambda key: prefix + key
+
+
+def in_seed_order(found: Iterable[tuple[Any, Record]], seed_keys: Iterable[Any]) -> list[Record]:
+    """Records listed in the order of the seed that loaded them (the fixtures' order)."""
+    by_key = dict(found)
+    return [by_key[key] for key in seed_keys if key in by_key]

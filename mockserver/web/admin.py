@@ -15,12 +15,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.clock import isoformat
 from mockserver.errors import ApiError, ConfigError, FixturesError, StoreUnavailable
+from mockserver.files import FILES_PREFIX
 from mockserver.fixtures import parse_fixtures
 from mockserver.services import Services
 from mockserver.settings import public_settings_tree
 from mockserver.store import MEMORY_URL
 from mockserver.web.errors import STORE_RETRY_AFTER
-from mockserver.web.handlers import FILES_PREFIX
 from mockserver.web.security import bearer_token
 
 PREFIX = "/__mock"

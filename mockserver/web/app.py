@@ -14,10 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.apis import ApiInfo, api_for_path, registry
-from mockserver.apis.immutable import TRACE_IDS
+from mockserver.apis import Api, api_for_path, registry
+from mockserver.apis.immutable.service import TRACE_IDS
 from mockserver.clock import Clock
 from mockserver.errors import ApiError
+from mockserver.files import FILES_PREFIX
 from mockserver.fixtures import Fixtures
 from mockserver.openapi import load_admin_spec, load_spec
 from mockserver.services import Services, Sleep
@@ -30,12 +31,12 @@ from mockserver.web.controls import ControlsMiddleware, OperationLimitMiddleware
 from mockserver.web.cors import add_cors
 from mockserver.web.errors import handle_error
 from mockserver.web.fastpath import FastPath, Route, compile_routes
-from mockserver.web.handlers import FILES_PREFIX, Handlers
+from mockserver.web.handlers import Handlers
 from mockserver.web.hosts import AllowedHostsMiddleware
 from mockserver.web.journal import JournalMiddleware
 from mockserver.web.methods import MethodGuardMiddleware
 from mockserver.web.page import add_page
-from mockserver.web.security import security_map
+from mockserver.web.security import admin_check, credential_check, security_map
 from mockserver.web.storecheck import StoreCheckMiddleware
 from mockserver.web.uploadslots import LargeBodySlotMiddleware, LargeBodySlots
 from mockserver.web.validation import VALIDATOR_MAP
@@ -122,7 +123,7 @@ class MockApp:
             app.add_error_handler(status, handle_error)
         return app
 
-    def _api_app(self, api: ApiInfo, spec: dict[str, Any], handlers: Handlers) -> AsyncApp:
+    def _api_app(self, api: Api[Any], spec: dict[str, Any], handlers: Handlers) -> AsyncApp:
         app = self._app()
         app.add_middleware(MethodGuardMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, spec=spec)
         app.add_middleware(ControlsMiddleware, position=MiddlewarePosition.BEFORE_SECURITY,
@@ -137,7 +138,7 @@ class MockApp:
             resolver=Resolver(function_resolver=handlers.resolver(api.name)),
             validate_responses=self.settings.validate_responses,
             validator_map=VALIDATOR_MAP,
-            security_map=security_map(api.name, self.services),
+            security_map=security_map(credential_check(api, self.services)),
             swagger_ui_options=SwaggerUIOptions(
                 spec_path=f"/openapi/{api.name}.json", swagger_ui_path=f"/docs/{api.name}"
             ),
@@ -159,7 +160,7 @@ class MockApp:
             resolver=Resolver(function_resolver=AdminHandlers(self.services).resolve),
             validate_responses=self.settings.validate_responses,
             validator_map=VALIDATOR_MAP,
-            security_map=security_map("admin", self.services),
+            security_map=security_map(admin_check),
             swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/docs"),
         )
         return app

@@ -28,7 +28,8 @@ from jsonschema import ValidationError  # type: ignore[import-untyped]
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.apis import ApiInfo
+from mockserver.apis import Api
+from mockserver.apis.base import Handler
 from mockserver.errors import ApiError
 from mockserver.openapi import literal_segments, resolve_refs, template_pattern
 from mockserver.services import Services
@@ -36,7 +37,7 @@ from mockserver.settings import Settings
 from mockserver.web.bodylimit import replay
 from mockserver.web.controls import ROUTING
 from mockserver.web.errors import error_response, send_response, unexpected_error
-from mockserver.web.handlers import Handler, Handlers, wants_base_url
+from mockserver.web.handlers import Handlers, wants_base_url
 from mockserver.web.security import Check, bearer_token, credential_check
 from mockserver.web.validation import (
     CANONICAL_INTEGER,
@@ -118,7 +119,7 @@ class ResponseSpec:
 class Route:
     """One operation as the fast path serves it, compiled from the spec."""
 
-    api: ApiInfo
+    api: Api[Any]
     operation_id: str
     pattern: re.Pattern[str]
     parameters: tuple[PathParameter, ...]
@@ -132,7 +133,7 @@ class Route:
     literal_segments: int  # OpenAPI: a concrete path wins over a templated one that also matches
 
 
-def compile_routes(api: ApiInfo, spec: Mapping[str, Any], handlers: Handlers, services: Services
+def compile_routes(api: Api[Any], spec: Mapping[str, Any], handlers: Handlers, services: Services
                    ) -> dict[str, list[Route]]:
     """The operations of one API the fast path can serve, by HTTP method.
 
@@ -179,7 +180,7 @@ def _path_parameter(name: str, schema: dict[str, Any]) -> PathParameter:
                          integer=schema.get("type") == "integer")
 
 
-def _credential(api: ApiInfo, spec: Mapping[str, Any], operation: Mapping[str, Any],
+def _credential(api: Api[Any], spec: Mapping[str, Any], operation: Mapping[str, Any],
                 schemes: Mapping[str, Any], services: Services) -> Credential | None:
     requirements = operation.get("security", spec.get("security", []))
     if not requirements:
@@ -187,7 +188,7 @@ def _credential(api: ApiInfo, spec: Mapping[str, Any], operation: Mapping[str, A
     if len(requirements) != 1 or len(requirements[0]) != 1:
         raise ValueError(f"{api.name} {operation['operationId']}: the fast path takes one security scheme")
     scheme = schemes[next(iter(requirements[0]))]
-    check = credential_check(api.name, services)
+    check = credential_check(api, services)
     if scheme["type"] == "apiKey" and scheme["in"] == "header":
         return Credential(header=scheme["name"].lower().encode(), bearer=False, check=check)
     if scheme["type"] == "http" and scheme["scheme"].lower() == "bearer":

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from mockserver.apis.immutable import NFTS, PendingRefresh
-from mockserver.apis.rair import TOKENS
+from mockserver.apis.immutable.service import NFTS, PendingRefresh
+from mockserver.apis.rair.service import TOKENS
 from mockserver.clock import ManualClock
 from mockserver.fixtures import Fixtures
 from mockserver.services import Services, seed_of

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.apis.immutable import go_time, make_error_renderer
+from mockserver.apis.immutable.service import go_time, make_error_renderer
 from mockserver.errors import ApiError
 from mockserver.services import Services
 from tests.mockserver.support import IMX_ALPHA, IMX_CHAIN, IMX_COLLECTION, refresh_body

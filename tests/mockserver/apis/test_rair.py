@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.apis.rair import RairService, render_error
+from mockserver.apis.rair.service import RairService, render_error
 from mockserver.errors import ApiError
 from mockserver.files import Upload
 from mockserver.services import Services

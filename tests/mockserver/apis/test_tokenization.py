@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.apis.tokenization import render_error
+from mockserver.apis.tokenization.service import render_error
 from mockserver.errors import ApiError
 from mockserver.files import Upload
 from mockserver.services import Services

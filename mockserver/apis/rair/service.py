@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from mockserver.apis.base import ApiInfo
+from mockserver.apis.base import in_seed_order
 from mockserver.errors import ApiError
 from mockserver.files import OCTET_STREAM, Upload
 from mockserver.fixtures import Fixtures, RairContract, RairUser
@@ -30,16 +30,6 @@ def render_error(error: ApiError) -> dict[str, Any]:
     return {"success": False, "error": True, "message": error.message}
 
 
-INFO = ApiInfo(
-    name="rair",
-    title="RAIR token metadata",
-    spec_file="rair.yaml",
-    prefix="/api/nft/",
-    render_error=render_error,
-    credential_header="x-rair-token",
-    missing_credentials="Missing x-rair-token header: send the session token of the contract owner.",
-    oversize_status=413,
-)
 
 
 def seed_part(fixtures: Fixtures) -> tuple[RecordSets, list[tuple[bytes, str]]]:
@@ -85,8 +75,7 @@ class RairRecords:
 
     def tokens(self) -> list[Record]:
         """Every token, in the fixtures' order."""
-        found = dict(self._store.items(TOKENS))
-        return [found[key] for key in self._store.seed.records.get(TOKENS, {}) if key in found]
+        return in_seed_order(self._store.items(TOKENS), self._store.seed.records.get(TOKENS, {}))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from mockserver.apis.base import ApiInfo
+from mockserver.apis.base import in_seed_order
 from mockserver.clock import Clock, isoformat
 from mockserver.errors import ApiError
 from mockserver.files import OCTET_STREAM, Upload, digest
@@ -32,17 +32,6 @@ def render_error(error: ApiError) -> dict[str, Any]:
     return {"status": error.status, "message": error.message, "field": error.field}
 
 
-INFO = ApiInfo(
-    name="tokenization",
-    title="Tokenization TR admin API",
-    spec_file="tokenization.yaml",
-    prefix="/v2/admin/",
-    render_error=render_error,
-    credential_header="authorization",
-    missing_credentials="Missing Authorization header: send 'Authorization: Bearer <token>'.",
-    malformed_credentials="Malformed Authorization header: send 'Authorization: Bearer <token>'.",
-    oversize_status=413,
-)
 
 
 def seed_part(fixtures: Fixtures) -> tuple[RecordSets, list[tuple[bytes, str]]]:
@@ -82,8 +71,7 @@ class TokenizationRecords:
 
     def tokens(self) -> list[Record]:
         """Every token, in the fixtures' order."""
-        found = dict(self._store.items(TOKENS))
-        return [found[key] for key in self._store.seed.records.get(TOKENS, {}) if key in found]
+        return in_seed_order(self._store.items(TOKENS), self._store.seed.records.get(TOKENS, {}))
 
     def attachment_blob(self, attachment_id: str) -> str:
         """The blob key of an attachment of a stored token."""

@@ -13,7 +13,6 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from mockserver.apis.base import ApiInfo
 from mockserver.clock import Clock, isoformat
 from mockserver.errors import ApiError
 from mockserver.fixtures import Fixtures, ImmutableCollection, ImmutableKey
@@ -75,17 +74,6 @@ def make_error_renderer(trace_ids: TraceIds) -> Callable[[ApiError], dict[str, A
 
 render_error = make_error_renderer(current_trace_id)
 
-INFO = ApiInfo(
-    name="immutable",
-    title="Immutable zkEVM API",
-    spec_file="immutable.yaml",
-    prefix="/v1/chains/",
-    render_error=render_error,
-    credential_header="x-immutable-api-key",
-    missing_credentials="Missing x-immutable-api-key header: send a secret API key of the project.",
-    oversize_status=400,
-    media_type_status=400,  # the published spec has no 415 either
-)
 
 
 @dataclasses.dataclass(frozen=True)

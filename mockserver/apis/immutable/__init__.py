@@ -1,0 +1,27 @@
+"""Immutable zkEVM: metadata refresh under a per-project quota, and the NFT reads that show its effect.
+
+`API` is everything the mock needs of it: see `mockserver.apis.base.Api`.
+"""
+
+from __future__ import annotations
+
+from mockserver.apis.base import Api
+from mockserver.apis.immutable.operations import operations, principal
+from mockserver.apis.immutable.service import ImmutableRecords, ImmutableService, render_error, seed_part
+
+API = Api[ImmutableService](
+    name="immutable",
+    title="Immutable zkEVM API",
+    spec_file="immutable.yaml",
+    prefix="/v1/chains/",
+    render_error=render_error,
+    credential_header="x-immutable-api-key",
+    missing_credentials="Missing x-immutable-api-key header: send a secret API key of the project.",
+    oversize_status=400,
+    media_type_status=400,  # the published spec has no 415 either
+    seed=seed_part,
+    operations=operations,
+    principal=principal,
+)
+
+__all__ = ["API", "ImmutableRecords", "ImmutableService"]

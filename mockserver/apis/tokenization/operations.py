@@ -1,0 +1,29 @@
+"""Tokenization's operations: each operationId of `specs/tokenization.yaml` and its handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver.apis.base import Handler, Reply, UploadedFile, file_urls, read_uploads
+from mockserver.apis.tokenization.service import TokenizationService
+
+
+def operations(service: TokenizationService) -> dict[str, Handler]:
+    async def getToken(token_id: str, base_url: str, **_: Any) -> Any:
+        return service.get_token(token_id, file_urls(base_url))
+
+    async def updateToken(
+        token_id: str, body: dict[str, Any] | None = None, images: list[UploadedFile] | None = None,
+        documents: list[UploadedFile] | None = None, **_: Any,
+    ) -> Any:
+        limit = service.settings.max_file_bytes
+        uploads = [*await read_uploads("images", images or [], limit),
+                   *await read_uploads("documents", documents or [], limit)]
+        service.update_token(token_id, body or {}, uploads)
+        return Reply(200)  # the vendor answers an empty 200, without Content-Type
+
+    return {"getToken": getToken, "updateToken": updateToken}
+
+
+def principal(service: TokenizationService, bearer: str) -> dict[str, Any]:
+    return {"sub": service.authenticate(bearer)}
