@@ -12,10 +12,12 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from mockserver.apis import registry
 from mockserver.settings import REDACTED
 
 # Credentials never reach the journal: tests and the web page show it, and people paste it into issues.
-REDACTED_HEADERS = frozenset({"authorization", "x-rair-token", "x-immutable-api-key", "cookie", "x-mock-admin-token"})
+REDACTED_HEADERS = frozenset({"authorization", "cookie", "x-mock-admin-token",
+                              *(api.credential_header.lower() for api in registry())})
 
 RawHeaders = Sequence[tuple[bytes, bytes]]
 

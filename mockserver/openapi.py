@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from mockserver.apis import ApiInfo
+from mockserver.apis.base import Api
 from mockserver.settings import Settings
 
 
@@ -28,12 +28,10 @@ def _load(filename: str) -> dict[str, Any]:
     return loaded
 
 
-def load_spec(api: ApiInfo, settings: Settings) -> dict[str, Any]:
+def load_spec(api: Api[Any], settings: Settings) -> dict[str, Any]:
     """The API's spec with the configured limits in place, so the served spec states what the server enforces."""
     spec = copy.deepcopy(_load(api.spec_file))
-    if api.name == "rair":
-        files = spec["components"]["schemas"]["TokenMetadataUpdate"]["properties"]["files"]
-        files["maxItems"] = settings.rair.max_files
+    api.configure_spec(spec, settings)
     return spec
 
 

@@ -13,6 +13,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from mockserver.errors import ApiError
 from mockserver.files import FILES_PREFIX, Upload
 from mockserver.fixtures import Fixtures
+from mockserver.settings import MiB, Settings
 from mockserver.store import Record, RecordSets
 
 ErrorRenderer = Callable[[ApiError], dict[str, Any]]
@@ -21,6 +22,8 @@ ErrorRenderer = Callable[[ApiError], dict[str, Any]]
 Handler = Callable[..., Awaitable[Any]]
 Service = TypeVar("Service")
 SeedPart = tuple[RecordSets, list[tuple[bytes, str]]]
+# Room for multipart framing (boundaries, part headers, text fields) beside an upload's files.
+MULTIPART_OVERHEAD = 1 * MiB
 
 
 class UploadedFile(Protocol):
@@ -73,6 +76,17 @@ class Api(ApiInfo, Generic[Service]):
     operations: Callable[[Service], Mapping[str, Handler]]
     # Connexion's `token_info` for a credential (`sub` plus the typed principal), or `ApiError` 401.
     principal: Callable[[Service, str], dict[str, Any]]
+    # What the admin API's state (and so the page) shows of it, at a time.
+    state: Callable[[Service, float], dict[str, Any]]
+    # The most bytes a request of this method may carry when it uploads files; None: the JSON cap.
+    upload_cap: Callable[[Settings, str], int | None] = lambda settings, method: None
+    # Writes configured limits into the spec it serves, so the spec states what the server enforces.
+    configure_spec: Callable[[dict[str, Any], Settings], None] = lambda spec, settings: None
+    # Request headers its clients send that a browser must be allowed to (CORS), and response headers they read.
+    cors_request_headers: tuple[str, ...] = ()
+    cors_response_headers: tuple[str, ...] = ()
+    # Headers of a 429 forced by `Prefer` or a fault, as its own 429 carries them; None: `Retry-After: 1`.
+    forced_429_headers: Callable[[Service], dict[str, str]] | None = None
 
 
 async def read_uploads(field: str, files: Iterable[UploadedFile], limit: int) -> list[Upload]:

@@ -13,9 +13,9 @@ from connexion.lifecycle import ConnexionResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mockserver.apis import registry
 from mockserver.clock import isoformat
 from mockserver.errors import ApiError, ConfigError, FixturesError, StoreUnavailable
-from mockserver.files import FILES_PREFIX
 from mockserver.fixtures import parse_fixtures
 from mockserver.services import Services
 from mockserver.settings import public_settings_tree
@@ -89,22 +89,9 @@ class AdminHandlers:
     async def getState(self) -> Any:
         services = self._services
         now = services.clock.time()
-        imx = services.immutable_records
-        return _json({
-            "rair": {"tokens": services.rair_records.tokens()},
-            "immutable": {"nfts": imx.all_nfts(now=now), "pending_refreshes": imx.pending_refreshes()},
-            "tokenization": {"tokens": self._with_urls(services.tokenization_records.tokens())},
-            "files": len(services.store.blobs),
-        })
-
-    def _with_urls(self, tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Attachments with the URL their file is served at, so the page can show them."""
-        blobs = self._services.tokenization_records.attachment_blobs()
-        for token in tokens:
-            for kind in ("images", "documents"):
-                for attachment in token["meta"][kind]:
-                    attachment["url"] = f"{FILES_PREFIX}{blobs[attachment['id']]}"
-        return tokens
+        state: dict[str, Any] = {api.name: api.state(services.service_of(api), now) for api in registry()}
+        state["files"] = len(services.store.blobs)
+        return _json(state)
 
     async def getRateLimits(self) -> Any:
         services = self._services

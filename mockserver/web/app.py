@@ -45,7 +45,6 @@ from mockserver.web.workerheader import WorkerHeaderMiddleware
 # Generous next to Immutable's 228 KiB list limit: pretty-printed JSON is larger than the compact form the
 # limit is measured on, and the exact check happens once the body is parsed.
 JSON_BODY_CAP = 1 * MiB
-MULTIPART_OVERHEAD = 1 * MiB
 
 
 class MockApp:
@@ -168,11 +167,8 @@ class MockApp:
     def body_cap(self, method: str, path: str) -> int:
         """The most bytes a request to `path` may carry: what its uploads may add up to, else a JSON cap."""
         api = api_for_path(path)
-        if api is not None and api.name == "rair" and method == "POST":
-            return self.settings.rair.max_files * self.settings.rair.max_file_bytes + MULTIPART_OVERHEAD
-        if api is not None and api.name == "tokenization" and method == "PUT":
-            return self.settings.tokenization.max_request_bytes
-        return JSON_BODY_CAP
+        upload_cap = api.upload_cap(self.settings, method) if api is not None else None
+        return upload_cap if upload_cap is not None else JSON_BODY_CAP
 
     async def _serve_file(self, request: Request) -> Response:
         blob = self.services.store.blobs.get(request.path_params["key"])

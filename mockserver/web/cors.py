@@ -14,26 +14,18 @@ from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
 from starlette.middleware.cors import CORSMiddleware
 
-# Request headers the three APIs (and the mock's controls) read, and the ones Immutable's TypeScript clients
-# add (`x-sdk-version` from `@imtbl/generated-clients`' `createConfig`, the publishable key of `@imtbl/sdk`).
-# Starlette adds the CORS-safelisted ones (Accept, Accept-Language, Content-Language, Content-Type).
-ALLOW_HEADERS = (
-    "Authorization",
-    "Content-Type",
-    "Prefer",
-    "x-rair-token",
-    "x-immutable-api-key",
-    "x-immutable-publishable-key",
-    "x-sdk-version",
-)
+from mockserver.apis import registry
 
-# Response headers scripts may read besides the safelisted ones: Immutable's refresh quota (202 and 429),
-# `Retry-After` (both spellings the mock sends), the IETF RateLimit headers of per-operation limits, and
-# `Preference-Applied` (answers to `Prefer`).
+# Request headers every API (and the mock's controls) read, then each API's own, which its clients send.
+# Starlette adds the CORS-safelisted ones (Accept, Accept-Language, Content-Language, Content-Type).
+ALLOW_HEADERS = ("Authorization", "Content-Type", "Prefer",
+                 *(header for api in registry() for header in api.cors_request_headers))
+
+# Response headers scripts may read besides the safelisted ones: each API's own, `Retry-After` (both spellings
+# the mock sends), the IETF RateLimit headers of per-operation limits, and `Preference-Applied` (answers to
+# `Prefer`).
 EXPOSE_HEADERS = (
-    "imx-refreshes-limit",
-    "imx-refresh-limit-reset",
-    "imx-remaining-refreshes",
+    *(header for api in registry() for header in api.cors_response_headers),
     "retry-after",
     "Retry-After",
     "RateLimit",

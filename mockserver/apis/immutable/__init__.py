@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from mockserver.apis.base import Api
-from mockserver.apis.immutable.operations import operations, principal
+from mockserver.apis.immutable.operations import forced_429_headers, operations, principal, state
 from mockserver.apis.immutable.service import ImmutableRecords, ImmutableService, render_error, seed_part
 
 API = Api[ImmutableService](
@@ -22,6 +22,12 @@ API = Api[ImmutableService](
     seed=seed_part,
     operations=operations,
     principal=principal,
+    state=state,
+    # `@imtbl/sdk` sends its publishable key and `@imtbl/generated-clients`' `createConfig` `x-sdk-version`.
+    cors_request_headers=("x-immutable-api-key", "x-immutable-publishable-key", "x-sdk-version"),
+    # The refresh quota, on 202 and 429.
+    cors_response_headers=("imx-refreshes-limit", "imx-refresh-limit-reset", "imx-remaining-refreshes"),
+    forced_429_headers=forced_429_headers,
 )
 
 __all__ = ["API", "ImmutableRecords", "ImmutableService"]

@@ -36,3 +36,16 @@ def operations(service: ImmutableService) -> dict[str, Handler]:
 
 def principal(service: ImmutableService, api_key: str) -> dict[str, Any]:
     return {"sub": api_key, "key": service.authenticate(api_key)}
+
+
+def state(service: ImmutableService, now: float) -> dict[str, Any]:
+    return {"nfts": service.records.all_nfts(now=now), "pending_refreshes": service.records.pending_refreshes()}
+
+
+def forced_429_headers(service: ImmutableService) -> dict[str, str]:
+    """A forced 429 carries the quota headers of a real one, without spending the quota."""
+    quota = service.limiter.peek("forced")
+    headers = service.quota_headers(quota)
+    del headers["retry-after"]
+    headers["Retry-After"] = str(quota.seconds_to_reset(service.now()))
+    return headers

@@ -248,6 +248,9 @@ class ImmutableService:
         return RefreshAccepted(body={name.replace("-", "_"): value for name, value in headers.items()},
                                headers=headers)
 
+    def now(self) -> float:
+        return self._clock.time()
+
     def quota_headers(self, quota: Quota) -> dict[str, str]:
         """The four rate-limit headers as Immutable sends them on a 202."""
         now = self._clock.time()

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from mockserver.apis.base import Api
-from mockserver.apis.rair.operations import operations, principal
+from mockserver.apis.rair.operations import configure_spec, operations, principal, state, upload_cap
 from mockserver.apis.rair.service import RairRecords, RairService, render_error, seed_part
 
 API = Api[RairService](
@@ -21,6 +21,10 @@ API = Api[RairService](
     seed=seed_part,
     operations=operations,
     principal=principal,
+    state=state,
+    upload_cap=upload_cap,
+    configure_spec=configure_spec,
+    cors_request_headers=("x-rair-token",),
 )
 
 __all__ = ["API", "RairRecords", "RairService"]

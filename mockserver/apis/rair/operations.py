@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.apis.base import Handler, UploadedFile, file_urls, read_uploads
+from mockserver.apis.base import MULTIPART_OVERHEAD, Handler, UploadedFile, file_urls, read_uploads
 from mockserver.apis.rair.service import RairService
+from mockserver.settings import Settings
 
 
 def operations(service: RairService) -> dict[str, Handler]:
@@ -27,3 +28,19 @@ def operations(service: RairService) -> dict[str, Handler]:
 
 def principal(service: RairService, credential: str) -> dict[str, Any]:
     return {"sub": credential, "user": service.authenticate(credential)}
+
+
+def state(service: RairService, now: float) -> dict[str, Any]:
+    return {"tokens": service.records.tokens()}
+
+
+def upload_cap(settings: Settings, method: str) -> int | None:
+    """An update carries at most `max_files` files of `max_file_bytes`, plus the multipart framing."""
+    if method != "POST":
+        return None
+    return settings.rair.max_files * settings.rair.max_file_bytes + MULTIPART_OVERHEAD
+
+
+def configure_spec(spec: dict[str, Any], settings: Settings) -> None:
+    files = spec["components"]["schemas"]["TokenMetadataUpdate"]["properties"]["files"]
+    files["maxItems"] = settings.rair.max_files

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from mockserver.apis.base import Api
-from mockserver.apis.tokenization.operations import operations, principal
+from mockserver.apis.tokenization.operations import operations, principal, state, upload_cap
 from mockserver.apis.tokenization.service import TokenizationRecords, TokenizationService, render_error, seed_part
 
 API = Api[TokenizationService](
@@ -22,6 +22,8 @@ API = Api[TokenizationService](
     seed=seed_part,
     operations=operations,
     principal=principal,
+    state=state,
+    upload_cap=upload_cap,
 )
 
 __all__ = ["API", "TokenizationRecords", "TokenizationService"]

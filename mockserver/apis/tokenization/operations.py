@@ -6,6 +6,8 @@ from typing import Any
 
 from mockserver.apis.base import Handler, Reply, UploadedFile, file_urls, read_uploads
 from mockserver.apis.tokenization.service import TokenizationService
+from mockserver.files import FILES_PREFIX
+from mockserver.settings import Settings
 
 
 def operations(service: TokenizationService) -> dict[str, Handler]:
@@ -27,3 +29,18 @@ def operations(service: TokenizationService) -> dict[str, Handler]:
 
 def principal(service: TokenizationService, bearer: str) -> dict[str, Any]:
     return {"sub": service.authenticate(bearer)}
+
+
+def state(service: TokenizationService, now: float) -> dict[str, Any]:
+    """The tokens, their attachments with the URL their file is served at, so the page can show them."""
+    tokens = service.records.tokens()
+    blobs = service.records.attachment_blobs()
+    for token in tokens:
+        for kind in ("images", "documents"):
+            for attachment in token["meta"][kind]:
+                attachment["url"] = f"{FILES_PREFIX}{blobs[attachment['id']]}"
+    return {"tokens": tokens}
+
+
+def upload_cap(settings: Settings, method: str) -> int | None:
+    return settings.tokenization.max_request_bytes if method == "PUT" else None
