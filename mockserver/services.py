@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from mockserver.apis import registry
-from mockserver.apis.base import Api
+from mockserver.apis.base import Api, ApiContext, random_trace_id
 from mockserver.apis.base import Service as ApiService
-from mockserver.apis.immutable import ImmutableRecords, ImmutableService
-from mockserver.apis.immutable.service import random_trace_id
-from mockserver.apis.rair import RairRecords, RairService
-from mockserver.apis.tokenization import TokenizationRecords, TokenizationService
 from mockserver.clock import Clock, SteppingClock, SystemClock
 from mockserver.fixtures import Fixtures, fixtures_from_json, fixtures_to_json, load_fixtures
 from mockserver.journal import Journal
@@ -40,26 +35,18 @@ class Services:
         self.store: Store = open_store(settings.store, seed, prefix=settings.store_prefix)
         # The fixtures a seed was made from, so they are parsed back only for a seed another worker loaded.
         self._fixtures_of_seed = (seed, fixtures)
-        self.rair_records = RairRecords(self.store)
-        self.immutable_records = ImmutableRecords(self.store)
-        self.tokenization_records = TokenizationRecords(self.store)
         self.journal = Journal()
         self.random = random.Random(settings.seed)
-        self.limiter: QuotaLimiter
         self.operation_limiters: dict[str, QuotaLimiter] = {}
         self._configure(settings, previous=None)
         # Built once, so what holds a service (each operation's handler) holds it for good; `_configure` gives
         # them changed settings.
-        self.rair = RairService(self.rair_records, self.store.blobs, settings.rair)
-        self.immutable = ImmutableService(self.immutable_records, settings.immutable, self.clock, self.limiter)
-        self.tokenization = TokenizationService(self.tokenization_records, self.store.blobs, settings.tokenization,
-                                                self.clock)
-        self._by_api: dict[str, object] = {"rair": self.rair, "immutable": self.immutable,
-                                           "tokenization": self.tokenization}
+        context = self._context()
+        self._services: dict[str, object] = {api.name: api.build(context) for api in registry()}
 
     def service_of(self, api: Api[ApiService]) -> ApiService:
         """The service of one of the registry's APIs."""
-        service: ApiService = self._by_api[api.name]  # type: ignore[assignment]  # built above for its name
+        service: ApiService = self._services[api.name]  # type: ignore[assignment]  # what `api.build` made
         return service
 
     def update(self, patch: Mapping[str, Any]) -> Settings:
@@ -84,7 +71,8 @@ class Services:
             seed = seed_of(fixtures)
             self.store.load(seed)
             self._fixtures_of_seed = (seed, fixtures)
-        self.limiter.reset()
+        for api in registry():
+            api.reset(self.service_of(api))
         for limiter in self.operation_limiters.values():
             limiter.reset()
         self.journal.clear()
@@ -108,29 +96,31 @@ class Services:
         self.settings = settings
         # A changed limit starts a new window; unchanged limiters keep what has been spent.
         storage = rate_limit_storage(settings)
-        limits_prefix = f"{settings.store_prefix}limits:"
-        if previous is None or previous.immutable.rate_limit != settings.immutable.rate_limit:
-            self.limiter = QuotaLimiter(dataclasses.replace(settings.immutable.rate_limit, storage=storage),
-                                        self.clock, key_prefix=limits_prefix + "immutable")
         if previous is None or previous.operation_limits != settings.operation_limits:
             self.operation_limiters = {
                 name: QuotaLimiter(RateLimitSettings(limit=limit.limit, window=limit.window,
                                                      strategy=limit.strategy, storage=storage), self.clock,
-                                   key_prefix=f"{limits_prefix}operation:{name.replace('*', 'any')}")
+                                   key_prefix=f"{self._limits_prefix()}operation:{name.replace('*', 'any')}")
                 for name, limit in settings.operation_limits.items()
             }
         if previous is not None:
-            self.rair.settings = settings.rair
-            self.immutable.settings = settings.immutable
-            self.immutable.limiter = self.limiter
-            self.tokenization.settings = settings.tokenization
+            context = self._context()
+            for api in registry():
+                api.configure(self.service_of(api), context, previous)
+
+    def _context(self) -> ApiContext:
+        return ApiContext(store=self.store, clock=self.clock, settings=self.settings,
+                          limits_storage=rate_limit_storage(self.settings), limits_prefix=self._limits_prefix())
+
+    def _limits_prefix(self) -> str:
+        return f"{self.settings.store_prefix}limits:"
 
     def operation_limiter(self, api: str, operation_id: str) -> QuotaLimiter | None:
         """The extra limit configured for an operation (`api/operationId`, else `*`), if any."""
         return self.operation_limiters.get(f"{api}/{operation_id}") or self.operation_limiters.get("*")
 
     def __repr__(self) -> str:
-        return f"Services(store={self.store!r}, limiter={self.limiter!r}, clock={self.clock!r})"
+        return f"Services(store={self.store!r}, clock={self.clock!r})"
 
 
 def seed_of(fixtures: Fixtures) -> Seed:

@@ -7,14 +7,16 @@ and return a body, a (body, status[, headers]) tuple or a `Reply`; the web layer
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Generic, Protocol, TypeVar
 
+from mockserver.clock import Clock
 from mockserver.errors import ApiError
 from mockserver.files import FILES_PREFIX, Upload
 from mockserver.fixtures import Fixtures
 from mockserver.settings import MiB, Settings
-from mockserver.store import Record, RecordSets
+from mockserver.store import Record, RecordSets, Store
 
 ErrorRenderer = Callable[[ApiError], dict[str, Any]]
 # One operation: the operation's parameters and body as keywords, plus `token_info` (what `principal` returned)
@@ -65,6 +67,18 @@ class ApiInfo:
     media_type_status: int = 415
 
 
+@dataclasses.dataclass(frozen=True)
+class ApiContext:
+    """What an API's service is built from: the server's store, clock and settings, and where limiters count."""
+
+    store: Store
+    clock: Clock
+    settings: Settings
+    # The `limits` storage URI limiters use, and the key prefix of this server's limiters in it.
+    limits_storage: str
+    limits_prefix: str
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Api(ApiInfo, Generic[Service]):
     """One API as the mock serves it: what the core knows (`ApiInfo`), plus its records, its service's
@@ -72,6 +86,8 @@ class Api(ApiInfo, Generic[Service]):
 
     # The API's records and files in a store loaded with these fixtures.
     seed: Callable[[Fixtures], SeedPart]
+    # Its service, built once per server (handlers hold it).
+    build: Callable[[ApiContext], Service]
     # The handler of each operationId of its spec, bound to the API's service.
     operations: Callable[[Service], Mapping[str, Handler]]
     # Connexion's `token_info` for a credential (`sub` plus the typed principal), or `ApiError` 401.
@@ -87,6 +103,17 @@ class Api(ApiInfo, Generic[Service]):
     cors_response_headers: tuple[str, ...] = ()
     # Headers of a 429 forced by `Prefer` or a fault, as its own 429 carries them; None: `Retry-After: 1`.
     forced_429_headers: Callable[[Service], dict[str, str]] | None = None
+    # Gives the service settings changed at run time (the context holds the new ones; the previous are given).
+    configure: Callable[[Service, ApiContext, Settings], None] = lambda service, context, previous: None
+    # Forgets what a reset forgets beside the store (quota spent, say).
+    reset: Callable[[Service], None] = lambda service: None
+    # What the admin API's rate-limits view shows of it; None: it has no limits of its own.
+    rate_limits: Callable[[Service], dict[str, Any]] | None = None
+
+
+def random_trace_id() -> str:
+    """A trace id (32 hex digits) nobody can predict."""
+    return secrets.token_hex(16)
 
 
 async def read_uploads(field: str, files: Iterable[UploadedFile], limit: int) -> list[Upload]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import yaml
@@ -14,7 +13,6 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.apis import registry
-from mockserver.clock import isoformat
 from mockserver.errors import ApiError, ConfigError, FixturesError, StoreUnavailable
 from mockserver.fixtures import parse_fixtures
 from mockserver.services import Services
@@ -95,19 +93,13 @@ class AdminHandlers:
 
     async def getRateLimits(self) -> Any:
         services = self._services
-        limit = services.settings.immutable.rate_limit
-        projects = sorted({key.project for key in services.fixtures.immutable_keys})
-        return _json({
-            "immutable": {
-                "limit": limit.limit, "window": limit.window, "strategy": limit.strategy, "cost": limit.cost,
-                "projects": [_quota(project, services.limiter.peek(project)) for project in projects],
-            },
-            "operations": {
-                name: {"limit": setting.limit, "window": setting.window, "key": setting.key,
-                       "strategy": setting.strategy}
-                for name, setting in services.settings.operation_limits.items()
-            },
-        })
+        limits: dict[str, Any] = {api.name: api.rate_limits(services.service_of(api))
+                                  for api in registry() if api.rate_limits is not None}
+        limits["operations"] = {
+            name: {"limit": setting.limit, "window": setting.window, "key": setting.key, "strategy": setting.strategy}
+            for name, setting in services.settings.operation_limits.items()
+        }
+        return _json(limits)
 
     async def getJournal(self, api: str | None = None, operation: str | None = None, status: int | None = None,
                          method: str | None = None, since: float | None = None, until: float | None = None,
@@ -160,11 +152,6 @@ class PreflightedOnlyMiddleware:
                                     f"'{CUSTOM_HEADER_NAME}: 1' header, so that no web page can send them cross-site; "
                                     f"this one has {f'Content-Type {media_type}' if media_type else 'neither'}.")
         await self.app(scope, receive, send)
-
-
-def _quota(project: str, quota: Any) -> dict[str, Any]:
-    reset = isoformat(datetime.fromtimestamp(quota.reset, tz=UTC))
-    return {"project": project, "limit": quota.limit, "remaining": quota.remaining, "reset": reset}
 
 
 def _json(body: Any) -> ConnexionResponse:

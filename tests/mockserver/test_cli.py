@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from mockserver import cli
 from mockserver.web import MockApp
+from tests.mockserver.support import tokenization_service
 
 
 @pytest.fixture
@@ -88,7 +89,7 @@ class TestServe:
         fixtures = tmp_path / "fixtures.yaml"
         fixtures.write_text("tokenization:\n  bearer_tokens: [only-this-one]\n")
         assert invoke("serve", "--fixtures", str(fixtures)).exit_code == 0
-        tokenization = served["app"].services.tokenization_records
+        tokenization = tokenization_service(served["app"].services).records
         assert tokenization.bearer_known("only-this-one")
         assert not tokenization.bearer_known("tkn-admin-token")
 

@@ -28,9 +28,12 @@ from tests.mockserver.support import (
     RAIR_NETWORK,
     TKN_TOKEN,
     fixtures_of,
+    immutable_service,
     imx,
     rair,
+    rair_service,
     tkn,
+    tokenization_service,
 )
 
 RAIR_KEY = (RAIR_NETWORK, RAIR_CONTRACT, 0, 1)
@@ -181,30 +184,31 @@ class TestReset:
     def test_services_reset(self, default_fixtures: Fixtures, clock: ManualClock, store_url: str) -> None:
         services = Services(Settings(store=store_url), clock=clock, fixtures=default_fixtures)
         fixture_blobs = len(services.store.blobs)
-        services.rair_records.update_token(RAIR_KEY, {"name": "changed"})
+        rair_service(services).records.update_token(RAIR_KEY, {"name": "changed"})
         services.store.blobs.put(media.png(5, 5), "image/png")
-        services.immutable_records.schedule_refresh([refresh(1, clock.time() + 100, name="x")])
-        services.limiter.hit("project-alpha")
+        immutable_service(services).records.schedule_refresh([refresh(1, clock.time() + 100, name="x")])
+        immutable_service(services).limiter.hit("project-alpha")
 
         services.reset()
 
-        assert services.rair_records.token(RAIR_KEY)["metadata"]["name"] != "changed"  # type: ignore[index]
+        assert rair_service(services).records.token(RAIR_KEY)["metadata"]["name"] != "changed"  # type: ignore[index]
         assert len(services.store.blobs) == fixture_blobs
-        assert services.immutable_records.pending_refreshes() == 0
-        assert services.limiter.peek("project-alpha").remaining == services.settings.immutable.rate_limit.limit
+        assert immutable_service(services).records.pending_refreshes() == 0
+        limit = services.settings.immutable.rate_limit.limit
+        assert immutable_service(services).limiter.peek("project-alpha").remaining == limit
 
     def test_reset_to_other_fixtures(self, default_fixtures: Fixtures, clock: ManualClock, store_url: str) -> None:
         services = Services(Settings(store=store_url), clock=clock, fixtures=default_fixtures)
 
         services.reset(Fixtures())
 
-        assert services.rair_records.token(RAIR_KEY) is None
-        assert services.tokenization_records.tokens() == []
+        assert rair_service(services).records.token(RAIR_KEY) is None
+        assert tokenization_service(services).records.tokens() == []
         assert len(services.store.blobs) == 0
         assert services.fixtures == Fixtures()
         # A later reset goes back to the fixtures now in force, not to the ones the server started with.
         services.reset()
-        assert services.rair_records.tokens() == []
+        assert rair_service(services).records.tokens() == []
 
 
 class TestTokenizationUpdate:

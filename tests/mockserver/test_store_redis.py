@@ -21,7 +21,17 @@ from mockserver.settings import RateLimitSettings, Settings
 from mockserver.store import open_store
 from tests.mockserver import media
 from tests.mockserver.conftest import make_settings
-from tests.mockserver.support import RAIR_CONTRACT, RAIR_NETWORK, TKN_TOKEN, fixtures_of, rair, tkn
+from tests.mockserver.support import (
+    RAIR_CONTRACT,
+    RAIR_NETWORK,
+    TKN_TOKEN,
+    fixtures_of,
+    immutable_service,
+    rair,
+    rair_service,
+    tkn,
+    tokenization_service,
+)
 
 redis = pytest.importorskip("redis", reason="the redis package is not installed: pip install -e '.[redis]'")
 from mockserver.store.redis import RedisStore  # noqa: E402
@@ -89,8 +99,8 @@ class TestSharedNamespace:
         two.reset()
 
         assert two.fixtures == OTHER_FIXTURES
-        assert two.tokenization_records.bearer_known("other-bearer")
-        assert two.rair_records.tokens() == []
+        assert tokenization_service(two).records.bearer_known("other-bearer")
+        assert rair_service(two).records.tokens() == []
 
     def test_namespaces_are_separate_and_keys_stay_in_them(self, open_redis: Opener, redis_url: str) -> None:
         alpha, beta = open_redis(prefix="alpha:"), open_redis(prefix="beta:")
@@ -178,6 +188,6 @@ class TestSharedRateLimit:
         one = Services(settings, clock=clock, fixtures=default_fixtures)
         two = Services(settings, clock=clock, fixtures=default_fixtures)
 
-        assert one.limiter.hit("project-alpha")[0]
-        assert two.limiter.hit("project-alpha")[1].remaining == 1
-        assert one.tokenization_records.token(TKN_TOKEN) is not None
+        assert immutable_service(one).limiter.hit("project-alpha")[0]
+        assert immutable_service(two).limiter.hit("project-alpha")[1].remaining == 1
+        assert tokenization_service(one).records.token(TKN_TOKEN) is not None

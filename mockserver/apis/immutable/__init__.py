@@ -6,7 +6,16 @@
 from __future__ import annotations
 
 from mockserver.apis.base import Api
-from mockserver.apis.immutable.operations import forced_429_headers, operations, principal, state
+from mockserver.apis.immutable.operations import (
+    build,
+    configure,
+    forced_429_headers,
+    operations,
+    principal,
+    rate_limits,
+    reset,
+    state,
+)
 from mockserver.apis.immutable.service import ImmutableRecords, ImmutableService, render_error, seed_part
 
 API = Api[ImmutableService](
@@ -20,6 +29,10 @@ API = Api[ImmutableService](
     oversize_status=400,
     media_type_status=400,  # the published spec has no 415 either
     seed=seed_part,
+    build=build,
+    configure=configure,
+    reset=reset,
+    rate_limits=rate_limits,
     operations=operations,
     principal=principal,
     state=state,

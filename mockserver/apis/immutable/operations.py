@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from datetime import UTC, datetime
 from typing import Any
 
-from mockserver.apis.base import Handler
-from mockserver.apis.immutable.service import ImmutableService
+from mockserver.apis.base import ApiContext, Handler
+from mockserver.apis.immutable.service import ImmutableRecords, ImmutableService
+from mockserver.clock import isoformat
+from mockserver.ratelimit import Quota, QuotaLimiter
+from mockserver.settings import Settings
 
 
 def operations(service: ImmutableService) -> dict[str, Handler]:
@@ -49,3 +54,38 @@ def forced_429_headers(service: ImmutableService) -> dict[str, str]:
     del headers["retry-after"]
     headers["Retry-After"] = str(quota.seconds_to_reset(service.now()))
     return headers
+
+
+def build(context: ApiContext) -> ImmutableService:
+    return ImmutableService(ImmutableRecords(context.store), context.settings.immutable, context.clock,
+                            _limiter(context))
+
+
+def configure(service: ImmutableService, context: ApiContext, previous: Settings) -> None:
+    service.settings = context.settings.immutable
+    # A changed limit starts a new window; an unchanged limiter keeps what has been spent.
+    if previous.immutable.rate_limit != context.settings.immutable.rate_limit:
+        service.limiter = _limiter(context)
+
+
+def reset(service: ImmutableService) -> None:
+    service.limiter.reset()
+
+
+def rate_limits(service: ImmutableService) -> dict[str, Any]:
+    """The refresh quota's settings and each project's quota as it stands."""
+    limit = service.settings.rate_limit
+    return {
+        "limit": limit.limit, "window": limit.window, "strategy": limit.strategy, "cost": limit.cost,
+        "projects": [_quota(project, service.limiter.peek(project)) for project in service.records.projects()],
+    }
+
+
+def _limiter(context: ApiContext) -> QuotaLimiter:
+    settings = dataclasses.replace(context.settings.immutable.rate_limit, storage=context.limits_storage)
+    return QuotaLimiter(settings, context.clock, key_prefix=context.limits_prefix + "immutable")
+
+
+def _quota(project: str, quota: Quota) -> dict[str, Any]:
+    reset = isoformat(datetime.fromtimestamp(quota.reset, tz=UTC))
+    return {"project": project, "limit": quota.limit, "remaining": quota.remaining, "reset": reset}

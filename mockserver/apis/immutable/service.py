@@ -7,12 +7,12 @@ import binascii
 import dataclasses
 import functools
 import json
-import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from mockserver.apis.base import random_trace_id
 from mockserver.clock import Clock, isoformat
 from mockserver.errors import ApiError
 from mockserver.fixtures import Fixtures, ImmutableCollection, ImmutableKey
@@ -47,10 +47,6 @@ CHAINS, KEYS, COLLECTIONS, NFTS = "immutable:chains", "immutable:keys", "immutab
 NftKey = tuple[str, str, int]
 
 TraceIds = Callable[[], str]
-
-
-def random_trace_id() -> str:
-    return secrets.token_hex(16)
 
 
 # Where the trace ids of the request being served come from: the web layer sets the server's own source
@@ -114,6 +110,10 @@ class ImmutableRecords:
 
     def collection(self, chain: str, address: str) -> ImmutableCollection | None:
         return self._fixed.get().collections.get((chain, address.lower()))
+
+    def projects(self) -> list[str]:
+        """Every project that has an API key, in name order."""
+        return sorted({key.project for key in self._fixed.get().keys.values()})
 
     def schedule_refresh(self, refreshes: Iterable[PendingRefresh]) -> None:
         self._store.schedule(NFTS, (

@@ -6,7 +6,15 @@
 from __future__ import annotations
 
 from mockserver.apis.base import Api
-from mockserver.apis.rair.operations import configure_spec, operations, principal, state, upload_cap
+from mockserver.apis.rair.operations import (
+    build,
+    configure,
+    configure_spec,
+    operations,
+    principal,
+    state,
+    upload_cap,
+)
 from mockserver.apis.rair.service import RairRecords, RairService, render_error, seed_part
 
 API = Api[RairService](
@@ -19,6 +27,8 @@ API = Api[RairService](
     missing_credentials="Missing x-rair-token header: send the session token of the contract owner.",
     oversize_status=413,
     seed=seed_part,
+    build=build,
+    configure=configure,
     operations=operations,
     principal=principal,
     state=state,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.apis.base import MULTIPART_OVERHEAD, Handler, UploadedFile, file_urls, read_uploads
-from mockserver.apis.rair.service import RairService
+from mockserver.apis.base import MULTIPART_OVERHEAD, ApiContext, Handler, UploadedFile, file_urls, read_uploads
+from mockserver.apis.rair.service import RairRecords, RairService
 from mockserver.settings import Settings
 
 
@@ -44,3 +44,11 @@ def upload_cap(settings: Settings, method: str) -> int | None:
 def configure_spec(spec: dict[str, Any], settings: Settings) -> None:
     files = spec["components"]["schemas"]["TokenMetadataUpdate"]["properties"]["files"]
     files["maxItems"] = settings.rair.max_files
+
+
+def build(context: ApiContext) -> RairService:
+    return RairService(RairRecords(context.store), context.store.blobs, context.settings.rair)
+
+
+def configure(service: RairService, context: ApiContext, previous: Settings) -> None:
+    service.settings = context.settings.rair

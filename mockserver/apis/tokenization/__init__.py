@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from mockserver.apis.base import Api
-from mockserver.apis.tokenization.operations import operations, principal, state, upload_cap
+from mockserver.apis.tokenization.operations import build, configure, operations, principal, state, upload_cap
 from mockserver.apis.tokenization.service import TokenizationRecords, TokenizationService, render_error, seed_part
 
 API = Api[TokenizationService](
@@ -20,6 +20,8 @@ API = Api[TokenizationService](
     malformed_credentials="Malformed Authorization header: send 'Authorization: Bearer <token>'.",
     oversize_status=413,
     seed=seed_part,
+    build=build,
+    configure=configure,
     operations=operations,
     principal=principal,
     state=state,

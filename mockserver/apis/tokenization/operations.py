@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.apis.base import Handler, Reply, UploadedFile, file_urls, read_uploads
-from mockserver.apis.tokenization.service import TokenizationService
+from mockserver.apis.base import ApiContext, Handler, Reply, UploadedFile, file_urls, read_uploads
+from mockserver.apis.tokenization.service import TokenizationRecords, TokenizationService
 from mockserver.files import FILES_PREFIX
 from mockserver.settings import Settings
 
@@ -44,3 +44,12 @@ def state(service: TokenizationService, now: float) -> dict[str, Any]:
 
 def upload_cap(settings: Settings, method: str) -> int | None:
     return settings.tokenization.max_request_bytes if method == "PUT" else None
+
+
+def build(context: ApiContext) -> TokenizationService:
+    return TokenizationService(TokenizationRecords(context.store), context.store.blobs,
+                               context.settings.tokenization, context.clock)
+
+
+def configure(service: TokenizationService, context: ApiContext, previous: Settings) -> None:
+    service.settings = context.settings.tokenization
