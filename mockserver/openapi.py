@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from mockserver.apis import registry
 from mockserver.apis.base import Api
 from mockserver.settings import Settings
 
@@ -84,6 +85,14 @@ def resolve_refs(spec: Mapping[str, Any], node: Any) -> Any:
 
 
 def load_admin_spec() -> dict[str, Any]:
-    """The admin API's own spec (part of the mock, not of any vendor's contract)."""
-    loaded: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "data" / "admin.yaml").read_text("utf-8"))
-    return loaded
+    """The admin API's own spec (part of the mock, not of any vendor's contract), naming the registry's APIs
+    where it lists them: the journal's `api` filter and the state's sections."""
+    spec: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "data" / "admin.yaml").read_text("utf-8"))
+    names = [api.name for api in registry()]
+    for parameter in spec["paths"]["/journal"]["get"]["parameters"]:
+        if parameter["name"] == "api":
+            parameter["schema"]["enum"] = names
+    state = spec["paths"]["/state"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    state["required"] = [*names, "files"]
+    state["properties"] = {**{name: {"type": "object"} for name in names}, "files": {"type": "integer"}}
+    return spec

@@ -7,16 +7,32 @@ from typing import Any
 from mockserver.apis import immutable, rair, tokenization
 from mockserver.apis.base import Api, ApiInfo
 
-__all__ = ["REGISTRY", "Api", "ApiInfo", "api_for_path", "registry"]
+__all__ = ["Api", "ApiInfo", "api_for_path", "register", "registry", "unregister"]
 
-REGISTRY: tuple[Api[Any], ...] = (rair.API, immutable.API, tokenization.API)
+_registry: tuple[Api[Any], ...] = (rair.API, immutable.API, tokenization.API)
 
 
 def registry() -> tuple[Api[Any], ...]:
-    """The APIs in the order they are mounted."""
-    return REGISTRY
+    """The APIs in the order they are mounted. A new tuple after each change, so what is made from it can be
+    cached by its identity."""
+    return _registry
+
+
+def register(api: Api[Any]) -> None:
+    """Serve one more API in servers created from now on (an API of your own, or a test's)."""
+    global _registry
+    if any(known.name == api.name or known.prefix.startswith(api.prefix) or api.prefix.startswith(known.prefix)
+           for known in _registry):
+        raise ValueError(f"an API named {api.name!r} or with paths under {api.prefix!r} is already registered")
+    _registry = (*_registry, api)
+
+
+def unregister(name: str) -> None:
+    """Stop serving an API registered with `register` in servers created from now on."""
+    global _registry
+    _registry = tuple(api for api in _registry if api.name != name)
 
 
 def api_for_path(path: str) -> Api[Any] | None:
     """The API whose paths start like `path`, if any."""
-    return next((api for api in REGISTRY if path.startswith(api.prefix)), None)
+    return next((api for api in _registry if path.startswith(api.prefix)), None)

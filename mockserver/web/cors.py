@@ -16,16 +16,14 @@ from starlette.middleware.cors import CORSMiddleware
 
 from mockserver.apis import registry
 
-# Request headers every API (and the mock's controls) read, then each API's own, which its clients send.
+# Request headers every API (and the mock's controls) read; each API adds its own, which its clients send.
 # Starlette adds the CORS-safelisted ones (Accept, Accept-Language, Content-Language, Content-Type).
-ALLOW_HEADERS = ("Authorization", "Content-Type", "Prefer",
-                 *(header for api in registry() for header in api.cors_request_headers))
+ALLOW_HEADERS = ("Authorization", "Content-Type", "Prefer")
 
-# Response headers scripts may read besides the safelisted ones: each API's own, `Retry-After` (both spellings
-# the mock sends), the IETF RateLimit headers of per-operation limits, and `Preference-Applied` (answers to
+# Response headers scripts may read besides the safelisted ones (after each API's own): `Retry-After` (both
+# spellings the mock sends), the IETF RateLimit headers of per-operation limits, and `Preference-Applied` (answers to
 # `Prefer`).
 EXPOSE_HEADERS = (
-    *(header for api in registry() for header in api.cors_response_headers),
     "retry-after",
     "Retry-After",
     "RateLimit",
@@ -46,7 +44,7 @@ def add_cors(app: AsyncApp, origins: Sequence[str]) -> None:
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         allow_origins=list(origins),
         allow_methods=["*"],
-        allow_headers=list(ALLOW_HEADERS),
-        expose_headers=list(EXPOSE_HEADERS),
+        allow_headers=[*ALLOW_HEADERS, *(header for api in registry() for header in api.cors_request_headers)],
+        expose_headers=[*(header for api in registry() for header in api.cors_response_headers), *EXPOSE_HEADERS],
         max_age=PREFLIGHT_MAX_AGE,
     )
