@@ -31,6 +31,8 @@ REFRESH_SCOPE = "refresh:metadata"
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _LEADING_COMMENTS = re.compile(r"\A(?:[ \t]*(?:#[^\n]*)?\n)*")
 DEFAULT_CREATED = "2026-01-01T00:00:00.000000Z"
+# The sections a fixtures document may have, one per API.
+SECTIONS = ("rair", "immutable", "tokenization")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -186,7 +188,7 @@ def parse_fixtures(raw: Any, *, source: str = "<fixtures>") -> Fixtures:
     _parse_rair(reader, reader.mapping(root.get("rair", {}), "rair"), fixtures)
     _parse_immutable(reader, reader.mapping(root.get("immutable", {}), "immutable"), fixtures)
     _parse_tokenization(reader, reader.mapping(root.get("tokenization", {}), "tokenization"), fixtures)
-    unknown = set(root) - {"rair", "immutable", "tokenization"}
+    unknown = set(root) - set(SECTIONS)
     if unknown:
         reader.fail("", f"unknown sections {', '.join(sorted(unknown))}")
     return fixtures

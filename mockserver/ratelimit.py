@@ -42,7 +42,7 @@ class Quota:
 
 
 class QuotaLimiter:
-    """One limit applied per key (for Immutable, per project) with a configurable strategy and storage."""
+    """One limit applied per key (a project, a credential) with a configurable strategy and storage."""
 
     def __init__(self, settings: RateLimitSettings, clock: Clock, *, key_prefix: str | None = None) -> None:
         self.settings = settings

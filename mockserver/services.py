@@ -110,7 +110,8 @@ class Services:
 
     def _context(self) -> ApiContext:
         return ApiContext(store=self.store, clock=self.clock, settings=self.settings,
-                          limits_storage=rate_limit_storage(self.settings), limits_prefix=self._limits_prefix())
+                          limits_storage=rate_limit_storage(self.settings), limits_prefix=self._limits_prefix(),
+                          trace_id=self.trace_id)
 
     def _limits_prefix(self) -> str:
         return f"{self.settings.store_prefix}limits:"

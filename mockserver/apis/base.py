@@ -6,9 +6,11 @@ and return a body, a (body, status[, headers]) tuple or a `Reply`; the web layer
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
 from mockserver.clock import Clock
@@ -77,6 +79,8 @@ class ApiContext:
     # The `limits` storage URI limiters use, and the key prefix of this server's limiters in it.
     limits_storage: str
     limits_prefix: str
+    # A new trace id: from the seed when the server has one, else unpredictable.
+    trace_id: Callable[[], str]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -109,6 +113,8 @@ class Api(ApiInfo, Generic[Service]):
     reset: Callable[[Service], None] = lambda service: None
     # What the admin API's rate-limits view shows of it; None: it has no limits of its own.
     rate_limits: Callable[[Service], dict[str, Any]] | None = None
+    # Entered around each request to it (and left once answered): per-request state of its own.
+    request_scope: Callable[[Service], AbstractContextManager[object]] = lambda service: contextlib.nullcontext()
 
 
 def random_trace_id() -> str:

@@ -1,6 +1,6 @@
 """The store's interface: records by kind and key, files by hash and a queue of changes due later.
 
-The store knows no API. A record is a JSON object stored under a kind (`"rair:tokens"`) and a key (a tuple of
+The store knows no API. A record is a JSON object stored under a kind (`"<api>:tokens"`) and a key (a tuple of
 strings and integers); what the records mean, how keys are spelled and how a change applies are the APIs'
 business (`mockserver/apis/`). Records are handed out as copies and changed only atomically, so a request never
 sees another's half-applied update and no update is lost to a concurrent one.
@@ -17,7 +17,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from mockserver.files import Blob
 
 # A record's key within its kind. Records whose keys differ only in the last part form a group, which can be
-# listed without walking the whole kind (an Immutable collection's NFTs, say).
+# listed without walking the whole kind (the NFTs of one collection, say).
 Key = tuple[str | int, ...]
 # A JSON object: what the store keeps and hands out.
 Record = dict[str, Any]
@@ -79,10 +79,10 @@ def _copy_json(value: Any) -> Any:
         return {key: _copy_json(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_copy_json(item) for item in value]
-    return value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)  # a YAML date in fixtures, say
+    return value if isinstance(value, _SCALARS) else copy.deepcopy(value)  # a YAML date in fixtures, say
 
 
-_IMMUTABLE = (str, int, float, bool, type(None))
+_SCALARS = (str, int, float, bool, type(None))
 
 
 class Store(abc.ABC):

@@ -83,11 +83,16 @@ class MemoryStore(Store):
             queue = self._queues.get(kind)
             if not queue or queue[0][0] > now:
                 return
-            table = self._tables.setdefault(kind, {})
+            table = self._tables.get(kind)
+            if table is None:
+                table = self._tables[kind] = {}
             while queue and queue[0][0] <= now:
                 scheduled = heapq.heappop(queue)[2]
                 # The stored record itself, not a copy: nothing else can see it while the lock is held.
-                self._put(kind, scheduled.key, apply(table.get(scheduled.key), scheduled))
+                record = table.get(scheduled.key)
+                if record is None:
+                    self._index(kind, scheduled.key)
+                table[scheduled.key] = apply(record, scheduled)
 
     def pending(self, kind: str) -> int:
         with self._lock:

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.apis import registry
 from mockserver.errors import ApiError, ConfigError, FixturesError, StoreUnavailable
-from mockserver.fixtures import parse_fixtures
+from mockserver.fixtures import SECTIONS, parse_fixtures
 from mockserver.services import Services
 from mockserver.settings import public_settings_tree
 from mockserver.store import MEMORY_URL
@@ -76,7 +76,7 @@ class AdminHandlers:
         # that would wipe every record and the fixtures a reset goes back to.
         if document is None or document == {}:
             raise ApiError(400, "The fixtures document is empty: send a mapping with at least one of the sections "
-                                "rair, immutable or tokenization. Nothing was changed.")
+                                f"{', '.join(SECTIONS[:-1])} or {SECTIONS[-1]}. Nothing was changed.")
         try:
             fixtures = parse_fixtures(document, source="request body")
         except FixturesError as exc:

@@ -15,7 +15,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.apis import Api, api_for_path, registry
-from mockserver.apis.immutable.service import TRACE_IDS
 from mockserver.clock import Clock
 from mockserver.errors import ApiError
 from mockserver.files import FILES_PREFIX
@@ -42,7 +41,7 @@ from mockserver.web.uploadslots import LargeBodySlotMiddleware, LargeBodySlots
 from mockserver.web.validation import VALIDATOR_MAP
 from mockserver.web.workerheader import WorkerHeaderMiddleware
 
-# Generous next to Immutable's 228 KiB list limit: pretty-printed JSON is larger than the compact form the
+# Generous next to the APIs' own JSON size limits: pretty-printed JSON is larger than the compact form such a
 # limit is measured on, and the exact check happens once the body is parsed.
 JSON_BODY_CAP = 1 * MiB
 
@@ -91,16 +90,16 @@ class MockApp:
         return self.services.settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or api_for_path(scope.get("path", "")) is None:
+        api = api_for_path(scope.get("path", "")) if scope["type"] == "http" else None
+        if api is None:
             await self._asgi(scope, receive, send)
             return
-        # An API request takes its trace ids from this server (seeded when it has a seed); a seeded server's
-        # clock moves one step once it is answered.
-        token = TRACE_IDS.set(self.services.trace_id)
+        # A request to an API runs in that API's per-request scope; a seeded server's clock moves one step once
+        # it is answered.
         try:
-            await self._asgi(scope, receive, send)
+            with api.request_scope(self.services.service_of(api)):
+                await self._asgi(scope, receive, send)
         finally:
-            TRACE_IDS.reset(token)
             self.services.request_done()
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -24,7 +24,7 @@ class Handlers:
     """
 
     def __init__(self, services: Services) -> None:
-        # Keyed by API as well: two APIs may name an operation alike (RAIR's and Tokenization's `getToken`).
+        # Keyed by API as well: two APIs may name an operation alike (`getToken`, say).
         self._by_operation: dict[tuple[str, str], Handler] = {
             (api.name, operation_id): handler
             for api in registry()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from mockserver.apis.base import Api
 from mockserver.apis.immutable.operations import (
+    RequestScope,
     build,
     configure,
     forced_429_headers,
@@ -41,6 +42,7 @@ API = Api[ImmutableService](
     # The refresh quota, on 202 and 429.
     cors_response_headers=("imx-refreshes-limit", "imx-refresh-limit-reset", "imx-remaining-refreshes"),
     forced_429_headers=forced_429_headers,
+    request_scope=RequestScope,
 )
 
 __all__ = ["API", "ImmutableRecords", "ImmutableService"]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mockserver.apis.base import ApiContext, Handler
-from mockserver.apis.immutable.service import ImmutableRecords, ImmutableService
+from mockserver.apis.immutable.service import TRACE_IDS, ImmutableRecords, ImmutableService
 from mockserver.clock import isoformat
 from mockserver.ratelimit import Quota, QuotaLimiter
 from mockserver.settings import Settings
@@ -58,7 +58,22 @@ def forced_429_headers(service: ImmutableService) -> dict[str, str]:
 
 def build(context: ApiContext) -> ImmutableService:
     return ImmutableService(ImmutableRecords(context.store), context.settings.immutable, context.clock,
-                            _limiter(context))
+                            _limiter(context), trace_ids=context.trace_id)
+
+
+class RequestScope:
+    """Error bodies rendered while serving a request take their trace ids from the server's source.
+
+    A class rather than `contextlib.contextmanager`: entered on every request, and a generator costs more."""
+
+    def __init__(self, service: ImmutableService) -> None:
+        self._trace_ids = service.trace_ids
+
+    def __enter__(self) -> None:
+        self._token = TRACE_IDS.set(self._trace_ids)
+
+    def __exit__(self, *exc_info: object) -> None:
+        TRACE_IDS.reset(self._token)
 
 
 def configure(service: ImmutableService, context: ApiContext, previous: Settings) -> None:

@@ -49,7 +49,7 @@ NftKey = tuple[str, str, int]
 TraceIds = Callable[[], str]
 
 
-# Where the trace ids of the request being served come from: the web layer sets the server's own source
+# Where the trace ids of the request being served come from: `request_scope` sets the server's own source
 # (seeded when the server has a seed) for each request; anywhere else they are unpredictable.
 TRACE_IDS: ContextVar[TraceIds] = ContextVar("trace_ids", default=random_trace_id)
 
@@ -103,6 +103,9 @@ class ImmutableRecords:
 
     def key(self, key: str) -> ImmutableKey | None:
         return self._fixed.get().keys.get(key)
+
+    def has_chain(self, name: str) -> bool:
+        return name in self._fixed.get().chains
 
     def chain(self, name: str) -> dict[str, str] | None:
         chain = self._fixed.get().chains.get(name)
@@ -207,8 +210,9 @@ class ImmutableService:
     """Refresh metadata under a quota; read NFTs with refreshed metadata applied once due."""
 
     def __init__(self, records: ImmutableRecords, settings: ImmutableSettings, clock: Clock,
-                 limiter: QuotaLimiter) -> None:
+                 limiter: QuotaLimiter, *, trace_ids: TraceIds = random_trace_id) -> None:
         self.records = records
+        self.trace_ids = trace_ids
         self.settings = settings
         self._clock = clock
         self.limiter = limiter
@@ -240,10 +244,10 @@ class ImmutableService:
             )
         due = self._clock.time() + self.settings.refresh_delay
         address = collection.address
-        self.records.schedule_refresh(
+        self.records.schedule_refresh([
             PendingRefresh(due, (chain, address, token_id), str(token_id), _metadata_of(item))
             for token_id, item in zip(token_ids, items, strict=True)
-        )
+        ])
         self.records.apply_due(self._clock.time())  # with no delay, applied now rather than queued
         return RefreshAccepted(body={name.replace("-", "_"): value for name, value in headers.items()},
                                headers=headers)
@@ -299,7 +303,7 @@ class ImmutableService:
         }
 
     def _collection(self, chain: str, contract: str) -> Any:
-        if self.records.chain(chain) is None:
+        if not self.records.has_chain(chain):
             raise ApiError(404, f"Chain {chain} not found.")
         collection = self.records.collection(chain, contract)
         if collection is None:
