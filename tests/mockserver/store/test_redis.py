@@ -1,6 +1,6 @@
 """What only the Redis store does: share one state between processes, keep it across starts, stay in its prefix.
 
-The behaviour both stores share is tested against each in test_store.py. These tests need `redis-server` on
+The behaviour both stores share is tested against each in test_stores.py. These tests need `redis-server` on
 PATH and the redis package (skipped otherwise).
 """
 

@@ -1,4 +1,4 @@
-"""The extension point: a fourth API, written in its own files under tests/mockserver/widgets/, registered and
+"""The extension point: a fourth API, written in its own files under tests/mockserver/apis/widgets/, registered and
 then served, validated, journalled and reset by the mock with no change anywhere else."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from mockserver.apis import register, unregister
 from mockserver.web import MockApp
-from tests.mockserver import widgets
+from tests.mockserver.apis import widgets
 from tests.mockserver.support import ApiClient
 
 pytestmark = pytest.mark.anyio
