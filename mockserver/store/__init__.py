@@ -9,10 +9,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from mockserver.errors import ConfigError
-from mockserver.settings import redact_url
+from mockserver.settings import MEMORY_URL, REDIS_SCHEMES, redact_url
 from mockserver.store.base import (
-    MEMORY_URL,
-    REDIS_SCHEMES,
     ApplyDue,
     Blobs,
     Change,

@@ -26,8 +26,6 @@ RecordSets = Mapping[str, Mapping[Key, Record]]
 # Changes a record in place; may return records to add (by kind, then key) in the same atomic step.
 Change = Callable[[Record], RecordSets | None]
 T = TypeVar("T")
-MEMORY_URL = "memory://"
-REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 @dataclasses.dataclass(frozen=True)
