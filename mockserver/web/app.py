@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from connexion import AsyncApp
@@ -72,17 +73,36 @@ class MockApp:
         # The page (and /__mock/ when the admin API is off) answers only to allowed Host names: DNS rebinding.
         self._root.add_middleware(AllowedHostsMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
                                   services=self.services)
-        dispatch: ASGIApp = self._dispatch
-        if self.settings.fast_path:
-            routes: dict[str, list[Route]] = {}
-            for api in registry():
-                for method, compiled in compile_routes(api, specs[api.name], handlers, self.services).items():
-                    routes.setdefault(method, []).extend(compiled)
-            dispatch = FastPath(dispatch, self.services, routes, json_cap=JSON_BODY_CAP)
-        dispatch = BodyTimeoutMiddleware(dispatch, timeout=lambda: self.settings.clients.body_timeout)
-        self._asgi: ASGIApp = JournalMiddleware(StoreCheckMiddleware(dispatch, self.services), self.services)
-        if self.settings.worker_header:
-            self._asgi = WorkerHeaderMiddleware(self._asgi)
+        self._asgi = self._stack(self._dispatch, specs, handlers)
+
+    def _stack(self, dispatch: ASGIApp, specs: dict[str, dict[str, Any]], handlers: Handlers) -> ASGIApp:
+        """The server's own middleware around the dispatcher, listed outermost first (each wraps all below it).
+        Outside them all, `__call__` enters the API's request scope; inside, each Connexion app adds its own
+        (see `_app`, `_api_app` and `_admin_app`)."""
+        services, settings = self.services, self.settings
+        layers: list[Callable[[ASGIApp], ASGIApp]] = [
+            # X-Mock-Worker on every response, when asked for.
+            *([WorkerHeaderMiddleware] if settings.worker_header else []),
+            # Every request and what was answered, whoever answered it.
+            lambda app: JournalMiddleware(app, services),
+            # 503 while the store does not answer; an emptied Redis is loaded again first.
+            lambda app: StoreCheckMiddleware(app, services),
+            # 408 for a body that stalls.
+            lambda app: BodyTimeoutMiddleware(app, timeout=lambda: self.settings.clients.body_timeout),
+            # Valid JSON and body-less requests answered without Connexion's per-request work.
+            *([lambda app: FastPath(app, services, self._fast_routes(specs, handlers), json_cap=JSON_BODY_CAP)]
+              if settings.fast_path else []),
+        ]
+        for layer in reversed(layers):
+            dispatch = layer(dispatch)
+        return dispatch
+
+    def _fast_routes(self, specs: dict[str, dict[str, Any]], handlers: Handlers) -> dict[str, list[Route]]:
+        routes: dict[str, list[Route]] = {}
+        for api in registry():
+            for method, compiled in compile_routes(api, specs[api.name], handlers, self.services).items():
+                routes.setdefault(method, []).extend(compiled)
+        return routes
 
     @property
     def settings(self) -> Settings:
