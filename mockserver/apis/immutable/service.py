@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from mockserver.apis.base import random_trace_id
 from mockserver.clock import Clock, isoformat
@@ -45,6 +45,33 @@ _OTHER_CODES = {
 CHAINS, KEYS, COLLECTIONS, NFTS = "immutable:chains", "immutable:keys", "immutable:collections", "immutable:nfts"
 # (chain, contract address in lower case, token id)
 NftKey = tuple[str, str, int]
+
+
+class Chain(TypedDict):
+    id: str
+    name: str
+
+
+class Nft(TypedDict):
+    """An NFT record as Immutable's reads return it (`fixtures.py` makes them, refreshes change them)."""
+
+    chain: Chain
+    token_id: str
+    contract_address: str
+    contract_type: str
+    indexed_at: str
+    updated_at: str
+    metadata_synced_at: str | None
+    metadata_id: str | None
+    name: str | None
+    description: str | None
+    image: str | None
+    external_link: str | None
+    external_url: str | None
+    animation_url: str | None
+    youtube_url: str | None
+    attributes: list[dict[str, Any]]
+    total_supply: str | None
 
 TraceIds = Callable[[], str]
 
@@ -127,19 +154,19 @@ class ImmutableRecords:
         """Apply every queued refresh due by `now` (reads do this too; writers call it so nothing piles up)."""
         self._store.apply_due(NFTS, now, self._apply_refresh)
 
-    def nft(self, chain: str, address: str, token_id: int, *, now: float) -> Record | None:
+    def nft(self, chain: str, address: str, token_id: int, *, now: float) -> Nft | None:
         self.apply_due(now)
-        return self._store.get(NFTS, (chain, address.lower(), token_id))
+        return cast(Nft | None, self._store.get(NFTS, (chain, address.lower(), token_id)))
 
-    def nfts(self, chain: str, address: str, *, now: float) -> list[Record]:
+    def nfts(self, chain: str, address: str, *, now: float) -> list[Nft]:
         """The collection's NFTs in token-id order."""
         self.apply_due(now)
-        return [nft for _, nft in self._store.items(NFTS, group=(chain, address.lower()))]
+        return [cast(Nft, nft) for _, nft in self._store.items(NFTS, group=(chain, address.lower()))]
 
-    def all_nfts(self, *, now: float) -> list[Record]:
+    def all_nfts(self, *, now: float) -> list[Nft]:
         """Every NFT of every collection, by chain, collection and token id."""
         self.apply_due(now)
-        return [nft for _, nft in self._store.items(NFTS)]
+        return [cast(Nft, nft) for _, nft in self._store.items(NFTS)]
 
     def pending_refreshes(self) -> int:
         return self._store.pending(NFTS)

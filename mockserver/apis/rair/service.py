@@ -6,7 +6,7 @@ import copy
 import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from mockserver.apis.base import in_seed_order
 from mockserver.errors import ApiError
@@ -23,6 +23,24 @@ _ABSOLUTE_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 USERS, CONTRACTS, TOKENS = "rair:users", "rair:contracts", "rair:tokens"
 # (network, contract, product, token); network and contract in lower case, as stored.
 RairKey = tuple[str, str, int, int]
+
+
+class RairToken(TypedDict):
+    """A token record as RAIR's reads return it (`fixtures.py` makes them)."""
+
+    _id: str
+    metadataURI: str
+    token: int
+    ownerAddress: str
+    offerPool: float | None
+    offer: float | None
+    contract: str
+    uniqueIndexInContract: int
+    isMinted: bool
+    isURIStoredToBlockchain: bool
+    metadata: dict[str, Any]
+    creationDate: str
+    authenticityLink: str
 
 
 def render_error(error: ApiError) -> dict[str, Any]:
@@ -58,10 +76,10 @@ class RairRecords:
     def has_product(self, network: str, address: str, product: int) -> bool:
         return (network.lower(), address.lower(), product) in self._fixed.get().products
 
-    def token(self, key: RairKey) -> Record | None:
-        return self._store.get(TOKENS, _stored_key(key))
+    def token(self, key: RairKey) -> RairToken | None:
+        return cast(RairToken | None, self._store.get(TOKENS, _stored_key(key)))
 
-    def update_token(self, key: RairKey, metadata: Mapping[str, Any]) -> Record:
+    def update_token(self, key: RairKey, metadata: Mapping[str, Any]) -> RairToken:
         """Merge `metadata` into the token's metadata; the new URI is no longer on chain."""
 
         def merge(token: Record) -> None:
@@ -71,11 +89,11 @@ class RairRecords:
         updated = self._store.update(TOKENS, _stored_key(key), merge)
         if updated is None:
             raise KeyError(key)
-        return updated
+        return cast(RairToken, updated)
 
-    def tokens(self) -> list[Record]:
+    def tokens(self) -> list[RairToken]:
         """Every token, in the fixtures' order."""
-        return in_seed_order(self._store.items(TOKENS), self._store.seed.records.get(TOKENS, {}))
+        return cast(list[RairToken], in_seed_order(self._store.items(TOKENS), self._store.seed.records.get(TOKENS, {})))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,7 +133,7 @@ class RairService:
             raise ApiError(401, "Invalid x-rair-token: it matches no user session.", field="x-rair-token")
         return user
 
-    def get_token(self, network: str, contract: str, product: int, token: int) -> dict[str, Any]:
+    def get_token(self, network: str, contract: str, product: int, token: int) -> RairToken:
         self._locate(network, contract, product, token)
         found = self.records.token((network, contract, product, token))
         assert found is not None  # _locate found it
@@ -131,7 +149,7 @@ class RairService:
         form: Mapping[str, Any],
         uploads: Sequence[Upload],
         file_url: Callable[[str], str],
-    ) -> dict[str, Any]:
+    ) -> RairToken:
         """Apply an update and return the token as stored; nothing is stored when any check fails."""
         owner = self._locate(network, contract, product, token)
         if owner.lower() != user.address.lower():
