@@ -102,7 +102,8 @@ class Api(ApiInfo, Generic[Service]):
     upload_cap: Callable[[Settings, str], int | None] = lambda settings, method: None
     # Writes configured limits into the spec it serves, so the spec states what the server enforces.
     configure_spec: Callable[[dict[str, Any], Settings], None] = lambda spec, settings: None
-    # Request headers its clients send that a browser must be allowed to (CORS), and response headers they read.
+    # Request headers its clients send besides the credential header, which a browser must be allowed to send
+    # (CORS), and the response headers they read.
     cors_request_headers: tuple[str, ...] = ()
     cors_response_headers: tuple[str, ...] = ()
     # Headers of a 429 forced by `Prefer` or a fault, as its own 429 carries them; None: `Retry-After: 1`.

@@ -34,6 +34,13 @@ EXPOSE_HEADERS = (
 PREFLIGHT_MAX_AGE = 600
 
 
+def allowed_request_headers() -> list[str]:
+    """The request headers browsers may send: the common ones, each API's credential header and its own extras."""
+    common = {header.lower() for header in ALLOW_HEADERS}
+    per_api = [header for api in registry() for header in (api.credential_header, *api.cors_request_headers)]
+    return [*ALLOW_HEADERS, *dict.fromkeys(header for header in per_api if header.lower() not in common)]
+
+
 def add_cors(app: AsyncApp, origins: Sequence[str]) -> None:
     """Answer CORS preflights and mark the app's responses for `origins` (`["*"]`: any origin).
 
@@ -44,7 +51,7 @@ def add_cors(app: AsyncApp, origins: Sequence[str]) -> None:
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         allow_origins=list(origins),
         allow_methods=["*"],
-        allow_headers=[*ALLOW_HEADERS, *(header for api in registry() for header in api.cors_request_headers)],
+        allow_headers=allowed_request_headers(),
         expose_headers=[*(header for api in registry() for header in api.cors_response_headers), *EXPOSE_HEADERS],
         max_age=PREFLIGHT_MAX_AGE,
     )

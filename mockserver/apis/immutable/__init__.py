@@ -38,7 +38,7 @@ API = Api[ImmutableService](
     principal=principal,
     state=state,
     # `@imtbl/sdk` sends its publishable key and `@imtbl/generated-clients`' `createConfig` `x-sdk-version`.
-    cors_request_headers=("x-immutable-api-key", "x-immutable-publishable-key", "x-sdk-version"),
+    cors_request_headers=("x-immutable-publishable-key", "x-sdk-version"),
     # The refresh quota, on 202 and 429.
     cors_response_headers=("imx-refreshes-limit", "imx-refresh-limit-reset", "imx-remaining-refreshes"),
     forced_429_headers=forced_429_headers,

@@ -34,7 +34,6 @@ API = Api[RairService](
     state=state,
     upload_cap=upload_cap,
     configure_spec=configure_spec,
-    cors_request_headers=("x-rair-token",),
 )
 
 __all__ = ["API", "RairRecords", "RairService"]
