@@ -10,8 +10,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.errors import ApiError
 from mockserver.openapi import literal_segments, template_pattern
+from mockserver.web.errors import method_not_allowed
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -41,6 +41,5 @@ class MethodGuardMiddleware:
                 allowed.add("HEAD")
             if allowed and scope["method"] not in allowed:
                 allow = ", ".join(sorted(allowed))
-                raise ApiError(405, f"Method {scope['method']} is not allowed here; allowed: {allow}.",
-                               headers={"Allow": allow})
+                raise method_not_allowed(scope["method"], allow)
         await self.app(scope, receive, send)
