@@ -128,10 +128,16 @@ async def read_uploads(field: str, files: Iterable[UploadedFile], limit: int) ->
     uploads = []
     for file in files:
         data = await file.read(limit + 1)
-        if len(data) > limit:
-            raise ApiError(413, f"File {file.filename!r} is larger than the {limit} byte limit.", field=field)
-        uploads.append(Upload(field=field, filename=file.filename or "", declared_type=file.content_type, data=data))
+        upload = Upload(field=field, filename=file.filename or "", declared_type=file.content_type, data=data)
+        check_file_size(upload, limit)
+        uploads.append(upload)
     return uploads
+
+
+def check_file_size(upload: Upload, limit: int) -> None:
+    """413 naming the file when it is larger than `limit` bytes."""
+    if len(upload.data) > limit:
+        raise ApiError(413, f"File {upload.filename!r} is larger than the {limit} byte limit.", field=upload.field)
 
 
 def file_urls(base_url: str) -> Callable[[str], str]:

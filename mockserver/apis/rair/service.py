@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypedDict, cast
 
-from mockserver.apis.base import in_seed_order
+from mockserver.apis.base import check_file_size, in_seed_order
 from mockserver.errors import ApiError
 from mockserver.files import OCTET_STREAM, Upload
 from mockserver.fixtures import Fixtures, RairContract, RairUser
@@ -182,11 +182,7 @@ class RairService:
         if len(uploads) > self.settings.max_files:
             raise ApiError(400, f"Too many files: at most {self.settings.max_files} per request.", field="files")
         for upload in uploads:
-            if len(upload.data) > self.settings.max_file_bytes:
-                raise ApiError(
-                    413, f"File {upload.filename!r} is larger than the {self.settings.max_file_bytes} byte limit.",
-                    field="files",
-                )
+            check_file_size(upload, self.settings.max_file_bytes)
             media_type = _media_type(upload)
             if not media_type.startswith(MEDIA_FAMILIES):
                 raise ApiError(

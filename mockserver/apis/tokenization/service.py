@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from mockserver.apis.base import in_seed_order
+from mockserver.apis.base import check_file_size, in_seed_order
 from mockserver.clock import Clock, isoformat
 from mockserver.errors import ApiError
 from mockserver.files import OCTET_STREAM, Upload, digest
@@ -172,9 +172,7 @@ class TokenizationService:
 
     def _check_upload(self, upload: Upload) -> str:
         """The upload's media type once size and type pass; judged by content, and by the declared type if any."""
-        if len(upload.data) > self.settings.max_file_bytes:
-            raise ApiError(413, f"File {upload.filename!r} is larger than the {self.settings.max_file_bytes} "
-                                "byte limit.", field=upload.field)
+        check_file_size(upload, self.settings.max_file_bytes)
         allowed = ALLOWED_TYPES[upload.field]
         sniffed = upload.sniffed_type
         declared = (upload.declared_type or "").split(";")[0].strip().lower()
