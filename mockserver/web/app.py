@@ -20,7 +20,7 @@ from mockserver.clock import Clock
 from mockserver.errors import ApiError
 from mockserver.files import FILES_PREFIX
 from mockserver.fixtures import Fixtures
-from mockserver.openapi import load_admin_spec, load_spec
+from mockserver.openapi import load_admin_spec, load_spec, route_table
 from mockserver.services import Services, Sleep
 from mockserver.settings import MiB, Settings
 from mockserver.web.admin import PREFIX as ADMIN_PREFIX
@@ -143,9 +143,10 @@ class MockApp:
 
     def _api_app(self, api: Api[Any], spec: dict[str, Any], handlers: Handlers) -> AsyncApp:
         app = self._app()
-        app.add_middleware(MethodGuardMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, spec=spec)
+        routes = route_table(api.spec_file)
+        app.add_middleware(MethodGuardMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, routes=routes)
         app.add_middleware(ControlsMiddleware, position=MiddlewarePosition.BEFORE_SECURITY,
-                           services=self.services, api=api, spec=spec)
+                           services=self.services, api=api, routes=routes)
         # After validation, so only requests the API would serve count (and response validation sees headers).
         app.add_middleware(OperationLimitMiddleware, position=MiddlewarePosition.BEFORE_CONTEXT,
                            services=self.services, api=api)

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.apis import Api
 from mockserver.errors import ApiError
+from mockserver.openapi import RouteTable
 from mockserver.services import Services
 
 ROUTING = "connexion_routing"
@@ -37,14 +38,12 @@ def parse_prefer(header: str | None) -> dict[str, str]:
 class ControlsMiddleware:
     """Answer a `Prefer: code=` / `example=` the operation documents, and inject configured faults."""
 
-    def __init__(self, app: ASGIApp, services: Services, api: Api[Any], spec: Mapping[str, Any]) -> None:
+    def __init__(self, app: ASGIApp, services: Services, api: Api[Any], routes: RouteTable) -> None:
         self.app = app
         self.services = services
         self.api = api
-        self.responses: dict[str, dict[str, Any]] = {
-            operation["operationId"]: operation.get("responses", {})
-            for item in spec.get("paths", {}).values() for operation in item.values()
-            if isinstance(operation, dict) and "operationId" in operation
+        self.responses: dict[str, Mapping[str, Any]] = {
+            operation_id: operation.get("responses", {}) for operation_id, operation in routes.operations.items()
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

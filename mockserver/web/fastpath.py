@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mockserver.apis import Api
 from mockserver.apis.base import Handler
 from mockserver.errors import ApiError
-from mockserver.openapi import literal_segments, resolve_refs, template_pattern
+from mockserver.openapi import resolve_refs, route_table
 from mockserver.services import Services
 from mockserver.settings import Settings
 from mockserver.web.bodylimit import replay
@@ -141,9 +141,11 @@ def compile_routes(api: Api[Any], spec: Mapping[str, Any], handlers: Handlers, s
     """
     routes: dict[str, list[Route]] = {}
     schemes = spec.get("components", {}).get("securitySchemes", {})
-    for path, item in spec.get("paths", {}).items():
-        for method, operation in item.items():
-            if not isinstance(operation, dict) or "operationId" not in operation:
+    paths = spec.get("paths", {})
+    for path_route in route_table(api.spec_file).paths:
+        item = paths[path_route.path]
+        for method, operation in path_route.operations.items():
+            if "operationId" not in operation:
                 continue
             content = operation.get("requestBody", {}).get("content", {})
             if content and set(content) != {JSON}:
@@ -152,16 +154,14 @@ def compile_routes(api: Api[Any], spec: Mapping[str, Any], handlers: Handlers, s
                                                           *operation.get("parameters", [])]]
             if any(p["in"] not in ("path", "query") for p in parameters):
                 continue
-            by_name = {p["name"]: p for p in parameters if p["in"] == "path"}
-            names = re.findall(r"\{([^}]+)\}", path)
-            pattern = template_pattern(path)
             handler = handlers.handler(api.name, operation["operationId"])
+            # Resolved in the served spec, which carries the configured limits.
             body_schema = resolve_refs(spec, content[JSON]["schema"]) if content else None
-            routes.setdefault(method.upper(), []).append(Route(
+            routes.setdefault(method, []).append(Route(
                 api=api,
                 operation_id=operation["operationId"],
-                pattern=pattern,
-                parameters=tuple(_path_parameter(name, by_name[name].get("schema", {})) for name in names),
+                pattern=path_route.pattern,
+                parameters=tuple(_path_parameter(name, schema) for name, schema in path_route.parameters),
                 has_query=any(p["in"] == "query" for p in parameters),
                 query_defaults={p["name"]: p["schema"]["default"] for p in parameters
                                 if p["in"] == "query" and "default" in p.get("schema", {})},
@@ -170,7 +170,7 @@ def compile_routes(api: Api[Any], spec: Mapping[str, Any], handlers: Handlers, s
                 handler=handler,
                 wants_base_url=wants_base_url(handler),
                 responses=_responses(spec, operation),
-                literal_segments=literal_segments(path),
+                literal_segments=path_route.literal_segments,
             ))
     return routes
 
