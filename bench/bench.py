@@ -372,7 +372,7 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("auth (security middleware)", "connexion/security/", ""),
     ("handler, service, store", "mockserver/web/handlers.py", ""),
     ("handler, service, store", "mockserver/apis/", ""),
-    ("handler, service, store", "mockserver/store.py", ""),
+    ("handler, service, store", "mockserver/store/", ""),
     ("response serialization (Connexion)", "connexion/decorators/response.py", ""),
     ("parameter decoding (Connexion decorators)", "connexion/decorators/", ""),
     ("access log (logging)", "/logging/", ""),

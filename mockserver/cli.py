@@ -15,6 +15,7 @@ import uvicorn
 import uvicorn.config
 
 from mockserver import __version__
+from mockserver.apis import registry
 from mockserver.errors import MockServerError
 from mockserver.settings import Settings, load_settings, parse_assignment
 from mockserver.store import MEMORY_URL
@@ -141,6 +142,6 @@ def _overrides(*, assignments: tuple[str, ...], **flags: Any) -> dict[str, Any]:
 def _announce(settings: Settings) -> None:
     base = f"http://{settings.host}:{settings.port}"
     click.echo(f"mockserver {__version__} on {base}", err=True)
-    for api in ("rair", "immutable", "tokenization"):
-        click.echo(f"  {api:<13} spec {base}/openapi/{api}.json   docs {base}/docs/{api}/", err=True)
+    for api in registry():
+        click.echo(f"  {api.name:<13} spec {base}/openapi/{api.name}.json   docs {base}/docs/{api.name}/", err=True)
     sys.stderr.flush()

@@ -10,6 +10,8 @@ import threading
 import filetype
 
 OCTET_STREAM = "application/octet-stream"
+# Where the server serves stored files, by key.
+FILES_PREFIX = "/files/"
 
 # Small but real files, so fixture attachments render in a browser and sniff as what they claim to be.
 _PNG_1X1 = base64.b64decode(

@@ -6,6 +6,7 @@ Records are normalised here into the shapes the APIs return, so the store never 
 
 from __future__ import annotations
 
+import base64
 import copy
 import dataclasses
 import hashlib
@@ -30,6 +31,8 @@ REFRESH_SCOPE = "refresh:metadata"
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _LEADING_COMMENTS = re.compile(r"\A(?:[ \t]*(?:#[^\n]*)?\n)*")
 DEFAULT_CREATED = "2026-01-01T00:00:00.000000Z"
+# The sections a fixtures document may have, one per API.
+SECTIONS = ("rair", "immutable", "tokenization")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -103,6 +106,50 @@ class Fixtures:
         return Fixtures(**{field.name: _copy_data(getattr(self, field.name)) for field in dataclasses.fields(self)})
 
 
+def fixtures_to_json(fixtures: Fixtures) -> str:
+    """Fixtures as JSON (tuple keys as lists, bytes in base64), for `fixtures_from_json`."""
+    return _compact_json({
+        "rair_users": [dataclasses.asdict(u) for u in fixtures.rair_users],
+        "rair_contracts": [dataclasses.asdict(c) for c in fixtures.rair_contracts],
+        "rair_tokens": [[list(key), token] for key, token in fixtures.rair_tokens.items()],
+        "immutable_chains": fixtures.immutable_chains,
+        "immutable_keys": [{"key": key.key, "project": key.project, "scopes": sorted(key.scopes)}
+                           for key in fixtures.immutable_keys],
+        "immutable_collections": [dataclasses.asdict(c) for c in fixtures.immutable_collections],
+        "immutable_nfts": [[list(key), nft] for key, nft in fixtures.immutable_nfts.items()],
+        "tokenization_bearers": fixtures.tokenization_bearers,
+        "tokenization_tokens": fixtures.tokenization_tokens,
+        "tokenization_attachments": [
+            {"id": a.id, "name": a.name, "content_type": a.content_type, "data": base64.b64encode(a.data).decode()}
+            for a in fixtures.tokenization_attachments
+        ],
+    })
+
+
+def fixtures_from_json(document: str | bytes) -> Fixtures:
+    raw = json.loads(document)
+    return Fixtures(
+        rair_users=[RairUser(**u) for u in raw["rair_users"]],
+        rair_contracts=[RairContract(**c) for c in raw["rair_contracts"]],
+        rair_tokens={(k[0], k[1], k[2], k[3]): token for k, token in raw["rair_tokens"]},
+        immutable_chains=raw["immutable_chains"],
+        immutable_keys=[ImmutableKey(key=k["key"], project=k["project"], scopes=frozenset(k["scopes"]))
+                        for k in raw["immutable_keys"]],
+        immutable_collections=[ImmutableCollection(**c) for c in raw["immutable_collections"]],
+        immutable_nfts={(k[0], k[1], k[2]): nft for k, nft in raw["immutable_nfts"]},
+        tokenization_bearers=raw["tokenization_bearers"],
+        tokenization_tokens=raw["tokenization_tokens"],
+        tokenization_attachments=[
+            Attachment(id=a["id"], name=a["name"], content_type=a["content_type"], data=base64.b64decode(a["data"]))
+            for a in raw["tokenization_attachments"]
+        ],
+    )
+
+
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def default_fixtures_path() -> Path:
     """The fixtures file shipped with the package."""
     return Path(str(resources.files("mockserver") / "data" / "fixtures.yaml"))
@@ -141,7 +188,7 @@ def parse_fixtures(raw: Any, *, source: str = "<fixtures>") -> Fixtures:
     _parse_rair(reader, reader.mapping(root.get("rair", {}), "rair"), fixtures)
     _parse_immutable(reader, reader.mapping(root.get("immutable", {}), "immutable"), fixtures)
     _parse_tokenization(reader, reader.mapping(root.get("tokenization", {}), "tokenization"), fixtures)
-    unknown = set(root) - {"rair", "immutable", "tokenization"}
+    unknown = set(root) - set(SECTIONS)
     if unknown:
         reader.fail("", f"unknown sections {', '.join(sorted(unknown))}")
     return fixtures

@@ -12,10 +12,21 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from mockserver.apis import registry
 from mockserver.settings import REDACTED
 
 # Credentials never reach the journal: tests and the web page show it, and people paste it into issues.
-REDACTED_HEADERS = frozenset({"authorization", "x-rair-token", "x-immutable-api-key", "cookie", "x-mock-admin-token"})
+_ALWAYS_REDACTED = frozenset({"authorization", "cookie", "x-mock-admin-token"})
+_redacted: tuple[tuple[object, ...], frozenset[str]] | None = None
+
+
+def redacted_headers() -> frozenset[str]:
+    """The headers the journal never shows: every API's credential header besides the usual ones."""
+    global _redacted
+    apis = registry()
+    if _redacted is None or _redacted[0] is not apis:
+        _redacted = (apis, _ALWAYS_REDACTED | {api.credential_header.lower() for api in apis})
+    return _redacted[1]
 
 RawHeaders = Sequence[tuple[bytes, bytes]]
 
@@ -74,7 +85,8 @@ def _decoded(headers: RawHeaders) -> list[tuple[str, str]]:
 
 def redact(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Headers as a dict (later values win), credentials replaced."""
-    return {name.lower(): (REDACTED if name.lower() in REDACTED_HEADERS else value) for name, value in headers}
+    hidden = redacted_headers()
+    return {name.lower(): (REDACTED if name.lower() in hidden else value) for name, value in headers}
 
 
 class Journal:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping
 from functools import cache
@@ -12,7 +13,8 @@ from typing import Any
 
 import yaml
 
-from mockserver.apis import ApiInfo
+from mockserver.apis import registry
+from mockserver.apis.base import Api
 from mockserver.settings import Settings
 
 
@@ -28,37 +30,68 @@ def _load(filename: str) -> dict[str, Any]:
     return loaded
 
 
-def load_spec(api: ApiInfo, settings: Settings) -> dict[str, Any]:
+def load_spec(api: Api[Any], settings: Settings) -> dict[str, Any]:
     """The API's spec with the configured limits in place, so the served spec states what the server enforces."""
     spec = copy.deepcopy(_load(api.spec_file))
-    if api.name == "rair":
-        files = spec["components"]["schemas"]["TokenMetadataUpdate"]["properties"]["files"]
-        files["maxItems"] = settings.rair.max_files
+    api.configure_spec(spec, settings)
     return spec
 
 
-@dataclasses.dataclass(frozen=True)
-class PathTemplate:
-    """A spec path as a regular expression whose groups are its path parameters, in order."""
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
+
+@dataclasses.dataclass(frozen=True)
+class PathRoute:
+    """One path of a spec, compiled: a regular expression whose groups are its path parameters, in order."""
+
+    path: str
     pattern: re.Pattern[str]
-    parameters: tuple[tuple[str, dict[str, Any]], ...]  # (name, schema)
+    literal_segments: int  # OpenAPI: a concrete path wins over a templated one that also matches
+    parameters: tuple[tuple[str, dict[str, Any]], ...]  # (name, schema with references resolved)
+    operations: Mapping[str, Mapping[str, Any]]  # by upper-case HTTP method
+
+
+@dataclasses.dataclass(frozen=True)
+class RouteTable:
+    """An API's paths and operations, compiled once from its spec and read by everything that routes: the fast
+    path, the method guard, the controls and the translation of routing errors."""
+
+    paths: tuple[PathRoute, ...]
+
+    @functools.cached_property
+    def operations(self) -> dict[str, Mapping[str, Any]]:
+        """Every operation by operationId."""
+        return {operation["operationId"]: operation for route in self.paths for operation in route.operations.values()
+                if "operationId" in operation}
+
+    def allowed_methods(self, path: str) -> set[str]:
+        """The methods the paths matching `path` take (the most concrete ones only); empty when none match."""
+        matches = [route for route in self.paths if route.pattern.match(path)]
+        most = max((route.literal_segments for route in matches), default=0)
+        allowed = {method for route in matches if route.literal_segments == most for method in route.operations}
+        if "GET" in allowed:
+            allowed.add("HEAD")
+        return allowed
 
 
 @cache
-def path_templates(spec_file: str) -> tuple[PathTemplate, ...]:
-    """Every path of a spec with the schemas of its path parameters (path-level and operation-level)."""
-    templates = []
-    for path, item in _load(spec_file).get("paths", {}).items():
+def route_table(spec_file: str) -> RouteTable:
+    """The route table of a spec file. Paths, parameters and operations are the same whatever the settings
+    (configured limits are written into component schemas, which callers resolve in the configured spec)."""
+    spec = _load(spec_file)
+    routes = []
+    for path, item in spec.get("paths", {}).items():
+        operations = {method.upper(): operation for method, operation in item.items() if method in HTTP_METHODS}
         schemas: dict[str, dict[str, Any]] = {}
-        operations = [op for op in item.values() if isinstance(op, dict)]
-        declared = [*item.get("parameters", []), *(p for op in operations for p in op.get("parameters", []))]
+        declared = [*item.get("parameters", []), *(p for op in operations.values() for p in op.get("parameters", []))]
         for parameter in declared:
             if parameter.get("in") == "path":
-                schemas[parameter["name"]] = resolve_refs(_load(spec_file), parameter.get("schema", {}))
+                schemas[parameter["name"]] = resolve_refs(spec, parameter.get("schema", {}))
         names = re.findall(r"\{([^}]+)\}", path)
-        templates.append(PathTemplate(template_pattern(path), tuple((name, schemas.get(name, {})) for name in names)))
-    return tuple(templates)
+        routes.append(PathRoute(path=path, pattern=template_pattern(path), literal_segments=literal_segments(path),
+                                parameters=tuple((name, schemas.get(name, {})) for name in names),
+                                operations=operations))
+    return RouteTable(tuple(routes))
 
 
 def template_pattern(path: str) -> re.Pattern[str]:
@@ -86,6 +119,14 @@ def resolve_refs(spec: Mapping[str, Any], node: Any) -> Any:
 
 
 def load_admin_spec() -> dict[str, Any]:
-    """The admin API's own spec (part of the mock, not of any vendor's contract)."""
-    loaded: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "data" / "admin.yaml").read_text("utf-8"))
-    return loaded
+    """The admin API's own spec (part of the mock, not of any vendor's contract), naming the registry's APIs
+    where it lists them: the journal's `api` filter and the state's sections."""
+    spec: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "data" / "admin.yaml").read_text("utf-8"))
+    names = [api.name for api in registry()]
+    for parameter in spec["paths"]["/journal"]["get"]["parameters"]:
+        if parameter["name"] == "api":
+            parameter["schema"]["enum"] = names
+    state = spec["paths"]["/state"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    state["required"] = [*names, "files"]
+    state["properties"] = {**{name: {"type": "object"} for name in names}, "files": {"type": "integer"}}
+    return spec

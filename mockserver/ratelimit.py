@@ -42,7 +42,7 @@ class Quota:
 
 
 class QuotaLimiter:
-    """One limit applied per key (for Immutable, per project) with a configurable strategy and storage."""
+    """One limit applied per key (a project, a credential) with a configurable strategy and storage."""
 
     def __init__(self, settings: RateLimitSettings, clock: Clock, *, key_prefix: str | None = None) -> None:
         self.settings = settings
@@ -114,7 +114,7 @@ def make_storage(uri: str, clock: Clock, *, key_prefix: str | None = None) -> St
         return ClockedMemoryStorage(clock)
     options: dict[str, Any] = {}
     if urlsplit(uri).scheme in ("redis", "rediss", "redis+unix"):
-        from mockserver.store_redis import RETRY  # a redis:// URI means the redis package is installed
+        from mockserver.store.redis import RETRY  # a redis:// URI means the redis package is installed
 
         options["retry"] = RETRY  # as the store: fail fast while Redis is down, not after seconds of retries
     if key_prefix is not None and urlsplit(uri).scheme.startswith(("redis", "valkey")):

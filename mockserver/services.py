@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from mockserver.apis.immutable import ImmutableService, random_trace_id
-from mockserver.apis.rair import RairService
-from mockserver.apis.tokenization import TokenizationService
+from mockserver.apis import registry
+from mockserver.apis.base import Api, ApiContext, random_trace_id
+from mockserver.apis.base import Service as ApiService
 from mockserver.clock import Clock, SteppingClock, SystemClock
-from mockserver.fixtures import Fixtures, load_fixtures
+from mockserver.fixtures import Fixtures, fixtures_from_json, fixtures_to_json, load_fixtures
 from mockserver.journal import Journal
 from mockserver.ratelimit import QuotaLimiter
 from mockserver.settings import RateLimitSettings, Settings, patch_settings
-from mockserver.store import MEMORY_URL, Store, open_store
+from mockserver.store import MEMORY_URL, Key, Record, Seed, Store, open_store
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -32,12 +31,23 @@ class Services:
         self.sleep: Sleep = sleep or asyncio.sleep
         fixtures = fixtures if fixtures is not None else load_fixtures(settings.fixtures)
         # A Redis store already holding state (another worker's, an earlier run's) keeps it, not these fixtures.
-        self.store: Store = open_store(settings.store, fixtures, prefix=settings.store_prefix)
+        seed = seed_of(fixtures)
+        self.store: Store = open_store(settings.store, seed, prefix=settings.store_prefix)
+        # The fixtures a seed was made from, so they are parsed back only for a seed another worker loaded.
+        self._fixtures_of_seed = (seed, fixtures)
         self.journal = Journal()
         self.random = random.Random(settings.seed)
-        self.limiter: QuotaLimiter
         self.operation_limiters: dict[str, QuotaLimiter] = {}
         self._configure(settings, previous=None)
+        # Built once, so what holds a service (each operation's handler) holds it for good; `_configure` gives
+        # them changed settings.
+        context = self._context()
+        self._services: dict[str, object] = {api.name: api.build(context) for api in registry()}
+
+    def service_of(self, api: Api[ApiService]) -> ApiService:
+        """The service of one of the registry's APIs."""
+        service: ApiService = self._services[api.name]  # type: ignore[assignment]  # what `api.build` made
+        return service
 
     def update(self, patch: Mapping[str, Any]) -> Settings:
         """Merge a partial settings tree into the running settings (raises ConfigError, changing nothing)."""
@@ -48,12 +58,21 @@ class Services:
     @property
     def fixtures(self) -> Fixtures:
         """The fixtures in force: what the store was last loaded from (by any worker, for a shared store)."""
-        return self.store.fixtures
+        seed = self.store.seed
+        if seed is not self._fixtures_of_seed[0]:
+            self._fixtures_of_seed = (seed, fixtures_from_json(seed.document()))
+        return self._fixtures_of_seed[1]
 
     def reset(self, fixtures: Fixtures | None = None) -> None:
         """Back to the fixtures (or to new ones): every record, upload, quota and journal entry."""
-        self.store.load(fixtures if fixtures is not None else self.store.fixtures)
-        self.limiter.reset()
+        if fixtures is None:
+            self.store.load(self.store.seed)
+        else:
+            seed = seed_of(fixtures)
+            self.store.load(seed)
+            self._fixtures_of_seed = (seed, fixtures)
+        for api in registry():
+            api.reset(self.service_of(api))
         for limiter in self.operation_limiters.values():
             limiter.reset()
         self.journal.clear()
@@ -77,27 +96,43 @@ class Services:
         self.settings = settings
         # A changed limit starts a new window; unchanged limiters keep what has been spent.
         storage = rate_limit_storage(settings)
-        limits_prefix = f"{settings.store_prefix}limits:"
-        if previous is None or previous.immutable.rate_limit != settings.immutable.rate_limit:
-            self.limiter = QuotaLimiter(dataclasses.replace(settings.immutable.rate_limit, storage=storage),
-                                        self.clock, key_prefix=limits_prefix + "immutable")
         if previous is None or previous.operation_limits != settings.operation_limits:
             self.operation_limiters = {
                 name: QuotaLimiter(RateLimitSettings(limit=limit.limit, window=limit.window,
                                                      strategy=limit.strategy, storage=storage), self.clock,
-                                   key_prefix=f"{limits_prefix}operation:{name.replace('*', 'any')}")
+                                   key_prefix=f"{self._limits_prefix()}operation:{name.replace('*', 'any')}")
                 for name, limit in settings.operation_limits.items()
             }
-        self.rair = RairService(self.store, settings.rair)
-        self.immutable = ImmutableService(self.store, settings.immutable, self.clock, self.limiter)
-        self.tokenization = TokenizationService(self.store, settings.tokenization, self.clock)
+        if previous is not None:
+            context = self._context()
+            for api in registry():
+                api.configure(self.service_of(api), context, previous)
+
+    def _context(self) -> ApiContext:
+        return ApiContext(store=self.store, clock=self.clock, settings=self.settings,
+                          limits_storage=rate_limit_storage(self.settings), limits_prefix=self._limits_prefix(),
+                          trace_id=self.trace_id)
+
+    def _limits_prefix(self) -> str:
+        return f"{self.settings.store_prefix}limits:"
 
     def operation_limiter(self, api: str, operation_id: str) -> QuotaLimiter | None:
         """The extra limit configured for an operation (`api/operationId`, else `*`), if any."""
         return self.operation_limiters.get(f"{api}/{operation_id}") or self.operation_limiters.get("*")
 
     def __repr__(self) -> str:
-        return f"Services(store={self.store!r}, limiter={self.limiter!r}, clock={self.clock!r})"
+        return f"Services(store={self.store!r}, clock={self.clock!r})"
+
+
+def seed_of(fixtures: Fixtures) -> Seed:
+    """What a store loaded with `fixtures` holds: each API's records and files, and the fixtures as JSON."""
+    records: dict[str, dict[Key, Record]] = {}
+    blobs: list[tuple[bytes, str]] = []
+    for api in registry():
+        api_records, api_blobs = api.seed(fixtures)
+        records.update({kind: dict(table) for kind, table in api_records.items()})
+        blobs.extend(api_blobs)
+    return Seed(records=records, blobs=blobs, document=lambda: fixtures_to_json(fixtures))
 
 
 def rate_limit_storage(settings: Settings) -> str:

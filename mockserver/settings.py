@@ -37,7 +37,9 @@ STARTUP_ONLY = ("host", "port", "fixtures", "validate_responses", "rair.max_file
                 "store_prefix", "worker_header", "seed", "access_log", "fast_path",
                 # Built into the HTTP protocol and the upload slots when the server starts.
                 "clients.max_header_bytes", "clients.max_headers", "clients.max_large_bodies")
-STORE_SCHEMES = ("memory", "redis", "rediss", "unix")
+# The store's URLs: this process's memory, or a Redis server (TCP, TLS or a Unix socket).
+MEMORY_URL = "memory://"
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 # Settings that hold secrets, shown redacted wherever settings are shown (the admin API, the page, reprs): URLs
 # whose password is hidden, and values hidden whole.
 SECRET_URLS = ("store", "immutable.rate_limit.storage")
@@ -195,7 +197,7 @@ class Settings:
     validate_responses: bool = False
     seed: int | None = None
     # Where the state lives: this process (memory://) or Redis shared by every worker and host (redis://...).
-    store: str = dataclasses.field(default="memory://", repr=False)  # a URL that may hold a password
+    store: str = dataclasses.field(default=MEMORY_URL, repr=False)  # a URL that may hold a password
     store_prefix: str = "mockserver:"
     # Debugging a multi-worker server: an X-Mock-Worker header with the answering process's id.
     worker_header: bool = False
@@ -216,7 +218,7 @@ class Settings:
     def __post_init__(self) -> None:
         _require(0 <= self.port <= 65535, "port", "must be between 0 and 65535")
         scheme, separator, _ = self.store.partition("://")
-        _require(self.store == "memory://" or (bool(separator) and scheme.lower() in STORE_SCHEMES[1:]),
+        _require(self.store == MEMORY_URL or (bool(separator) and scheme.lower() in REDIS_SCHEMES),
                  "store", f"must be memory:// or a redis://, rediss:// or unix:// URL; got {self.store!r}")
         for origin in self.cors_origins:
             # Browsers send a bare origin and CORS matches it exactly: a path or trailing slash never matches.

@@ -1,45 +1,38 @@
-"""The three APIs as the core knows them: their specs, their paths and their own error shapes."""
+"""The registry: the APIs the mock serves, in the order they are mounted."""
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-from collections.abc import Callable
 from typing import Any
 
-from mockserver.errors import ApiError
+from mockserver.apis import immutable, rair, tokenization
+from mockserver.apis.base import Api, ApiInfo
 
-ErrorRenderer = Callable[[ApiError], dict[str, Any]]
+__all__ = ["Api", "ApiInfo", "api_for_path", "register", "registry", "unregister"]
 
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ApiInfo:
-    """What distinguishes one API: its name, spec file, path prefix and how it words errors."""
-
-    name: str
-    title: str
-    spec_file: str
-    prefix: str
-    render_error: ErrorRenderer
-    # The request header carrying the client's credential (keys per-credential operation limits).
-    credential_header: str
-    missing_credentials: str
-    # For an API whose credential goes in `Authorization`: the 401 message when that header is malformed.
-    malformed_credentials: str | None = None
-    # A body larger than this is an error of this status, answered before the body is read whole.
-    oversize_status: int
-    # A body whose Content-Type the operation does not take is an error of this status.
-    media_type_status: int = 415
+_registry: tuple[Api[Any], ...] = (rair.API, immutable.API, tokenization.API)
 
 
-@functools.cache
-def registry() -> tuple[ApiInfo, ...]:
-    """The APIs in the order they are mounted."""
-    from mockserver.apis import immutable, rair, tokenization
-
-    return (rair.INFO, immutable.INFO, tokenization.INFO)
+def registry() -> tuple[Api[Any], ...]:
+    """The APIs in the order they are mounted. A new tuple after each change, so what is made from it can be
+    cached by its identity."""
+    return _registry
 
 
-def api_for_path(path: str) -> ApiInfo | None:
+def register(api: Api[Any]) -> None:
+    """Serve one more API in servers created from now on (an API of your own, or a test's)."""
+    global _registry
+    if any(known.name == api.name or known.prefix.startswith(api.prefix) or api.prefix.startswith(known.prefix)
+           for known in _registry):
+        raise ValueError(f"an API named {api.name!r} or with paths under {api.prefix!r} is already registered")
+    _registry = (*_registry, api)
+
+
+def unregister(name: str) -> None:
+    """Stop serving an API registered with `register` in servers created from now on."""
+    global _registry
+    _registry = tuple(api for api in _registry if api.name != name)
+
+
+def api_for_path(path: str) -> Api[Any] | None:
     """The API whose paths start like `path`, if any."""
-    return next((api for api in registry() if path.startswith(api.prefix)), None)
+    return next((api for api in _registry if path.startswith(api.prefix)), None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import yaml
@@ -13,14 +12,13 @@ from connexion.lifecycle import ConnexionResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.clock import isoformat
+from mockserver.apis import registry
 from mockserver.errors import ApiError, ConfigError, FixturesError, StoreUnavailable
-from mockserver.fixtures import parse_fixtures
+from mockserver.fixtures import SECTIONS, parse_fixtures
 from mockserver.services import Services
 from mockserver.settings import public_settings_tree
 from mockserver.store import MEMORY_URL
 from mockserver.web.errors import STORE_RETRY_AFTER
-from mockserver.web.handlers import FILES_PREFIX
 from mockserver.web.security import bearer_token
 
 PREFIX = "/__mock"
@@ -78,7 +76,7 @@ class AdminHandlers:
         # that would wipe every record and the fixtures a reset goes back to.
         if document is None or document == {}:
             raise ApiError(400, "The fixtures document is empty: send a mapping with at least one of the sections "
-                                "rair, immutable or tokenization. Nothing was changed.")
+                                f"{', '.join(SECTIONS[:-1])} or {SECTIONS[-1]}. Nothing was changed.")
         try:
             fixtures = parse_fixtures(document, source="request body")
         except FixturesError as exc:
@@ -87,39 +85,21 @@ class AdminHandlers:
         return _no_content()
 
     async def getState(self) -> Any:
-        store = self._services.store
-        now = self._services.clock.time()
-        return _json({
-            "rair": {"tokens": store.rair_tokens()},
-            "immutable": {"nfts": store.all_nfts(now=now), "pending_refreshes": store.pending_refreshes()},
-            "tokenization": {"tokens": self._with_urls(store.tokenization_tokens())},
-            "files": len(store.blobs),
-        })
-
-    def _with_urls(self, tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Attachments with the URL their file is served at, so the page can show them."""
-        blobs = self._services.store.attachment_blobs
-        for token in tokens:
-            for kind in ("images", "documents"):
-                for attachment in token["meta"][kind]:
-                    attachment["url"] = f"{FILES_PREFIX}{blobs[attachment['id']]}"
-        return tokens
+        services = self._services
+        now = services.clock.time()
+        state: dict[str, Any] = {api.name: api.state(services.service_of(api), now) for api in registry()}
+        state["files"] = len(services.store.blobs)
+        return _json(state)
 
     async def getRateLimits(self) -> Any:
         services = self._services
-        limit = services.settings.immutable.rate_limit
-        projects = sorted({key.project for key in services.fixtures.immutable_keys})
-        return _json({
-            "immutable": {
-                "limit": limit.limit, "window": limit.window, "strategy": limit.strategy, "cost": limit.cost,
-                "projects": [_quota(project, services.limiter.peek(project)) for project in projects],
-            },
-            "operations": {
-                name: {"limit": setting.limit, "window": setting.window, "key": setting.key,
-                       "strategy": setting.strategy}
-                for name, setting in services.settings.operation_limits.items()
-            },
-        })
+        limits: dict[str, Any] = {api.name: api.rate_limits(services.service_of(api))
+                                  for api in registry() if api.rate_limits is not None}
+        limits["operations"] = {
+            name: {"limit": setting.limit, "window": setting.window, "key": setting.key, "strategy": setting.strategy}
+            for name, setting in services.settings.operation_limits.items()
+        }
+        return _json(limits)
 
     async def getJournal(self, api: str | None = None, operation: str | None = None, status: int | None = None,
                          method: str | None = None, since: float | None = None, until: float | None = None,
@@ -172,11 +152,6 @@ class PreflightedOnlyMiddleware:
                                     f"'{CUSTOM_HEADER_NAME}: 1' header, so that no web page can send them cross-site; "
                                     f"this one has {f'Content-Type {media_type}' if media_type else 'neither'}.")
         await self.app(scope, receive, send)
-
-
-def _quota(project: str, quota: Any) -> dict[str, Any]:
-    reset = isoformat(datetime.fromtimestamp(quota.reset, tz=UTC))
-    return {"project": project, "limit": quota.limit, "remaining": quota.remaining, "reset": reset}
 
 
 def _json(body: Any) -> ConnexionResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from connexion import AsyncApp
@@ -14,12 +15,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.apis import ApiInfo, api_for_path, registry
-from mockserver.apis.immutable import TRACE_IDS
+from mockserver.apis import Api, api_for_path, registry
 from mockserver.clock import Clock
 from mockserver.errors import ApiError
+from mockserver.files import FILES_PREFIX
 from mockserver.fixtures import Fixtures
-from mockserver.openapi import load_admin_spec, load_spec
+from mockserver.openapi import load_admin_spec, load_spec, route_table
 from mockserver.services import Services, Sleep
 from mockserver.settings import MiB, Settings
 from mockserver.web.admin import PREFIX as ADMIN_PREFIX
@@ -30,21 +31,20 @@ from mockserver.web.controls import ControlsMiddleware, OperationLimitMiddleware
 from mockserver.web.cors import add_cors
 from mockserver.web.errors import handle_error
 from mockserver.web.fastpath import FastPath, Route, compile_routes
-from mockserver.web.handlers import FILES_PREFIX, Handlers
+from mockserver.web.handlers import Handlers
 from mockserver.web.hosts import AllowedHostsMiddleware
 from mockserver.web.journal import JournalMiddleware
 from mockserver.web.methods import MethodGuardMiddleware
 from mockserver.web.page import add_page
-from mockserver.web.security import security_map
+from mockserver.web.security import admin_check, credential_check, security_map
 from mockserver.web.storecheck import StoreCheckMiddleware
 from mockserver.web.uploadslots import LargeBodySlotMiddleware, LargeBodySlots
 from mockserver.web.validation import VALIDATOR_MAP
-from mockserver.web.workers import WorkerHeaderMiddleware
+from mockserver.web.workerheader import WorkerHeaderMiddleware
 
-# Generous next to Immutable's 228 KiB list limit: pretty-printed JSON is larger than the compact form the
+# Generous next to the APIs' own JSON size limits: pretty-printed JSON is larger than the compact form such a
 # limit is measured on, and the exact check happens once the body is parsed.
 JSON_BODY_CAP = 1 * MiB
-MULTIPART_OVERHEAD = 1 * MiB
 
 
 class MockApp:
@@ -73,17 +73,36 @@ class MockApp:
         # The page (and /__mock/ when the admin API is off) answers only to allowed Host names: DNS rebinding.
         self._root.add_middleware(AllowedHostsMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
                                   services=self.services)
-        dispatch: ASGIApp = self._dispatch
-        if self.settings.fast_path:
-            routes: dict[str, list[Route]] = {}
-            for api in registry():
-                for method, compiled in compile_routes(api, specs[api.name], handlers, self.services).items():
-                    routes.setdefault(method, []).extend(compiled)
-            dispatch = FastPath(dispatch, self.services, routes, json_cap=JSON_BODY_CAP)
-        dispatch = BodyTimeoutMiddleware(dispatch, timeout=lambda: self.settings.clients.body_timeout)
-        self._asgi: ASGIApp = JournalMiddleware(StoreCheckMiddleware(dispatch, self.services), self.services)
-        if self.settings.worker_header:
-            self._asgi = WorkerHeaderMiddleware(self._asgi)
+        self._asgi = self._stack(self._dispatch, specs, handlers)
+
+    def _stack(self, dispatch: ASGIApp, specs: dict[str, dict[str, Any]], handlers: Handlers) -> ASGIApp:
+        """The server's own middleware around the dispatcher, listed outermost first (each wraps all below it).
+        Outside them all, `__call__` enters the API's request scope; inside, each Connexion app adds its own
+        (see `_app`, `_api_app` and `_admin_app`)."""
+        services, settings = self.services, self.settings
+        layers: list[Callable[[ASGIApp], ASGIApp]] = [
+            # X-Mock-Worker on every response, when asked for.
+            *([WorkerHeaderMiddleware] if settings.worker_header else []),
+            # Every request and what was answered, whoever answered it.
+            lambda app: JournalMiddleware(app, services),
+            # 503 while the store does not answer; an emptied Redis is loaded again first.
+            lambda app: StoreCheckMiddleware(app, services),
+            # 408 for a body that stalls.
+            lambda app: BodyTimeoutMiddleware(app, timeout=lambda: self.settings.clients.body_timeout),
+            # Valid JSON and body-less requests answered without Connexion's per-request work.
+            *([lambda app: FastPath(app, services, self._fast_routes(specs, handlers), json_cap=JSON_BODY_CAP)]
+              if settings.fast_path else []),
+        ]
+        for layer in reversed(layers):
+            dispatch = layer(dispatch)
+        return dispatch
+
+    def _fast_routes(self, specs: dict[str, dict[str, Any]], handlers: Handlers) -> dict[str, list[Route]]:
+        routes: dict[str, list[Route]] = {}
+        for api in registry():
+            for method, compiled in compile_routes(api, specs[api.name], handlers, self.services).items():
+                routes.setdefault(method, []).extend(compiled)
+        return routes
 
     @property
     def settings(self) -> Settings:
@@ -91,16 +110,16 @@ class MockApp:
         return self.services.settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or api_for_path(scope.get("path", "")) is None:
+        api = api_for_path(scope.get("path", "")) if scope["type"] == "http" else None
+        if api is None:
             await self._asgi(scope, receive, send)
             return
-        # An API request takes its trace ids from this server (seeded when it has a seed); a seeded server's
-        # clock moves one step once it is answered.
-        token = TRACE_IDS.set(self.services.trace_id)
+        # A request to an API runs in that API's per-request scope; a seeded server's clock moves one step once
+        # it is answered.
         try:
-            await self._asgi(scope, receive, send)
+            with api.request_scope(self.services.service_of(api)):
+                await self._asgi(scope, receive, send)
         finally:
-            TRACE_IDS.reset(token)
             self.services.request_done()
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -122,11 +141,12 @@ class MockApp:
             app.add_error_handler(status, handle_error)
         return app
 
-    def _api_app(self, api: ApiInfo, spec: dict[str, Any], handlers: Handlers) -> AsyncApp:
+    def _api_app(self, api: Api[Any], spec: dict[str, Any], handlers: Handlers) -> AsyncApp:
         app = self._app()
-        app.add_middleware(MethodGuardMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, spec=spec)
+        routes = route_table(api.spec_file)
+        app.add_middleware(MethodGuardMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, routes=routes)
         app.add_middleware(ControlsMiddleware, position=MiddlewarePosition.BEFORE_SECURITY,
-                           services=self.services, api=api, spec=spec)
+                           services=self.services, api=api, routes=routes)
         # After validation, so only requests the API would serve count (and response validation sees headers).
         app.add_middleware(OperationLimitMiddleware, position=MiddlewarePosition.BEFORE_CONTEXT,
                            services=self.services, api=api)
@@ -137,7 +157,7 @@ class MockApp:
             resolver=Resolver(function_resolver=handlers.resolver(api.name)),
             validate_responses=self.settings.validate_responses,
             validator_map=VALIDATOR_MAP,
-            security_map=security_map(api.name, self.services),
+            security_map=security_map(credential_check(api, self.services)),
             swagger_ui_options=SwaggerUIOptions(
                 spec_path=f"/openapi/{api.name}.json", swagger_ui_path=f"/docs/{api.name}"
             ),
@@ -159,7 +179,7 @@ class MockApp:
             resolver=Resolver(function_resolver=AdminHandlers(self.services).resolve),
             validate_responses=self.settings.validate_responses,
             validator_map=VALIDATOR_MAP,
-            security_map=security_map("admin", self.services),
+            security_map=security_map(admin_check),
             swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/docs"),
         )
         return app
@@ -167,11 +187,8 @@ class MockApp:
     def body_cap(self, method: str, path: str) -> int:
         """The most bytes a request to `path` may carry: what its uploads may add up to, else a JSON cap."""
         api = api_for_path(path)
-        if api is not None and api.name == "rair" and method == "POST":
-            return self.settings.rair.max_files * self.settings.rair.max_file_bytes + MULTIPART_OVERHEAD
-        if api is not None and api.name == "tokenization" and method == "PUT":
-            return self.settings.tokenization.max_request_bytes
-        return JSON_BODY_CAP
+        upload_cap = api.upload_cap(self.settings, method) if api is not None else None
+        return upload_cap if upload_cap is not None else JSON_BODY_CAP
 
     async def _serve_file(self, request: Request) -> Response:
         blob = self.services.store.blobs.get(request.path_params["key"])

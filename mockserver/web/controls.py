@@ -11,8 +11,9 @@ from typing import Any
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.apis import ApiInfo
+from mockserver.apis import Api
 from mockserver.errors import ApiError
+from mockserver.openapi import RouteTable
 from mockserver.services import Services
 
 ROUTING = "connexion_routing"
@@ -37,14 +38,12 @@ def parse_prefer(header: str | None) -> dict[str, str]:
 class ControlsMiddleware:
     """Answer a `Prefer: code=` / `example=` the operation documents, and inject configured faults."""
 
-    def __init__(self, app: ASGIApp, services: Services, api: ApiInfo, spec: Mapping[str, Any]) -> None:
+    def __init__(self, app: ASGIApp, services: Services, api: Api[Any], routes: RouteTable) -> None:
         self.app = app
         self.services = services
         self.api = api
-        self.responses: dict[str, dict[str, Any]] = {
-            operation["operationId"]: operation.get("responses", {})
-            for item in spec.get("paths", {}).values() for operation in item.values()
-            if isinstance(operation, dict) and "operationId" in operation
+        self.responses: dict[str, Mapping[str, Any]] = {
+            operation_id: operation.get("responses", {}) for operation_id, operation in routes.operations.items()
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -107,11 +106,8 @@ class ControlsMiddleware:
 
     def _forced_headers(self, status: int) -> dict[str, str]:
         headers = {"Preference-Applied": f"code={status}"}
-        if status == 429 and self.api.name == "immutable":
-            quota = self.services.limiter.peek("forced")
-            headers.update(self.services.immutable.quota_headers(quota))
-            del headers["retry-after"]
-            headers["Retry-After"] = str(quota.seconds_to_reset(self.services.clock.time()))
+        if status == 429 and self.api.forced_429_headers is not None:
+            headers.update(self.api.forced_429_headers(self.services.service_of(self.api)))
         elif status == 429:
             headers["Retry-After"] = "1"
         return headers
@@ -123,7 +119,7 @@ class OperationLimitMiddleware:
     Sits after validation (Connexion's BEFORE_CONTEXT) so only requests the API would serve are counted.
     """
 
-    def __init__(self, app: ASGIApp, services: Services, api: ApiInfo) -> None:
+    def __init__(self, app: ASGIApp, services: Services, api: Api[Any]) -> None:
         self.app = app
         self.services = services
         self.api = api

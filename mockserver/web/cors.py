@@ -14,26 +14,16 @@ from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
 from starlette.middleware.cors import CORSMiddleware
 
-# Request headers the three APIs (and the mock's controls) read, and the ones Immutable's TypeScript clients
-# add (`x-sdk-version` from `@imtbl/generated-clients`' `createConfig`, the publishable key of `@imtbl/sdk`).
-# Starlette adds the CORS-safelisted ones (Accept, Accept-Language, Content-Language, Content-Type).
-ALLOW_HEADERS = (
-    "Authorization",
-    "Content-Type",
-    "Prefer",
-    "x-rair-token",
-    "x-immutable-api-key",
-    "x-immutable-publishable-key",
-    "x-sdk-version",
-)
+from mockserver.apis import registry
 
-# Response headers scripts may read besides the safelisted ones: Immutable's refresh quota (202 and 429),
-# `Retry-After` (both spellings the mock sends), the IETF RateLimit headers of per-operation limits, and
-# `Preference-Applied` (answers to `Prefer`).
+# Request headers every API (and the mock's controls) read; each API adds its own, which its clients send.
+# Starlette adds the CORS-safelisted ones (Accept, Accept-Language, Content-Language, Content-Type).
+ALLOW_HEADERS = ("Authorization", "Content-Type", "Prefer")
+
+# Response headers scripts may read besides the safelisted ones (after each API's own): `Retry-After` (both
+# spellings the mock sends), the IETF RateLimit headers of per-operation limits, and `Preference-Applied` (answers to
+# `Prefer`).
 EXPOSE_HEADERS = (
-    "imx-refreshes-limit",
-    "imx-refresh-limit-reset",
-    "imx-remaining-refreshes",
     "retry-after",
     "Retry-After",
     "RateLimit",
@@ -42,6 +32,13 @@ EXPOSE_HEADERS = (
 )
 
 PREFLIGHT_MAX_AGE = 600
+
+
+def allowed_request_headers() -> list[str]:
+    """The request headers browsers may send: the common ones, each API's credential header and its own extras."""
+    common = {header.lower() for header in ALLOW_HEADERS}
+    per_api = [header for api in registry() for header in (api.credential_header, *api.cors_request_headers)]
+    return [*ALLOW_HEADERS, *dict.fromkeys(header for header in per_api if header.lower() not in common)]
 
 
 def add_cors(app: AsyncApp, origins: Sequence[str]) -> None:
@@ -54,7 +51,7 @@ def add_cors(app: AsyncApp, origins: Sequence[str]) -> None:
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         allow_origins=list(origins),
         allow_methods=["*"],
-        allow_headers=list(ALLOW_HEADERS),
-        expose_headers=list(EXPOSE_HEADERS),
+        allow_headers=allowed_request_headers(),
+        expose_headers=[*(header for api in registry() for header in api.cors_response_headers), *EXPOSE_HEADERS],
         max_age=PREFLIGHT_MAX_AGE,
     )

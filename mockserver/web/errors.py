@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from connexion.exceptions import ProblemException
@@ -52,6 +53,12 @@ def store_unavailable(exc: StoreUnavailable) -> ApiError:
                     headers={"Retry-After": str(STORE_RETRY_AFTER)})
 
 
+def method_not_allowed(method: str, allow: str, headers: Mapping[str, str] | None = None) -> ApiError:
+    """405 for `method`, naming the methods the path takes (`allow`, also sent as `Allow`)."""
+    return ApiError(405, f"Method {method} is not allowed here; allowed: {allow}.",
+                    headers={**(headers or {}), "Allow": allow})
+
+
 def _translate(request: ConnexionRequest, exc: Exception) -> ApiError:
     api = api_for_path(request.url.path)
     if isinstance(exc, ApiError):
@@ -63,9 +70,8 @@ def _translate(request: ConnexionRequest, exc: Exception) -> ApiError:
             malformed = _malformed_path(request.scope["path"])
             return malformed or ApiError(404, _not_found_message(api, request))
         if exc.status_code == 405:
-            allow = (exc.headers or {}).get("Allow", "")
-            return ApiError(405, f"Method {request.method} is not allowed here; allowed: {allow}.",
-                            headers=exc.headers or {})
+            headers = exc.headers or {}
+            return method_not_allowed(request.method, headers.get("Allow", ""), headers)
         return ApiError(exc.status_code, str(exc.detail), headers=exc.headers or {})
     if isinstance(exc, ValueError):
         # Routing converts integer path segments with int(), which refuses thousands of digits.

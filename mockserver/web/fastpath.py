@@ -28,15 +28,16 @@ from jsonschema import ValidationError  # type: ignore[import-untyped]
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.apis import ApiInfo
+from mockserver.apis import Api
+from mockserver.apis.base import Handler
 from mockserver.errors import ApiError
-from mockserver.openapi import literal_segments, resolve_refs, template_pattern
+from mockserver.openapi import resolve_refs, route_table
 from mockserver.services import Services
 from mockserver.settings import Settings
 from mockserver.web.bodylimit import replay
 from mockserver.web.controls import ROUTING
 from mockserver.web.errors import error_response, send_response, unexpected_error
-from mockserver.web.handlers import Handler, Handlers, wants_base_url
+from mockserver.web.handlers import Handlers, wants_base_url
 from mockserver.web.security import Check, bearer_token, credential_check
 from mockserver.web.validation import (
     CANONICAL_INTEGER,
@@ -118,7 +119,7 @@ class ResponseSpec:
 class Route:
     """One operation as the fast path serves it, compiled from the spec."""
 
-    api: ApiInfo
+    api: Api[Any]
     operation_id: str
     pattern: re.Pattern[str]
     parameters: tuple[PathParameter, ...]
@@ -132,7 +133,7 @@ class Route:
     literal_segments: int  # OpenAPI: a concrete path wins over a templated one that also matches
 
 
-def compile_routes(api: ApiInfo, spec: Mapping[str, Any], handlers: Handlers, services: Services
+def compile_routes(api: Api[Any], spec: Mapping[str, Any], handlers: Handlers, services: Services
                    ) -> dict[str, list[Route]]:
     """The operations of one API the fast path can serve, by HTTP method.
 
@@ -140,9 +141,11 @@ def compile_routes(api: ApiInfo, spec: Mapping[str, Any], handlers: Handlers, se
     """
     routes: dict[str, list[Route]] = {}
     schemes = spec.get("components", {}).get("securitySchemes", {})
-    for path, item in spec.get("paths", {}).items():
-        for method, operation in item.items():
-            if not isinstance(operation, dict) or "operationId" not in operation:
+    paths = spec.get("paths", {})
+    for path_route in route_table(api.spec_file).paths:
+        item = paths[path_route.path]
+        for method, operation in path_route.operations.items():
+            if "operationId" not in operation:
                 continue
             content = operation.get("requestBody", {}).get("content", {})
             if content and set(content) != {JSON}:
@@ -151,16 +154,14 @@ def compile_routes(api: ApiInfo, spec: Mapping[str, Any], handlers: Handlers, se
                                                           *operation.get("parameters", [])]]
             if any(p["in"] not in ("path", "query") for p in parameters):
                 continue
-            by_name = {p["name"]: p for p in parameters if p["in"] == "path"}
-            names = re.findall(r"\{([^}]+)\}", path)
-            pattern = template_pattern(path)
             handler = handlers.handler(api.name, operation["operationId"])
+            # Resolved in the served spec, which carries the configured limits.
             body_schema = resolve_refs(spec, content[JSON]["schema"]) if content else None
-            routes.setdefault(method.upper(), []).append(Route(
+            routes.setdefault(method, []).append(Route(
                 api=api,
                 operation_id=operation["operationId"],
-                pattern=pattern,
-                parameters=tuple(_path_parameter(name, by_name[name].get("schema", {})) for name in names),
+                pattern=path_route.pattern,
+                parameters=tuple(_path_parameter(name, schema) for name, schema in path_route.parameters),
                 has_query=any(p["in"] == "query" for p in parameters),
                 query_defaults={p["name"]: p["schema"]["default"] for p in parameters
                                 if p["in"] == "query" and "default" in p.get("schema", {})},
@@ -169,7 +170,7 @@ def compile_routes(api: ApiInfo, spec: Mapping[str, Any], handlers: Handlers, se
                 handler=handler,
                 wants_base_url=wants_base_url(handler),
                 responses=_responses(spec, operation),
-                literal_segments=literal_segments(path),
+                literal_segments=path_route.literal_segments,
             ))
     return routes
 
@@ -179,7 +180,7 @@ def _path_parameter(name: str, schema: dict[str, Any]) -> PathParameter:
                          integer=schema.get("type") == "integer")
 
 
-def _credential(api: ApiInfo, spec: Mapping[str, Any], operation: Mapping[str, Any],
+def _credential(api: Api[Any], spec: Mapping[str, Any], operation: Mapping[str, Any],
                 schemes: Mapping[str, Any], services: Services) -> Credential | None:
     requirements = operation.get("security", spec.get("security", []))
     if not requirements:
@@ -187,7 +188,7 @@ def _credential(api: ApiInfo, spec: Mapping[str, Any], operation: Mapping[str, A
     if len(requirements) != 1 or len(requirements[0]) != 1:
         raise ValueError(f"{api.name} {operation['operationId']}: the fast path takes one security scheme")
     scheme = schemes[next(iter(requirements[0]))]
-    check = credential_check(api.name, services)
+    check = credential_check(api, services)
     if scheme["type"] == "apiKey" and scheme["in"] == "header":
         return Credential(header=scheme["name"].lower().encode(), bearer=False, check=check)
     if scheme["type"] == "http" and scheme["scheme"].lower() == "bearer":

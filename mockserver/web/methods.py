@@ -6,41 +6,22 @@ advertise the methods of `/nfts/{token_id}` (GET). This guard looks at all of th
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.errors import ApiError
-from mockserver.openapi import literal_segments, template_pattern
-
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+from mockserver.openapi import RouteTable
+from mockserver.web.errors import method_not_allowed
 
 
 class MethodGuardMiddleware:
     """Refuse a method the spec does not define for any template matching the path."""
 
-    def __init__(self, app: ASGIApp, spec: dict[str, Any]) -> None:
+    def __init__(self, app: ASGIApp, routes: RouteTable) -> None:
         self.app = app
-        self.templates = [
-            (template_pattern(path), literal_segments(path),
-             {method.upper() for method in item if method in HTTP_METHODS})
-            for path, item in spec.get("paths", {}).items()
-        ]
+        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            matches = [(literals, methods) for pattern, literals, methods in self.templates
-                       if pattern.match(scope["path"])]
-            # OpenAPI: a concrete path wins over a templated one (`/nfts/refresh-metadata` over `/nfts/{token_id}`).
-            most = max((literals for literals, _ in matches), default=0)
-            allowed: set[str] = set()
-            for literals, methods in matches:
-                if literals == most:
-                    allowed |= methods
-            if "GET" in allowed:
-                allowed.add("HEAD")
+            allowed = self.routes.allowed_methods(scope["path"])
             if allowed and scope["method"] not in allowed:
-                allow = ", ".join(sorted(allowed))
-                raise ApiError(405, f"Method {scope['method']} is not allowed here; allowed: {allow}.",
-                               headers={"Allow": allow})
+                raise method_not_allowed(scope["method"], ", ".join(sorted(allowed)))
         await self.app(scope, receive, send)

@@ -7,6 +7,7 @@ from typing import Any
 
 from connexion.security import ApiKeySecurityHandler, BearerSecurityHandler
 
+from mockserver.apis import Api
 from mockserver.services import Services
 
 Check = Callable[..., dict[str, Any]]
@@ -21,25 +22,19 @@ def bearer_token(authorization: str) -> str | None:
     return parts[1]
 
 
-def credential_check(api: str, services: Services) -> Check:
+def credential_check(api: Api[Any], services: Services) -> Check:
     """The API's check of a credential: what Connexion calls `token_info`, or `ApiError` 401."""
-    checks: dict[str, Check] = {
-        # The admin token (when one is set) is checked by AdminTokenMiddleware before routing.
-        "admin": lambda token, required_scopes=None: {"sub": "admin"},
-        "rair": lambda api_key, required_scopes=None: {"sub": api_key, "user": services.rair.authenticate(api_key)},
-        "immutable": lambda api_key, required_scopes=None: {
-            "sub": api_key, "key": services.immutable.authenticate(api_key)
-        },
-        "tokenization": lambda token, required_scopes=None: {
-            "sub": services.tokenization.authenticate(token)
-        },
-    }
-    return checks[api]
+    service = services.service_of(api)
+    return lambda credential, required_scopes=None: api.principal(service, credential)
 
 
-def security_map(api: str, services: Services) -> dict[str, type]:
-    """Connexion security handlers whose check is the API service's own `authenticate`."""
-    check = credential_check(api, services)
+def admin_check(token: str, required_scopes: Any = None) -> dict[str, Any]:
+    """The admin API's: the admin token (when one is set) is checked by AdminTokenMiddleware before routing."""
+    return {"sub": "admin"}
+
+
+def security_map(check: Check) -> dict[str, type]:
+    """Connexion security handlers whose check is `check` (an API service's own `authenticate`)."""
 
     class ApiKey(ApiKeySecurityHandler):  # type: ignore[misc]
         def _resolve_func(self, security_scheme: dict[str, Any]) -> Check:

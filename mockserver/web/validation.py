@@ -42,7 +42,7 @@ from starlette.types import Scope
 
 from mockserver.apis import api_for_path
 from mockserver.errors import ApiError
-from mockserver.openapi import path_templates
+from mockserver.openapi import route_table
 
 UINT256_LIMIT = 2**256
 # An integer path segment as the number it names is written: no `+`, no leading zeros, no `-0`.
@@ -240,10 +240,10 @@ class ParameterValidator(ConnexionParameterValidator):  # type: ignore[misc]
 def path_values(path: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(name, raw value, schema) of each path parameter of every template of the API that `path` matches."""
     api = api_for_path(path)
-    for template in path_templates(api.spec_file) if api is not None else ():
-        match = template.pattern.match(path)
+    for route in route_table(api.spec_file).paths if api is not None else ():
+        match = route.pattern.match(path)
         if match is not None:
-            for value, (name, schema) in zip(match.groups(), template.parameters, strict=True):
+            for value, (name, schema) in zip(match.groups(), route.parameters, strict=True):
                 yield name, value, schema
 
 

@@ -14,18 +14,18 @@ import os
 from collections.abc import MutableMapping
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from mockserver.errors import ConfigError
 from mockserver.settings import Settings, settings_from_tree, settings_tree
+from mockserver.web.app import create_app
+from mockserver.web.headerlimits import head_limit_protocol
 
 # Deliberately outside the MOCKSERVER_ prefix, whose variables are read as individual settings.
 SETTINGS_ENV = "TOKEN_METADATA_MOCK_SETTINGS"
 APP_FACTORY = "mockserver.web.workers:app_from_environment"
 # uvicorn imports its protocol by name in each worker too: a class made for the settings cannot be passed.
 HTTP_PROTOCOL = "mockserver.web.workers:http_protocol_from_environment"
-WORKER_HEADER = "X-Mock-Worker"
 
 
 def export_settings(settings: Settings, environ: MutableMapping[str, str] | None = None) -> None:
@@ -35,8 +35,6 @@ def export_settings(settings: Settings, environ: MutableMapping[str, str] | None
 
 def app_from_environment() -> ASGIApp:
     """uvicorn's app factory in each worker process: the app on the settings the CLI exported."""
-    from mockserver.web.app import create_app
-
     app = create_app(_environment_settings())
     gc.freeze()  # as `mockserver serve` does: startup's objects live as long as the worker
     return app
@@ -49,8 +47,6 @@ def http_protocol_from_environment(**kwargs: Any) -> Any:
 
 @functools.cache
 def _environment_protocol() -> Any:
-    from mockserver.web.headerlimits import head_limit_protocol
-
     return head_limit_protocol(_environment_settings().clients)
 
 
@@ -59,23 +55,3 @@ def _environment_settings() -> Settings:
     if raw is None:
         raise ConfigError(f"{SETTINGS_ENV} is not set: start workers with `mockserver serve --workers N`")
     return settings_from_tree(json.loads(raw))
-
-
-class WorkerHeaderMiddleware:
-    """Adds `X-Mock-Worker: <pid>` to every response, to see which process answered (`worker_header` setting)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.pid = str(os.getpid())
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_header(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).append(WORKER_HEADER, self.pid)
-            await send(message)
-
-        await self.app(scope, receive, send_with_header)

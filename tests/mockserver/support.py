@@ -15,6 +15,15 @@ from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from mockserver.apis import immutable as immutable_api
+from mockserver.apis import rair as rair_api
+from mockserver.apis import tokenization as tokenization_api
+from mockserver.apis.immutable import ImmutableRecords, ImmutableService
+from mockserver.apis.rair import RairRecords, RairService
+from mockserver.apis.tokenization import TokenizationRecords, TokenizationService
+from mockserver.fixtures import Fixtures, fixtures_from_json
+from mockserver.services import Services
+from mockserver.store import Store
 from mockserver.web import MockApp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -257,6 +266,38 @@ def assert_error(response: httpx.Response, status: int, *words: str, field: str 
     return body
 
 
+# The APIs' records in a store, for tests that read one directly
+
+
+def rair(store: Store) -> RairRecords:
+    return RairRecords(store)
+
+
+def imx(store: Store) -> ImmutableRecords:
+    return ImmutableRecords(store)
+
+
+def tkn(store: Store) -> TokenizationRecords:
+    return TokenizationRecords(store)
+
+
+def rair_service(services: Services) -> RairService:
+    return services.service_of(rair_api.API)
+
+
+def immutable_service(services: Services) -> ImmutableService:
+    return services.service_of(immutable_api.API)
+
+
+def tokenization_service(services: Services) -> TokenizationService:
+    return services.service_of(tokenization_api.API)
+
+
+def fixtures_of(store: Store) -> Fixtures:
+    """The fixtures a store was last loaded from."""
+    return fixtures_from_json(store.seed.document())
+
+
 # State snapshots
 
 
@@ -265,18 +306,18 @@ def snapshot(app: MockApp) -> dict[str, Any]:
     services = app.services
     store = services.store
     nfts = {
-        (c.chain, c.address): store.nfts(c.chain, c.address, now=services.clock.time())
+        (c.chain, c.address): immutable_service(services).records.nfts(c.chain, c.address, now=services.clock.time())
         for c in services.fixtures.immutable_collections
     }
     projects = sorted({k.project for k in services.fixtures.immutable_keys})
     return {
-        "rair": store.rair_tokens(),
+        "rair": rair_service(services).records.tokens(),
         "nfts": nfts,
-        "pending_refreshes": store.pending_refreshes(),
-        "tokenization": store.tokenization_tokens(),
-        "attachments": dict(store.attachment_blobs),
+        "pending_refreshes": immutable_service(services).records.pending_refreshes(),
+        "tokenization": tokenization_service(services).records.tokens(),
+        "attachments": tokenization_service(services).records.attachment_blobs(),
         "blobs": len(store.blobs),
-        "quota": {project: services.limiter.peek(project).remaining for project in projects},
+        "quota": {project: immutable_service(services).limiter.peek(project).remaining for project in projects},
     }
 
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from mockserver import cli
 from mockserver.web import MockApp
+from tests.mockserver.support import tokenization_service
 
 
 @pytest.fixture
@@ -88,9 +89,9 @@ class TestServe:
         fixtures = tmp_path / "fixtures.yaml"
         fixtures.write_text("tokenization:\n  bearer_tokens: [only-this-one]\n")
         assert invoke("serve", "--fixtures", str(fixtures)).exit_code == 0
-        store = served["app"].services.store
-        assert store.bearer_known("only-this-one")
-        assert not store.bearer_known("tkn-admin-token")
+        tokenization = tokenization_service(served["app"].services).records
+        assert tokenization.bearer_known("only-this-one")
+        assert not tokenization.bearer_known("tkn-admin-token")
 
     def test_missing_fixtures_file_is_reported(self, served: dict[str, Any], tmp_path: Path) -> None:
         result = invoke("serve", "--fixtures", str(tmp_path / "nope.yaml"))

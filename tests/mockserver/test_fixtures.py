@@ -24,6 +24,7 @@ from tests.mockserver.support import (
     ApiClient,
     imx_headers,
     rair_headers,
+    rair_service,
     tkn_headers,
 )
 
@@ -122,8 +123,8 @@ class TestCustomFixtures:
     def test_settings_fixtures_path_is_loaded(self, tmp_yaml: Callable[[str], Path]) -> None:
         services = Services(Settings(fixtures=str(tmp_yaml(CUSTOM))))
 
-        assert services.store.rair_user("alice-token") is not None
-        assert services.store.rair_user("rair-owner-token") is None
+        assert rair_service(services).records.user("alice-token") is not None
+        assert rair_service(services).records.user("rair-owner-token") is None
 
     async def test_refresh_works_for_a_custom_project(
         self, tmp_yaml: Callable[[str], Path], make_app: AppFactory

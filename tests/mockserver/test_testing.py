@@ -23,6 +23,7 @@ from tests.mockserver.support import (
     imx_headers,
     refresh_body,
     tkn_headers,
+    tokenization_service,
 )
 
 pytest_plugins = ["pytester"]
@@ -159,14 +160,14 @@ class TestInProcess:
         for fixtures, bearer in [(path, "from-file"), (str(path), "from-file"), (load_fixtures(path), "from-file"),
                                  ({"tokenization": {"bearer_tokens": ["mapped"]}}, "mapped")]:
             with MockServer(fixtures=fixtures) as mock:
-                assert mock.services.store.bearer_known(bearer)
-                assert not mock.services.store.bearer_known("tkn-admin-token")
+                assert tokenization_service(mock.services).records.bearer_known(bearer)
+                assert not tokenization_service(mock.services).records.bearer_known("tkn-admin-token")
 
     def test_settings_object_and_fixtures_setting(self, tmp_path: Path) -> None:
         path = tmp_path / "f.yaml"
         path.write_text("tokenization:\n  bearer_tokens: [setting]\n")
         with MockServer(settings={"fixtures": str(path)}, seed=4) as mock:
-            assert mock.services.store.bearer_known("setting")
+            assert tokenization_service(mock.services).records.bearer_known("setting")
             assert mock.settings.seed == 4
 
     def test_the_environment_does_not_reach_a_test_server(self, monkeypatch: pytest.MonkeyPatch) -> None:

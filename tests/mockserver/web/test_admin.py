@@ -15,6 +15,7 @@ from tests.mockserver.support import (
     RAIR_TOKEN_PATH,
     TKN_PATH,
     ApiClient,
+    immutable_service,
     imx_headers,
     rair_headers,
     refresh_body,
@@ -137,7 +138,7 @@ class TestStateResetAndFixtures:
         assert (await client.post("/__mock/reset", headers=ADMIN_HEADERS)).status_code == 204
         token = (await client.get(RAIR_TOKEN_PATH, headers=rair_headers())).json()["result"]
         assert token["metadata"]["name"] == "CoinAgenda Monaco 2021 #1"
-        assert app.services.limiter.peek("project-alpha").remaining == 3
+        assert immutable_service(app.services).limiter.peek("project-alpha").remaining == 3
         assert [e.path for e in app.services.journal.query()] == [RAIR_TOKEN_PATH]  # only the GET since reset
 
     async def test_state_shows_updates(self, fresh: Any) -> None:

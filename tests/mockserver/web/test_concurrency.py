@@ -17,6 +17,7 @@ from tests.mockserver.support import (
     TKN_PATH,
     ApiClient,
     Multipart,
+    immutable_service,
     imx_headers,
     rair_headers,
     refresh_body,
@@ -88,4 +89,4 @@ async def test_concurrent_refreshes_against_the_quota(app_for: Any, requests: in
     assert sorted(int(r.headers["imx-remaining-refreshes"]) for r in accepted) == list(range(limit - len(accepted),
                                                                                              limit))
     assert all(r.json()["code"] == "TOO_MANY_REQUESTS_ERROR" for r in refused)
-    assert app.services.limiter.peek("project-alpha").remaining == limit - len(accepted)
+    assert immutable_service(app.services).limiter.peek("project-alpha").remaining == limit - len(accepted)

@@ -16,6 +16,7 @@ from tests.mockserver.support import (
     assert_error,
     imx_headers,
     rair_headers,
+    rair_service,
     refresh_body,
     tkn_headers,
 )
@@ -70,11 +71,11 @@ class TestPrefer:
         assert_error(response, 400, "example=nope", "listed-token", "unlisted-token")
 
     async def test_forced_error_stores_nothing(self, client: ApiClient, app: Any) -> None:
-        before = app.services.store.rair_tokens()
+        before = rair_service(app.services).records.tokens()
         response = await client.post(RAIR_TOKEN_PATH, headers={**rair_headers(), "Prefer": "code=400"},
                                      files={"name": (None, "changed")})
         assert_error(response, 400)
-        assert app.services.store.rair_tokens() == before
+        assert rair_service(app.services).records.tokens() == before
 
 
 class Sleeps:
@@ -132,10 +133,10 @@ class TestFaults:
         app, client = faulty
         app.services.update({"faults": {"operations": {"rair/updateTokenMetadata": {"error_rate": 1.0,
                                                                                      "error_status": 404}}}})
-        before = app.services.store.rair_tokens()
+        before = rair_service(app.services).records.tokens()
         response = await client.post(RAIR_TOKEN_PATH, headers=rair_headers(), files={"name": (None, "x")})
         assert_error(response, 404, "injected fault")
-        assert app.services.store.rair_tokens() == before
+        assert rair_service(app.services).records.tokens() == before
 
 
 class TestOperationLimits:

@@ -36,6 +36,7 @@ from tests.mockserver.support import (
     TKN_PATH,
     ApiClient,
     Multipart,
+    immutable_service,
     nft_item,
     refresh_body,
 )
@@ -347,7 +348,7 @@ class TestResponseValidation:
     async def test_a_nonconforming_body_is_caught(self, make_app: Callable[..., MockApp],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
         app = make_app({"validate_responses": True})
-        monkeypatch.setattr(app.services.immutable, "get_nft", lambda *args: {"result": {"token_id": 1}})
+        monkeypatch.setattr(immutable_service(app.services), "get_nft", lambda *args: {"result": {"token_id": 1}})
         async with ApiClient(app, validate=False) as client:
             response = await client.get(f"{IMX_BASE}/1")
         assert response.status_code == 500

@@ -23,6 +23,7 @@ from tests.mockserver.support import (
     rair_headers,
     refresh_body,
     tkn_headers,
+    tokenization_service,
 )
 
 pytest.importorskip("redis", reason="the redis package is not installed: pip install -e '.[redis]'")
@@ -105,7 +106,8 @@ class TestRedisBackEmpty:
             assert response.status_code in (200, 202), (path, response.text)
         token = (await client.get(RAIR_TOKEN_PATH, headers=rair_headers())).json()["result"]
         assert token["metadata"]["name"] == "CoinAgenda Monaco 2021 #1"  # the fixtures' record again
-        assert len(app.services.store.tokenization_tokens()) == len(app.services.fixtures.tokenization_tokens)
+        tokens = tokenization_service(app.services).records.tokens()
+        assert len(tokens) == len(app.services.fixtures.tokenization_tokens)
 
     async def test_down_then_back_serves_again_without_a_reset(
             self, served: Any, own_redis: list[RedisServer]) -> None:

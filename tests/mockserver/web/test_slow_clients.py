@@ -20,7 +20,7 @@ import pytest
 
 from mockserver.testing import MockServer
 from tests.mockserver import media
-from tests.mockserver.support import IMX_ALPHA, IMX_REFRESH, TKN_BEARER, TKN_PATH, Multipart
+from tests.mockserver.support import IMX_ALPHA, IMX_REFRESH, TKN_BEARER, TKN_PATH, Multipart, tokenization_service
 
 pytestmark = pytest.mark.network
 
@@ -90,7 +90,7 @@ def server() -> Iterator[MockServer]:
 class TestStalledBody:
     def test_multipart_body_that_stops_is_cut_off_with_408_and_nothing_stored(self, server: MockServer) -> None:
         body = tokenization_update(10_000).body()
-        before = server.services.store.tokenization_token(TKN_PATH.rsplit("/", 1)[1])
+        before = tokenization_service(server.services).records.token(TKN_PATH.rsplit("/", 1)[1])
         with connect(server) as sock:
             sock.sendall(head("PUT", TKN_PATH, {
                 "Authorization": f"Bearer {TKN_BEARER}", "Content-Type": Multipart().content_type,
@@ -101,7 +101,7 @@ class TestStalledBody:
         assert answer.headers["connection"] == "close"
         assert answer.json()["status"] == 408
         assert "stopped arriving" in answer.json()["message"]
-        assert server.services.store.tokenization_token(TKN_PATH.rsplit("/", 1)[1]) == before
+        assert tokenization_service(server.services).records.token(TKN_PATH.rsplit("/", 1)[1]) == before
 
     def test_json_body_that_stops_is_cut_off_in_immutables_shape(self, server: MockServer) -> None:
         with connect(server) as sock:

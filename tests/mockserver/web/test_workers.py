@@ -28,7 +28,8 @@ import uvicorn
 from click.testing import CliRunner
 
 from mockserver import cli
-from mockserver.web.workers import SETTINGS_ENV, WORKER_HEADER, app_from_environment, export_settings
+from mockserver.web.workerheader import WORKER_HEADER
+from mockserver.web.workers import SETTINGS_ENV, app_from_environment, export_settings
 from tests.mockserver import media
 from tests.mockserver.conftest import make_settings
 from tests.mockserver.redis_server import RedisServer, free_port

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from mockserver.apis.tokenization import render_error
+from mockserver.apis.tokenization.service import render_error
 from mockserver.errors import ApiError
 from mockserver.files import Upload
 from mockserver.services import Services
 from tests.mockserver import media
-from tests.mockserver.support import TKN_TOKEN
+from tests.mockserver.support import TKN_TOKEN, tokenization_service
 
 VALID = {"name": "n", "description": "d"}
 
@@ -30,19 +30,19 @@ class TestTokenizationService:
                                                   ("salable_percentage", math.nan),
                                                   ("salable_percentage", -math.inf)])
     def test_non_finite_numbers(self, services: Services, field: str, value: float) -> None:
-        before = services.store.tokenization_token(TKN_TOKEN)
+        before = tokenization_service(services).records.token(TKN_TOKEN)
 
         with pytest.raises(ApiError) as caught:
-            services.tokenization.update_token(TKN_TOKEN, {**VALID, field: value}, [])
+            tokenization_service(services).update_token(TKN_TOKEN, {**VALID, field: value}, [])
 
         assert (caught.value.status, caught.value.field) == (400, field)
         assert "finite" in caught.value.message
-        assert services.store.tokenization_token(TKN_TOKEN) == before
+        assert tokenization_service(services).records.token(TKN_TOKEN) == before
 
     def test_price_follows_total_value(self, services: Services) -> None:
-        services.tokenization.update_token(TKN_TOKEN, {**VALID, "total_value": 2500.0}, [])
+        tokenization_service(services).update_token(TKN_TOKEN, {**VALID, "total_value": 2500.0}, [])
 
-        token = services.store.tokenization_token(TKN_TOKEN)
+        token = tokenization_service(services).records.token(TKN_TOKEN)
         assert token is not None
         assert token["value"] == {"total_value": 2500.0, "token_price": 2.5}
 
@@ -60,7 +60,7 @@ class TestTokenizationService:
         blobs = len(services.store.blobs)
 
         with pytest.raises(ApiError) as caught:
-            services.tokenization.update_token(TKN_TOKEN, VALID, [upload])
+            tokenization_service(services).update_token(TKN_TOKEN, VALID, [upload])
 
         assert caught.value.status == 415
         for word in words:

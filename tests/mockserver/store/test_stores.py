@@ -13,13 +13,28 @@ from typing import Any
 
 import pytest
 
+from mockserver.apis.immutable.service import NFTS, PendingRefresh
+from mockserver.apis.rair.service import TOKENS
 from mockserver.clock import ManualClock
 from mockserver.fixtures import Fixtures
-from mockserver.services import Services
+from mockserver.services import Services, seed_of
 from mockserver.settings import Settings
-from mockserver.store import MEMORY_URL, PendingRefresh, Store, open_store
+from mockserver.store import MEMORY_URL, Store, open_store
 from tests.mockserver import media
-from tests.mockserver.support import IMX_CHAIN, IMX_COLLECTION, RAIR_CONTRACT, RAIR_NETWORK, TKN_TOKEN
+from tests.mockserver.support import (
+    IMX_CHAIN,
+    IMX_COLLECTION,
+    RAIR_CONTRACT,
+    RAIR_NETWORK,
+    TKN_TOKEN,
+    fixtures_of,
+    immutable_service,
+    imx,
+    rair,
+    rair_service,
+    tkn,
+    tokenization_service,
+)
 
 RAIR_KEY = (RAIR_NETWORK, RAIR_CONTRACT, 0, 1)
 START = ManualClock().time()
@@ -44,7 +59,7 @@ def fresh_store(store_url: str) -> Iterator[StoreFactory]:
     opened: list[Store] = []
 
     def factory(fixtures: Fixtures) -> Store:
-        opened.append(open_store(store_url, fixtures, prefix=f"test-{next(_namespaces)}:"))
+        opened.append(open_store(store_url, seed_of(fixtures), prefix=f"test-{next(_namespaces)}:"))
         return opened[-1]
 
     yield factory
@@ -65,7 +80,7 @@ def twin(store: Store, store_url: str, default_fixtures: Fixtures) -> Iterator[S
     if store_url == MEMORY_URL:
         yield store
         return
-    other = open_store(store_url, default_fixtures, prefix=store.prefix)  # type: ignore[attr-defined]
+    other = open_store(store_url, seed_of(default_fixtures), prefix=store.prefix)  # type: ignore[attr-defined]
     yield other
     other.close()  # type: ignore[attr-defined]
 
@@ -78,79 +93,79 @@ class TestCopies:
     """Nothing a caller does to a returned record changes the store or the fixtures it came from."""
 
     def test_returned_records_are_copies(self, store: Store) -> None:
-        token = store.rair_token(RAIR_KEY)
+        token = rair(store).token(RAIR_KEY)
         assert token is not None
         token["metadata"]["name"] = "scribbled"
-        nft = store.nft(IMX_CHAIN, IMX_COLLECTION, 1, now=START)
+        nft = imx(store).nft(IMX_CHAIN, IMX_COLLECTION, 1, now=START)
         assert nft is not None
         nft["name"] = "scribbled"
-        tkn = store.tokenization_token(TKN_TOKEN)
-        assert tkn is not None
-        tkn["meta"]["images"].clear()
+        tkn_token = tkn(store).token(TKN_TOKEN)
+        assert tkn_token is not None
+        tkn_token["meta"]["images"].clear()
 
-        assert store.rair_token(RAIR_KEY)["metadata"]["name"] == "CoinAgenda Monaco 2021 #1"  # type: ignore[index]
-        assert store.nft(IMX_CHAIN, IMX_COLLECTION, 1, now=START)["name"] == "Sword"  # type: ignore[index]
-        assert len(store.tokenization_token(TKN_TOKEN)["meta"]["images"]) == 1  # type: ignore[index]
+        assert rair(store).token(RAIR_KEY)["metadata"]["name"] == "CoinAgenda Monaco 2021 #1"  # type: ignore[index]
+        assert imx(store).nft(IMX_CHAIN, IMX_COLLECTION, 1, now=START)["name"] == "Sword"  # type: ignore[index]
+        assert len(tkn(store).token(TKN_TOKEN)["meta"]["images"]) == 1  # type: ignore[index]
 
     def test_updates_leave_the_fixtures_untouched(self, store: Store, default_fixtures: Fixtures,
                                                   fresh_store: StoreFactory) -> None:
-        store.update_rair_token(RAIR_KEY, {"name": "changed"})
+        rair(store).update_token(RAIR_KEY, {"name": "changed"})
 
         assert default_fixtures.rair_tokens[RAIR_KEY]["metadata"]["name"] == "CoinAgenda Monaco 2021 #1"
-        assert fresh_store(default_fixtures).rair_token(RAIR_KEY)["metadata"]["name"] != "changed"  # type: ignore[index]
+        assert rair(fresh_store(default_fixtures)).token(RAIR_KEY)["metadata"]["name"] != "changed"  # type: ignore[index]
 
     def test_lookups_ignore_address_case(self, store: Store) -> None:
-        assert store.rair_contract(RAIR_NETWORK, RAIR_CONTRACT.upper().replace("0X", "0x")) is not None
-        assert store.rair_token((RAIR_NETWORK, RAIR_CONTRACT.upper().replace("0X", "0x"), 0, 1)) is not None
-        assert store.collection(IMX_CHAIN, IMX_COLLECTION.upper().replace("0X", "0x")) is not None
-        assert store.tokenization_token(TKN_TOKEN.upper()) is not None
+        assert rair(store).contract(RAIR_NETWORK, RAIR_CONTRACT.upper().replace("0X", "0x")) is not None
+        assert rair(store).token((RAIR_NETWORK, RAIR_CONTRACT.upper().replace("0X", "0x"), 0, 1)) is not None
+        assert imx(store).collection(IMX_CHAIN, IMX_COLLECTION.upper().replace("0X", "0x")) is not None
+        assert tkn(store).token(TKN_TOKEN.upper()) is not None
 
 
 class TestRairUpdate:
     """An update merges metadata and marks the URI as no longer on chain."""
 
     def test_merge(self, store: Store) -> None:
-        updated = store.update_rair_token(RAIR_KEY, {"name": "New", "attributes": []})
+        updated = rair(store).update_token(RAIR_KEY, {"name": "New", "attributes": []})
 
         assert updated["metadata"]["name"] == "New"
         assert updated["metadata"]["attributes"] == []
         assert updated["metadata"]["artist"] == "chrissweet"
         assert updated["isURIStoredToBlockchain"] is False
-        assert store.rair_token(RAIR_KEY) == updated
+        assert rair(store).token(RAIR_KEY) == updated
 
 
 class TestRefreshQueue:
     """Refreshed metadata shows from its due time on, stamped with that time."""
 
     def test_not_before_due(self, store: Store) -> None:
-        store.schedule_refresh([refresh(1, START + 30, name="Later")])
+        imx(store).schedule_refresh([refresh(1, START + 30, name="Later")])
 
-        assert store.nft(IMX_CHAIN, IMX_COLLECTION, 1, now=START + 29.9)["name"] == "Sword"  # type: ignore[index]
-        assert store.pending_refreshes() == 1
+        assert imx(store).nft(IMX_CHAIN, IMX_COLLECTION, 1, now=START + 29.9)["name"] == "Sword"  # type: ignore[index]
+        assert imx(store).pending_refreshes() == 1
 
-        nft = store.nft(IMX_CHAIN, IMX_COLLECTION, 1, now=START + 30)
+        nft = imx(store).nft(IMX_CHAIN, IMX_COLLECTION, 1, now=START + 30)
 
         assert nft is not None
         assert nft["name"] == "Later"
         assert nft["metadata_synced_at"] == nft["updated_at"] == "2026-01-01T00:00:30.000000Z"
         assert nft["indexed_at"] == "2026-01-01T00:00:00.000000Z"
-        assert store.pending_refreshes() == 0
+        assert imx(store).pending_refreshes() == 0
 
     def test_later_refresh_of_the_same_token_wins(self, store: Store) -> None:
-        store.schedule_refresh([refresh(2, START + 20, name="Second")])
-        store.schedule_refresh([refresh(2, START + 10, name="First")])
+        imx(store).schedule_refresh([refresh(2, START + 20, name="Second")])
+        imx(store).schedule_refresh([refresh(2, START + 10, name="First")])
 
-        nft = store.nft(IMX_CHAIN, IMX_COLLECTION, 2, now=START + 60)
+        nft = imx(store).nft(IMX_CHAIN, IMX_COLLECTION, 2, now=START + 60)
 
         assert nft is not None
         assert nft["name"] == "Second"
         assert nft["metadata_synced_at"] == "2026-01-01T00:00:20.000000Z"
 
     def test_refresh_of_an_unindexed_token_indexes_it(self, store: Store) -> None:
-        assert store.nft(IMX_CHAIN, IMX_COLLECTION, 10, now=START) is None
-        store.schedule_refresh([refresh(10, START + 5, name="Ten", external_url="https://x.test")])
+        assert imx(store).nft(IMX_CHAIN, IMX_COLLECTION, 10, now=START) is None
+        imx(store).schedule_refresh([refresh(10, START + 5, name="Ten", external_url="https://x.test")])
 
-        nft = store.nft(IMX_CHAIN, IMX_COLLECTION, 10, now=START + 5)
+        nft = imx(store).nft(IMX_CHAIN, IMX_COLLECTION, 10, now=START + 5)
 
         assert nft is not None
         assert nft["token_id"] == "10"
@@ -159,7 +174,7 @@ class TestRefreshQueue:
         assert nft["indexed_at"] == "2026-01-01T00:00:05.000000Z"
         assert nft["contract_type"] == "ERC721"
         # Listed in numeric token-id order, not as text.
-        listed = [n["token_id"] for n in store.nfts(IMX_CHAIN, IMX_COLLECTION, now=START + 5)]
+        listed = [n["token_id"] for n in imx(store).nfts(IMX_CHAIN, IMX_COLLECTION, now=START + 5)]
         assert listed == ["1", "2", "3", "10"]
 
 
@@ -169,30 +184,31 @@ class TestReset:
     def test_services_reset(self, default_fixtures: Fixtures, clock: ManualClock, store_url: str) -> None:
         services = Services(Settings(store=store_url), clock=clock, fixtures=default_fixtures)
         fixture_blobs = len(services.store.blobs)
-        services.store.update_rair_token(RAIR_KEY, {"name": "changed"})
+        rair_service(services).records.update_token(RAIR_KEY, {"name": "changed"})
         services.store.blobs.put(media.png(5, 5), "image/png")
-        services.store.schedule_refresh([refresh(1, clock.time() + 100, name="x")])
-        services.limiter.hit("project-alpha")
+        immutable_service(services).records.schedule_refresh([refresh(1, clock.time() + 100, name="x")])
+        immutable_service(services).limiter.hit("project-alpha")
 
         services.reset()
 
-        assert services.store.rair_token(RAIR_KEY)["metadata"]["name"] != "changed"  # type: ignore[index]
+        assert rair_service(services).records.token(RAIR_KEY)["metadata"]["name"] != "changed"  # type: ignore[index]
         assert len(services.store.blobs) == fixture_blobs
-        assert services.store.pending_refreshes() == 0
-        assert services.limiter.peek("project-alpha").remaining == services.settings.immutable.rate_limit.limit
+        assert immutable_service(services).records.pending_refreshes() == 0
+        limit = services.settings.immutable.rate_limit.limit
+        assert immutable_service(services).limiter.peek("project-alpha").remaining == limit
 
     def test_reset_to_other_fixtures(self, default_fixtures: Fixtures, clock: ManualClock, store_url: str) -> None:
         services = Services(Settings(store=store_url), clock=clock, fixtures=default_fixtures)
 
         services.reset(Fixtures())
 
-        assert services.store.rair_token(RAIR_KEY) is None
-        assert services.store.tokenization_tokens() == []
+        assert rair_service(services).records.token(RAIR_KEY) is None
+        assert tokenization_service(services).records.tokens() == []
         assert len(services.store.blobs) == 0
         assert services.fixtures == Fixtures()
         # A later reset goes back to the fixtures now in force, not to the ones the server started with.
         services.reset()
-        assert services.store.rair_tokens() == []
+        assert rair_service(services).records.tokens() == []
 
 
 class TestTokenizationUpdate:
@@ -206,28 +222,28 @@ class TestTokenizationUpdate:
             token["meta"]["images"].append({"id": "a" * 24, "name": "new.png", "content_type": "image/png", "size": 1})
             return {"a" * 24: key}
 
-        updated = store.update_tokenization_token(TKN_TOKEN.upper(), change)
+        updated = tkn(store).update_token(TKN_TOKEN.upper(), change)
 
         assert updated is not None
-        assert updated == store.tokenization_token(TKN_TOKEN)
+        assert updated == tkn(store).token(TKN_TOKEN)
         assert updated["name"] == "Changed"
-        assert store.attachment_blobs["a" * 24] == key
-        assert "a" * 24 in dict(store.attachment_blobs)
+        assert tkn(store).attachment_blobs()["a" * 24] == key
+        assert "a" * 24 in dict(tkn(store).attachment_blobs())
 
     def test_a_failing_change_stores_nothing(self, store: Store) -> None:
-        before = store.tokenization_token(TKN_TOKEN)
+        before = tkn(store).token(TKN_TOKEN)
 
         def change(token: dict[str, Any]) -> dict[str, str]:
             token["name"] = "half-done"
             raise ValueError("refused")
 
         with pytest.raises(ValueError, match="refused"):
-            store.update_tokenization_token(TKN_TOKEN, change)
+            tkn(store).update_token(TKN_TOKEN, change)
 
-        assert store.tokenization_token(TKN_TOKEN) == before
+        assert tkn(store).token(TKN_TOKEN) == before
 
     def test_unknown_token(self, store: Store) -> None:
-        assert store.update_tokenization_token("f" * 24, lambda token: {}) is None
+        assert tkn(store).update_token("f" * 24, lambda token: {}) is None
 
 
 class TestBlobsAndListings:
@@ -248,26 +264,27 @@ class TestBlobsAndListings:
         assert store.blobs.get("0" * 64) is None
 
     def test_listings(self, store: Store, default_fixtures: Fixtures) -> None:
-        assert [t["_id"] for t in store.rair_tokens()] == [t["_id"] for t in default_fixtures.rair_tokens.values()]
-        assert [t["id"] for t in store.tokenization_tokens()] == list(default_fixtures.tokenization_tokens)
-        listed = [(n["chain"]["name"], n["contract_address"], int(n["token_id"])) for n in store.all_nfts(now=START)]
+        assert [t["_id"] for t in rair(store).tokens()] == [t["_id"] for t in default_fixtures.rair_tokens.values()]
+        assert [t["id"] for t in tkn(store).tokens()] == list(default_fixtures.tokenization_tokens)
+        listed = [(n["chain"]["name"], n["contract_address"], int(n["token_id"]))
+                  for n in imx(store).all_nfts(now=START)]
         assert listed == sorted(default_fixtures.immutable_nfts)
-        assert store.fixtures == default_fixtures
+        assert fixtures_of(store) == default_fixtures
 
     def test_lookups(self, store: Store, default_fixtures: Fixtures) -> None:
         for user in default_fixtures.rair_users:
-            assert store.rair_user(user.credential) == user
+            assert rair(store).user(user.credential) == user
         for key in default_fixtures.immutable_keys:
-            assert store.immutable_key(key.key) == key
+            assert imx(store).key(key.key) == key
         for collection in default_fixtures.immutable_collections:
-            assert store.collection(collection.chain, collection.address) == collection
-        assert store.rair_has_product(RAIR_NETWORK, RAIR_CONTRACT.upper().replace("0X", "0x"), 0)
-        assert not store.rair_has_product(RAIR_NETWORK, RAIR_CONTRACT, 99)
-        assert store.bearer_known(default_fixtures.tokenization_bearers[0])
-        assert store.rair_user("nobody") is None
-        assert store.immutable_key("nobody") is None
-        assert store.chain("nowhere") is None
-        assert not store.bearer_known("nobody")
+            assert imx(store).collection(collection.chain, collection.address) == collection
+        assert rair(store).has_product(RAIR_NETWORK, RAIR_CONTRACT.upper().replace("0X", "0x"), 0)
+        assert not rair(store).has_product(RAIR_NETWORK, RAIR_CONTRACT, 99)
+        assert tkn(store).bearer_known(default_fixtures.tokenization_bearers[0])
+        assert rair(store).user("nobody") is None
+        assert imx(store).key("nobody") is None
+        assert imx(store).chain("nowhere") is None
+        assert not tkn(store).bearer_known("nobody")
 
 
 class TestConcurrentHandles:
@@ -277,44 +294,45 @@ class TestConcurrentHandles:
         handles = [store, twin]
         start = threading.Barrier(40)
 
-        def rair(n: int) -> None:
+        def update_rair(n: int) -> None:
             start.wait()
-            handles[n % 2].update_rair_token(RAIR_KEY, {f"field{n}": n})
+            rair(handles[n % 2]).update_token(RAIR_KEY, {f"field{n}": n})
 
-        def tokenization(n: int) -> None:
+        def update_tokenization(n: int) -> None:
             def change(token: dict[str, Any]) -> dict[str, str]:
                 token["meta"]["images"].append({"id": f"{n:024x}", "name": f"{n}.png", "content_type": "image/png",
                                                 "size": n})
                 return {f"{n:024x}": f"blob{n}"}
 
             start.wait()
-            handles[n % 2].update_tokenization_token(TKN_TOKEN, change)
+            tkn(handles[n % 2]).update_token(TKN_TOKEN, change)
 
         with ThreadPoolExecutor(40) as pool:
-            list(pool.map(lambda n: rair(n) if n < 20 else tokenization(n), range(40)))
+            list(pool.map(lambda n: update_rair(n) if n < 20 else update_tokenization(n), range(40)))
 
         for handle in handles:
-            metadata = handle.rair_token(RAIR_KEY)["metadata"]  # type: ignore[index]
+            metadata = rair(handle).token(RAIR_KEY)["metadata"]  # type: ignore[index]
             assert {name: metadata[name] for name in metadata if name.startswith("field")} == {
                 f"field{n}": n for n in range(20)}
-            images = handle.tokenization_token(TKN_TOKEN)["meta"]["images"]  # type: ignore[index]
+            images = tkn(handle).token(TKN_TOKEN)["meta"]["images"]  # type: ignore[index]
             assert sorted(i["name"] for i in images) == sorted(["front.png", *(f"{n}.png" for n in range(20, 40))])
-            assert {handle.attachment_blobs[f"{n:024x}"] for n in range(20, 40)} == {f"blob{n}" for n in range(20, 40)}
+            blobs = tkn(handle).attachment_blobs()
+            assert {blobs[f"{n:024x}"] for n in range(20, 40)} == {f"blob{n}" for n in range(20, 40)}
 
     def test_due_refreshes_are_applied_once(self, store: Store, twin: Store) -> None:
-        store.schedule_refresh([refresh(n, START + n, name=f"first {n}") for n in range(1, 21)])
-        twin.schedule_refresh([refresh(n, START + 30, name=f"second {n}") for n in range(1, 21)])
+        imx(store).schedule_refresh([refresh(n, START + n, name=f"first {n}") for n in range(1, 21)])
+        imx(twin).schedule_refresh([refresh(n, START + 30, name=f"second {n}") for n in range(1, 21)])
         start = threading.Barrier(8)
 
         def read(n: int) -> list[dict[str, Any]]:
             start.wait()
-            return [store, twin][n % 2].nfts(IMX_CHAIN, IMX_COLLECTION, now=START + 20 + 5 * (n % 4))
+            return imx([store, twin][n % 2]).nfts(IMX_CHAIN, IMX_COLLECTION, now=START + 20 + 5 * (n % 4))
 
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(read, range(8)))
 
-        assert store.pending_refreshes() == 0
-        listed = twin.nfts(IMX_CHAIN, IMX_COLLECTION, now=START + 40)
+        assert imx(store).pending_refreshes() == 0
+        listed = imx(twin).nfts(IMX_CHAIN, IMX_COLLECTION, now=START + 40)
         assert {n["token_id"]: n["name"] for n in listed} == {str(n): f"second {n}" for n in range(1, 21)}
         assert {n["metadata_synced_at"] for n in listed} == {"2026-01-01T00:00:30.000000Z"}
 
@@ -333,19 +351,20 @@ class TestIndexes:
     """Per-request lookups go through indexes kept in step with the records."""
 
     def test_memory_lookups_do_not_scan_every_record(self, default_fixtures: Fixtures) -> None:
-        store: Any = open_store(MEMORY_URL, default_fixtures)
-        store.nft(IMX_CHAIN, IMX_COLLECTION, 1, now=START)
-        store._rair_tokens, store._nfts = _NoScan(store._rair_tokens), _NoScan(store._nfts)
+        store: Any = open_store(MEMORY_URL, seed_of(default_fixtures))
+        imx(store).nft(IMX_CHAIN, IMX_COLLECTION, 1, now=START)
+        store._tables[TOKENS], store._tables[NFTS] = _NoScan(store._tables[TOKENS]), _NoScan(store._tables[NFTS])
 
-        assert store.rair_has_product(RAIR_NETWORK, RAIR_CONTRACT.upper().replace("0X", "0x"), 0)
-        assert not store.rair_has_product(RAIR_NETWORK, RAIR_CONTRACT, 99)
-        listed = [n["token_id"] for n in store.nfts(IMX_CHAIN, IMX_COLLECTION.upper().replace("0X", "0x"),
+        assert rair(store).has_product(RAIR_NETWORK, RAIR_CONTRACT.upper().replace("0X", "0x"), 0)
+        assert not rair(store).has_product(RAIR_NETWORK, RAIR_CONTRACT, 99)
+        listed = [n["token_id"] for n in imx(store).nfts(IMX_CHAIN, IMX_COLLECTION.upper().replace("0X", "0x"),
                                                       now=START)]
         assert listed == ["1", "2", "3"]
 
     def test_product_index_follows_a_reload(self, store: Store, default_fixtures: Fixtures) -> None:
-        assert store.rair_has_product(RAIR_NETWORK, RAIR_CONTRACT, 0)
-        store.load(Fixtures())
-        assert not store.rair_has_product(RAIR_NETWORK, RAIR_CONTRACT, 0)
-        store.load(default_fixtures)
-        assert store.rair_has_product(RAIR_NETWORK, RAIR_CONTRACT, 0)
+        records = rair(store)  # one handle across the loads, as a running service keeps
+        assert records.has_product(RAIR_NETWORK, RAIR_CONTRACT, 0)
+        store.load(seed_of(Fixtures()))
+        assert not records.has_product(RAIR_NETWORK, RAIR_CONTRACT, 0)
+        store.load(seed_of(default_fixtures))
+        assert records.has_product(RAIR_NETWORK, RAIR_CONTRACT, 0)

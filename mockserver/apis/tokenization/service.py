@@ -7,13 +7,13 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from mockserver.apis import ApiInfo
+from mockserver.apis.base import check_file_size, in_seed_order
 from mockserver.clock import Clock, isoformat
 from mockserver.errors import ApiError
-from mockserver.files import OCTET_STREAM, Upload
-from mockserver.fixtures import object_id
+from mockserver.files import OCTET_STREAM, Upload, digest
+from mockserver.fixtures import Fixtures, object_id
 from mockserver.settings import TokenizationSettings
-from mockserver.store import Store
+from mockserver.store import Blobs, Record, RecordSets, SeedView, Store
 
 ALLOWED_TYPES = {
     "images": frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"}),
@@ -21,6 +21,10 @@ ALLOWED_TYPES = {
 }
 _KIND_WORDS = {"images": "PNG, JPEG, WebP or GIF images", "documents": "PDF documents"}
 _REMOVALS = {"remove_image_ids": "images", "remove_document_ids": "documents"}
+# The kinds of record Tokenization keeps in the store: bearer tokens, tokens, and each attachment's blob key.
+BEARERS, TOKENS, ATTACHMENTS = "tokenization:bearers", "tokenization:tokens", "tokenization:attachments"
+# Changes a token in place and returns the blob keys of the attachments it added, by attachment id.
+TokenChange = Callable[[Record], Mapping[str, str]]
 
 
 def render_error(error: ApiError) -> dict[str, Any]:
@@ -28,29 +32,72 @@ def render_error(error: ApiError) -> dict[str, Any]:
     return {"status": error.status, "message": error.message, "field": error.field}
 
 
-INFO = ApiInfo(
-    name="tokenization",
-    title="Tokenization TR admin API",
-    spec_file="tokenization.yaml",
-    prefix="/v2/admin/",
-    render_error=render_error,
-    credential_header="authorization",
-    missing_credentials="Missing Authorization header: send 'Authorization: Bearer <token>'.",
-    malformed_credentials="Malformed Authorization header: send 'Authorization: Bearer <token>'.",
-    oversize_status=413,
-)
+
+
+def seed_part(fixtures: Fixtures) -> tuple[RecordSets, list[tuple[bytes, str]]]:
+    """Tokenization's records and files of a store loaded with `fixtures`."""
+    return {
+        BEARERS: {(bearer,): {} for bearer in fixtures.tokenization_bearers},
+        TOKENS: {(token_id,): token for token_id, token in fixtures.tokenization_tokens.items()},
+        ATTACHMENTS: {(a.id,): {"blob": digest(a.data)} for a in fixtures.tokenization_attachments},
+    }, [(a.data, a.content_type) for a in fixtures.tokenization_attachments]
+
+
+class TokenizationRecords:
+    """Tokenization's records in the store: bearer tokens, tokens (by id in any case) and attachments' files."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        # The bearer tokens never change but by a load.
+        self._bearers = SeedView(store, lambda seed: frozenset(str(key[0]) for key in seed.records.get(BEARERS, {})))
+
+    def bearer_known(self, token: str) -> bool:
+        return token in self._bearers.get()
+
+    def token(self, token_id: str) -> Record | None:
+        return self._store.get(TOKENS, (token_id.lower(),))
+
+    def update_token(self, token_id: str, change: TokenChange) -> Record | None:
+        """Apply `change` to a copy of the token and store the result and its new blobs, as one atomic step.
+
+        `change` may run more than once (see `Store.update`); an exception from it stores nothing. Returns the
+        token as stored, or None when there is no such token.
+        """
+
+        def change_and_record_blobs(token: Record) -> RecordSets:
+            return {ATTACHMENTS: {(attachment_id,): {"blob": key} for attachment_id, key in change(token).items()}}
+
+        return self._store.update(TOKENS, (token_id.lower(),), change_and_record_blobs)
+
+    def tokens(self) -> list[Record]:
+        """Every token, in the fixtures' order."""
+        return in_seed_order(self._store.items(TOKENS), self._store.seed.records.get(TOKENS, {}))
+
+    def attachment_blob(self, attachment_id: str) -> str:
+        """The blob key of an attachment of a stored token."""
+        found = self._store.get(ATTACHMENTS, (attachment_id,))
+        if found is None:  # pragma: no cover - an attachment is recorded in the same step as its token
+            raise LookupError(f"attachment {attachment_id} has no file")
+        blob: str = found["blob"]
+        return blob
+
+    def attachment_blobs(self) -> dict[str, str]:
+        """The blob key of every attachment, by attachment id."""
+        return {str(key[0]): record["blob"] for key, record in self._store.items(ATTACHMENTS)}
 
 
 class TokenizationService:
     """Reads and updates of Tokenization tokens."""
 
-    def __init__(self, store: Store, settings: TokenizationSettings, clock: Clock) -> None:
-        self._store = store
+    def __init__(self, records: TokenizationRecords, blobs: Blobs, settings: TokenizationSettings,
+                 clock: Clock) -> None:
+        self.records = records
+        self._blobs = blobs
         self.settings = settings
         self._clock = clock
 
     def authenticate(self, bearer: str) -> str:
-        if not self._store.bearer_known(bearer):
+        if not self.records.bearer_known(bearer):
             raise ApiError(401, "Invalid bearer token.", field="Authorization")
         return bearer
 
@@ -59,7 +106,7 @@ class TokenizationService:
         token.pop("supply", None)
         for kind in ("images", "documents"):
             for attachment in token["meta"][kind]:
-                attachment["url"] = file_url(self._store.attachment_blobs[attachment["id"]])
+                attachment["url"] = file_url(self.records.attachment_blob(attachment["id"]))
         return token
 
     def update_token(self, token_id: str, form: Mapping[str, Any], uploads: Sequence[Upload]) -> None:
@@ -72,7 +119,7 @@ class TokenizationService:
         now = self._clock.time()
         # Changing and storing the token is one atomic step (repeated if a concurrent update got in first, as
         # with a shared store), so the checks that depend on the stored token run inside it.
-        updated = self._store.update_tokenization_token(token_id, lambda token: self._apply(token, form, uploads, now))
+        updated = self.records.update_token(token_id, lambda token: self._apply(token, form, uploads, now))
         if updated is None:
             raise ApiError(404, f"Token {token_id} not found.", field="token_id")
 
@@ -99,7 +146,7 @@ class TokenizationService:
             token["meta"][kind] = [a for a in token["meta"][kind] if a["id"] not in ids]
         blobs: dict[str, str] = {}
         for position, (upload, media_type) in enumerate(typed):
-            key = self._store.blobs.put(upload.data, media_type)
+            key = self._blobs.put(upload.data, media_type)
             attachment_id = object_id("attachment", token["id"], key, now, position)
             blobs[attachment_id] = key
             token["meta"][upload.field].append({"id": attachment_id, "name": upload.filename,
@@ -108,7 +155,7 @@ class TokenizationService:
         return blobs
 
     def _find(self, token_id: str) -> dict[str, Any]:
-        token = self._store.tokenization_token(token_id)
+        token = self.records.token(token_id)
         if token is None:
             raise ApiError(404, f"Token {token_id} not found.", field="token_id")
         return token
@@ -125,9 +172,7 @@ class TokenizationService:
 
     def _check_upload(self, upload: Upload) -> str:
         """The upload's media type once size and type pass; judged by content, and by the declared type if any."""
-        if len(upload.data) > self.settings.max_file_bytes:
-            raise ApiError(413, f"File {upload.filename!r} is larger than the {self.settings.max_file_bytes} "
-                                "byte limit.", field=upload.field)
+        check_file_size(upload, self.settings.max_file_bytes)
         allowed = ALLOWED_TYPES[upload.field]
         sniffed = upload.sniffed_type
         declared = (upload.declared_type or "").split(";")[0].strip().lower()

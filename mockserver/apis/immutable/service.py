@@ -7,19 +7,18 @@ import binascii
 import dataclasses
 import functools
 import json
-import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
-from mockserver.apis import ApiInfo
-from mockserver.clock import Clock
+from mockserver.apis.base import random_trace_id
+from mockserver.clock import Clock, isoformat
 from mockserver.errors import ApiError
-from mockserver.fixtures import ImmutableKey
+from mockserver.fixtures import Fixtures, ImmutableCollection, ImmutableKey
 from mockserver.ratelimit import Quota, QuotaLimiter
 from mockserver.settings import ImmutableSettings
-from mockserver.store import PendingRefresh, Store
+from mockserver.store import Record, RecordSets, Scheduled, Seed, SeedView, Store
 
 KiB = 1024
 MAX_LIST_BYTES = 228 * KiB
@@ -42,14 +41,42 @@ _OTHER_CODES = {
     415: "UNSUPPORTED_MEDIA_TYPE", 431: "REQUEST_HEADER_FIELDS_TOO_LARGE", 503: "SERVICE_UNAVAILABLE",
 }
 
+# The kinds of record Immutable keeps in the store; refreshes are queued changes to NFTS.
+CHAINS, KEYS, COLLECTIONS, NFTS = "immutable:chains", "immutable:keys", "immutable:collections", "immutable:nfts"
+# (chain, contract address in lower case, token id)
+NftKey = tuple[str, str, int]
+
+
+class Chain(TypedDict):
+    id: str
+    name: str
+
+
+class Nft(TypedDict):
+    """An NFT record as Immutable's reads return it (`fixtures.py` makes them, refreshes change them)."""
+
+    chain: Chain
+    token_id: str
+    contract_address: str
+    contract_type: str
+    indexed_at: str
+    updated_at: str
+    metadata_synced_at: str | None
+    metadata_id: str | None
+    name: str | None
+    description: str | None
+    image: str | None
+    external_link: str | None
+    external_url: str | None
+    animation_url: str | None
+    youtube_url: str | None
+    attributes: list[dict[str, Any]]
+    total_supply: str | None
+
 TraceIds = Callable[[], str]
 
 
-def random_trace_id() -> str:
-    return secrets.token_hex(16)
-
-
-# Where the trace ids of the request being served come from: the web layer sets the server's own source
+# Where the trace ids of the request being served come from: `request_scope` sets the server's own source
 # (seeded when the server has a seed) for each request; anywhere else they are unpredictable.
 TRACE_IDS: ContextVar[TraceIds] = ContextVar("trace_ids", default=random_trace_id)
 
@@ -70,17 +97,132 @@ def make_error_renderer(trace_ids: TraceIds) -> Callable[[ApiError], dict[str, A
 
 render_error = make_error_renderer(current_trace_id)
 
-INFO = ApiInfo(
-    name="immutable",
-    title="Immutable zkEVM API",
-    spec_file="immutable.yaml",
-    prefix="/v1/chains/",
-    render_error=render_error,
-    credential_header="x-immutable-api-key",
-    missing_credentials="Missing x-immutable-api-key header: send a secret API key of the project.",
-    oversize_status=400,
-    media_type_status=400,  # the published spec has no 415 either
-)
+
+
+@dataclasses.dataclass(frozen=True)
+class PendingRefresh:
+    """Metadata accepted by a refresh, to show in reads from `due` on."""
+
+    due: float
+    key: NftKey
+    token_id: str
+    metadata: dict[str, Any]
+
+
+def seed_part(fixtures: Fixtures) -> tuple[RecordSets, list[tuple[bytes, str]]]:
+    """Immutable's records of a store loaded with `fixtures` (it has no files of its own)."""
+    return {
+        CHAINS: {(name,): chain for name, chain in fixtures.immutable_chains.items()},
+        KEYS: {(key.key,): {"key": key.key, "project": key.project, "scopes": sorted(key.scopes)}
+               for key in fixtures.immutable_keys},
+        COLLECTIONS: {(c.chain, c.address): dataclasses.asdict(c) for c in fixtures.immutable_collections},
+        NFTS: dict(fixtures.immutable_nfts.items()),
+    }, []
+
+
+class ImmutableRecords:
+    """Immutable's records in the store: API keys, chains, collections and NFTs, with refreshes applied when due."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        # API keys, chains and collections never change but by a load.
+        self._fixed = SeedView(store, _FixedRecords.of)
+
+    def key(self, key: str) -> ImmutableKey | None:
+        return self._fixed.get().keys.get(key)
+
+    def has_chain(self, name: str) -> bool:
+        return name in self._fixed.get().chains
+
+    def chain(self, name: str) -> dict[str, str] | None:
+        chain = self._fixed.get().chains.get(name)
+        return dict(chain) if chain is not None else None
+
+    def collection(self, chain: str, address: str) -> ImmutableCollection | None:
+        return self._fixed.get().collections.get((chain, address.lower()))
+
+    def projects(self) -> list[str]:
+        """Every project that has an API key, in name order."""
+        return sorted({key.project for key in self._fixed.get().keys.values()})
+
+    def schedule_refresh(self, refreshes: Iterable[PendingRefresh]) -> None:
+        self._store.schedule(NFTS, (
+            Scheduled(refresh.due, refresh.key, {"token_id": refresh.token_id, "metadata": refresh.metadata})
+            for refresh in refreshes))
+
+    def apply_due(self, now: float) -> None:
+        """Apply every queued refresh due by `now` (reads do this too; writers call it so nothing piles up)."""
+        self._store.apply_due(NFTS, now, self._apply_refresh)
+
+    def nft(self, chain: str, address: str, token_id: int, *, now: float) -> Nft | None:
+        self.apply_due(now)
+        return cast(Nft | None, self._store.get(NFTS, (chain, address.lower(), token_id)))
+
+    def nfts(self, chain: str, address: str, *, now: float) -> list[Nft]:
+        """The collection's NFTs in token-id order."""
+        self.apply_due(now)
+        return [cast(Nft, nft) for _, nft in self._store.items(NFTS, group=(chain, address.lower()))]
+
+    def all_nfts(self, *, now: float) -> list[Nft]:
+        """Every NFT of every collection, by chain, collection and token id."""
+        self.apply_due(now)
+        return [cast(Nft, nft) for _, nft in self._store.items(NFTS)]
+
+    def pending_refreshes(self) -> int:
+        return self._store.pending(NFTS)
+
+    def _apply_refresh(self, nft: Record | None, refresh: Scheduled) -> Record:
+        """The NFT with a due refresh applied (changed in place when there is one), stamped with the due time."""
+        metadata: dict[str, Any] = refresh.change["metadata"]
+        if nft is None:
+            # A refresh names a token the indexer had not seen: it is indexed now.
+            chain, address, _ = refresh.key
+            nft = self._new_nft(str(chain), str(address), refresh.change["token_id"], refresh.due)
+        # Refreshed metadata is plain JSON one list of objects deep (attributes of scalar values), so copying
+        # those levels keeps the NFT from sharing anything with the refresh; a deep copy costs a sixth of a refresh.
+        nft.update(metadata)
+        if "attributes" in metadata:
+            nft["attributes"] = [dict(attribute) for attribute in metadata["attributes"] or []]
+        nft["external_link"] = nft.get("external_url")
+        stamp = _isoformat(refresh.due)
+        nft["metadata_synced_at"] = stamp
+        nft["updated_at"] = stamp
+        return nft
+
+    def _new_nft(self, chain_name: str, address: str, token_id: str, at: float) -> Record:
+        chain, collection = self.chain(chain_name), self.collection(chain_name, address)
+        if chain is None or collection is None:  # pragma: no cover - a reset replaces records and queue at once
+            raise LookupError("a queued refresh names a chain or collection the store does not have")
+        stamp = _isoformat(at)
+        return {
+            "chain": chain, "token_id": token_id, "contract_address": collection.address,
+            "contract_type": collection.contract_type, "indexed_at": stamp, "updated_at": stamp,
+            "metadata_synced_at": stamp, "metadata_id": None, "name": None, "description": None, "image": None,
+            "external_link": None, "external_url": None, "animation_url": None, "youtube_url": None,
+            "attributes": [], "total_supply": "1",
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class _FixedRecords:
+    keys: dict[str, ImmutableKey]
+    chains: dict[str, dict[str, str]]
+    collections: dict[tuple[str, str], ImmutableCollection]
+
+    @classmethod
+    def of(cls, seed: Seed) -> _FixedRecords:
+        keys = [ImmutableKey(key=k["key"], project=k["project"], scopes=frozenset(k["scopes"]))
+                for k in seed.records.get(KEYS, {}).values()]
+        collections = [ImmutableCollection(**c) for c in seed.records.get(COLLECTIONS, {}).values()]
+        return cls(
+            keys={key.key: key for key in keys},
+            chains={str(name): chain for (name,), chain in seed.records.get(CHAINS, {}).items()},
+            collections={(c.chain, c.address.lower()): c for c in collections},
+        )
+
+
+def _isoformat(epoch: float) -> str:
+    return isoformat(datetime.fromtimestamp(epoch, tz=UTC))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,14 +236,16 @@ class RefreshAccepted:
 class ImmutableService:
     """Refresh metadata under a quota; read NFTs with refreshed metadata applied once due."""
 
-    def __init__(self, store: Store, settings: ImmutableSettings, clock: Clock, limiter: QuotaLimiter) -> None:
-        self._store = store
+    def __init__(self, records: ImmutableRecords, settings: ImmutableSettings, clock: Clock,
+                 limiter: QuotaLimiter, *, trace_ids: TraceIds = random_trace_id) -> None:
+        self.records = records
+        self.trace_ids = trace_ids
         self.settings = settings
         self._clock = clock
         self.limiter = limiter
 
     def authenticate(self, api_key: str) -> ImmutableKey:
-        key = self._store.immutable_key(api_key)
+        key = self.records.key(api_key)
         if key is None:
             raise ApiError(401, "Unauthorised request: the API key is not valid.")
         return key
@@ -127,13 +271,16 @@ class ImmutableService:
             )
         due = self._clock.time() + self.settings.refresh_delay
         address = collection.address
-        self._store.schedule_refresh(
+        self.records.schedule_refresh([
             PendingRefresh(due, (chain, address, token_id), str(token_id), _metadata_of(item))
             for token_id, item in zip(token_ids, items, strict=True)
-        )
-        self._store.apply_due(self._clock.time())  # with no delay, applied now rather than queued
+        ])
+        self.records.apply_due(self._clock.time())  # with no delay, applied now rather than queued
         return RefreshAccepted(body={name.replace("-", "_"): value for name, value in headers.items()},
                                headers=headers)
+
+    def now(self) -> float:
+        return self._clock.time()
 
     def quota_headers(self, quota: Quota) -> dict[str, str]:
         """The four rate-limit headers as Immutable sends them on a 202."""
@@ -148,7 +295,7 @@ class ImmutableService:
 
     def get_nft(self, chain: str, contract: str, token_id: str) -> dict[str, Any]:
         self._collection(chain, contract)
-        nft = self._store.nft(chain, contract, _uint256(token_id, "token_id"), now=self._clock.time())
+        nft = self.records.nft(chain, contract, _uint256(token_id, "token_id"), now=self._clock.time())
         if nft is None:
             raise ApiError(404, f"NFT {token_id} not found in collection {contract} on {chain}.")
         return {"result": nft}
@@ -164,7 +311,7 @@ class ImmutableService:
         page_size: int = 100,
     ) -> dict[str, Any]:
         self._collection(chain, contract)
-        nfts = self._store.nfts(chain, contract, now=self._clock.time())
+        nfts = self.records.nfts(chain, contract, now=self._clock.time())
         if token_ids:
             wanted = {_uint256(t, "token_id") for t in token_ids}
             nfts = [nft for nft in nfts if int(nft["token_id"]) in wanted]
@@ -183,9 +330,9 @@ class ImmutableService:
         }
 
     def _collection(self, chain: str, contract: str) -> Any:
-        if self._store.chain(chain) is None:
+        if not self.records.has_chain(chain):
             raise ApiError(404, f"Chain {chain} not found.")
-        collection = self._store.collection(chain, contract)
+        collection = self.records.collection(chain, contract)
         if collection is None:
             raise ApiError(404, f"Collection {contract} not found on {chain}.")
         return collection

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from mockserver.apis.immutable import go_time, make_error_renderer
+from mockserver.apis.immutable.service import go_time, make_error_renderer
 from mockserver.errors import ApiError
 from mockserver.services import Services
-from tests.mockserver.support import IMX_ALPHA, IMX_CHAIN, IMX_COLLECTION, refresh_body
+from tests.mockserver.support import IMX_ALPHA, IMX_CHAIN, IMX_COLLECTION, immutable_service, refresh_body
 
 
 @pytest.fixture
@@ -42,34 +42,37 @@ class TestRefreshService:
         [(refresh_body("5", "5"), 400), (refresh_body(str(2**256)), 400), (refresh_body("1\n"), 400)],
     )
     def test_rejected_before_the_quota(self, services: Services, body: dict[str, Any], status: int) -> None:
-        key = services.immutable.authenticate(IMX_ALPHA)
+        key = immutable_service(services).authenticate(IMX_ALPHA)
 
         with pytest.raises(ApiError) as caught:
-            services.immutable.refresh(key, IMX_CHAIN, IMX_COLLECTION, body)
+            immutable_service(services).refresh(key, IMX_CHAIN, IMX_COLLECTION, body)
 
         assert caught.value.status == status
-        assert services.limiter.peek("project-alpha").remaining == services.settings.immutable.rate_limit.limit
-        assert services.store.pending_refreshes() == 0
+        limit = services.settings.immutable.rate_limit.limit
+        assert immutable_service(services).limiter.peek("project-alpha").remaining == limit
+        assert immutable_service(services).records.pending_refreshes() == 0
 
     def test_without_delay_a_refresh_is_applied_at_once(self, services: Services) -> None:
-        key = services.immutable.authenticate(IMX_ALPHA)
+        key = immutable_service(services).authenticate(IMX_ALPHA)
 
-        accepted = services.immutable.refresh(key, IMX_CHAIN, IMX_COLLECTION, refresh_body("1", "2", name="Now"))
+        accepted = immutable_service(services).refresh(key, IMX_CHAIN, IMX_COLLECTION,
+                                                       refresh_body("1", "2", name="Now"))
 
         assert accepted.headers["imx-remaining-refreshes"] == "999"
         # Nothing waits in the queue: a write-only load (no reads) must not pile refreshes up in memory.
-        assert services.store.pending_refreshes() == 0
-        assert services.store.nft(IMX_CHAIN, IMX_COLLECTION, 2, now=services.clock.time())["name"] == "Now"
+        assert immutable_service(services).records.pending_refreshes() == 0
+        nft = immutable_service(services).records.nft(IMX_CHAIN, IMX_COLLECTION, 2, now=services.clock.time())
+        assert nft["name"] == "Now"  # type: ignore[index]
 
     def test_with_delay_a_refresh_waits_in_the_queue(self, make_app: Any) -> None:
         services: Services = make_app({"immutable.refresh_delay": 30}).services
-        key = services.immutable.authenticate(IMX_ALPHA)
+        key = immutable_service(services).authenticate(IMX_ALPHA)
 
-        services.immutable.refresh(key, IMX_CHAIN, IMX_COLLECTION, refresh_body("1", "2"))
-        assert services.store.pending_refreshes() == 2
+        immutable_service(services).refresh(key, IMX_CHAIN, IMX_COLLECTION, refresh_body("1", "2"))
+        assert immutable_service(services).records.pending_refreshes() == 2
         services.clock.advance(30)  # type: ignore[attr-defined]
-        services.store.apply_due(services.clock.time())
-        assert services.store.pending_refreshes() == 0
+        immutable_service(services).records.apply_due(services.clock.time())
+        assert immutable_service(services).records.pending_refreshes() == 0
 
 
 class TestErrorRenderer:

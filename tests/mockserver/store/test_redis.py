@@ -1,6 +1,6 @@
 """What only the Redis store does: share one state between processes, keep it across starts, stay in its prefix.
 
-The behaviour both stores share is tested against each in test_store.py. These tests need `redis-server` on
+The behaviour both stores share is tested against each in test_stores.py. These tests need `redis-server` on
 PATH and the redis package (skipped otherwise).
 """
 
@@ -14,17 +14,27 @@ import pytest
 
 from mockserver.clock import ManualClock
 from mockserver.errors import ConfigError
-from mockserver.fixtures import Fixtures, parse_fixtures
+from mockserver.fixtures import Fixtures, fixtures_from_json, fixtures_to_json, parse_fixtures
 from mockserver.ratelimit import QuotaLimiter
-from mockserver.services import Services, rate_limit_storage
+from mockserver.services import Services, rate_limit_storage, seed_of
 from mockserver.settings import RateLimitSettings, Settings
 from mockserver.store import open_store
 from tests.mockserver import media
 from tests.mockserver.conftest import make_settings
-from tests.mockserver.support import RAIR_CONTRACT, RAIR_NETWORK, TKN_TOKEN
+from tests.mockserver.support import (
+    RAIR_CONTRACT,
+    RAIR_NETWORK,
+    TKN_TOKEN,
+    fixtures_of,
+    immutable_service,
+    rair,
+    rair_service,
+    tkn,
+    tokenization_service,
+)
 
 redis = pytest.importorskip("redis", reason="the redis package is not installed: pip install -e '.[redis]'")
-from mockserver.store_redis import RedisStore, fixtures_from_json, fixtures_to_json  # noqa: E402
+from mockserver.store.redis import RedisStore  # noqa: E402
 
 RAIR_KEY = (RAIR_NETWORK, RAIR_CONTRACT, 0, 1)
 OTHER_FIXTURES = parse_fixtures({"tokenization": {"bearer_tokens": ["other-bearer"]}})
@@ -38,7 +48,7 @@ def open_redis(redis_url: str, default_fixtures: Fixtures) -> Iterator[Opener]:
     opened: list[RedisStore] = []
 
     def opener(fixtures: Fixtures | None = None, prefix: str = "mockserver:", url: str = redis_url) -> RedisStore:
-        store = open_store(url, fixtures or default_fixtures, prefix=prefix)
+        store = open_store(url, seed_of(fixtures or default_fixtures), prefix=prefix)
         assert isinstance(store, RedisStore)
         opened.append(store)
         return store
@@ -53,31 +63,31 @@ class TestSharedNamespace:
 
     def test_a_second_worker_does_not_wipe_the_first(self, open_redis: Opener) -> None:
         first = open_redis()
-        first.update_rair_token(RAIR_KEY, {"name": "kept"})
+        rair(first).update_token(RAIR_KEY, {"name": "kept"})
         key = first.blobs.put(media.png(3, 3), "image/png")
 
         second = open_redis(fixtures=OTHER_FIXTURES)  # different fixtures, same namespace: not loaded
 
-        assert second.rair_token(RAIR_KEY)["metadata"]["name"] == "kept"  # type: ignore[index]
+        assert rair(second).token(RAIR_KEY)["metadata"]["name"] == "kept"  # type: ignore[index]
         assert second.blobs.get(key) is not None
-        assert second.fixtures == first.fixtures
-        assert not second.bearer_known("other-bearer")
+        assert fixtures_of(second) == fixtures_of(first)
+        assert not tkn(second).bearer_known("other-bearer")
 
     def test_load_is_seen_through_every_handle(self, open_redis: Opener, default_fixtures: Fixtures) -> None:
         first, second = open_redis(), open_redis()
-        first.update_rair_token(RAIR_KEY, {"name": "changed"})
+        rair(first).update_token(RAIR_KEY, {"name": "changed"})
 
-        second.load(OTHER_FIXTURES)
+        second.load(seed_of(OTHER_FIXTURES))
 
-        assert first.rair_token(RAIR_KEY) is None
-        assert first.bearer_known("other-bearer")
-        assert first.fixtures == OTHER_FIXTURES
+        assert rair(first).token(RAIR_KEY) is None
+        assert tkn(first).bearer_known("other-bearer")
+        assert fixtures_of(first) == OTHER_FIXTURES
         assert len(first.blobs) == 0
 
-        first.load(default_fixtures)
+        first.load(seed_of(default_fixtures))
 
-        assert second.rair_token(RAIR_KEY)["metadata"]["name"] != "changed"  # type: ignore[index]
-        assert second.fixtures == default_fixtures
+        assert rair(second).token(RAIR_KEY)["metadata"]["name"] != "changed"  # type: ignore[index]
+        assert fixtures_of(second) == default_fixtures
 
     def test_services_reset_goes_back_to_the_namespace_fixtures(self, redis_url: str, default_fixtures: Fixtures,
                                                               clock: ManualClock) -> None:
@@ -89,15 +99,15 @@ class TestSharedNamespace:
         two.reset()
 
         assert two.fixtures == OTHER_FIXTURES
-        assert two.store.bearer_known("other-bearer")
-        assert two.store.rair_tokens() == []
+        assert tokenization_service(two).records.bearer_known("other-bearer")
+        assert rair_service(two).records.tokens() == []
 
     def test_namespaces_are_separate_and_keys_stay_in_them(self, open_redis: Opener, redis_url: str) -> None:
         alpha, beta = open_redis(prefix="alpha:"), open_redis(prefix="beta:")
-        alpha.update_rair_token(RAIR_KEY, {"name": "alpha"})
+        rair(alpha).update_token(RAIR_KEY, {"name": "alpha"})
         alpha.blobs.put(media.png(4, 4), "image/png")
 
-        assert beta.rair_token(RAIR_KEY)["metadata"]["name"] != "alpha"  # type: ignore[index]
+        assert rair(beta).token(RAIR_KEY)["metadata"]["name"] != "alpha"  # type: ignore[index]
         with redis.Redis.from_url(redis_url) as client:
             keys = {key.decode() for key in client.keys("*")}
         assert keys
@@ -111,13 +121,13 @@ class TestSharedNamespace:
         def start_worker(n: int) -> RedisStore:
             start.wait()
             store = open_redis()
-            store.update_rair_token(RAIR_KEY, {f"worker{n}": n})
+            rair(store).update_token(RAIR_KEY, {f"worker{n}": n})
             return store
 
         with ThreadPoolExecutor(6) as pool:
             stores = list(pool.map(start_worker, range(6)))
 
-        metadata = stores[0].rair_token(RAIR_KEY)["metadata"]  # type: ignore[index]
+        metadata = rair(stores[0]).token(RAIR_KEY)["metadata"]  # type: ignore[index]
         assert {f"worker{n}" for n in range(6)} <= set(metadata)
 
 
@@ -130,11 +140,11 @@ class TestEncodingAndErrors:
         from tests.mockserver.redis_server import free_port
 
         with pytest.raises(ConfigError, match="is not usable"):
-            open_store(f"redis://127.0.0.1:{free_port()}/0", default_fixtures)
+            open_store(f"redis://127.0.0.1:{free_port()}/0", seed_of(default_fixtures))
 
     def test_other_schemes_are_refused(self, default_fixtures: Fixtures) -> None:
         with pytest.raises(ConfigError, match="store"):
-            open_store("memcached://127.0.0.1:11211", default_fixtures)
+            open_store("memcached://127.0.0.1:11211", seed_of(default_fixtures))
         with pytest.raises(ConfigError, match="store must be memory:// or a redis://"):
             Settings(store="redis")
 
@@ -178,6 +188,6 @@ class TestSharedRateLimit:
         one = Services(settings, clock=clock, fixtures=default_fixtures)
         two = Services(settings, clock=clock, fixtures=default_fixtures)
 
-        assert one.limiter.hit("project-alpha")[0]
-        assert two.limiter.hit("project-alpha")[1].remaining == 1
-        assert one.store.tokenization_token(TKN_TOKEN) is not None
+        assert immutable_service(one).limiter.hit("project-alpha")[0]
+        assert immutable_service(two).limiter.hit("project-alpha")[1].remaining == 1
+        assert tokenization_service(one).records.token(TKN_TOKEN) is not None
