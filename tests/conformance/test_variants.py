@@ -11,9 +11,13 @@ from typing import Any
 import pytest
 
 import mockserver.apis.immutable
+import mockserver.apis.immutable.service
 import mockserver.apis.rair
+import mockserver.apis.rair.service
+import mockserver.apis.tokenization
 from conformance.behaviour import CHECKS as BEHAVIOUR_CHECKS
 from conformance.schema_checks import SCHEMA_CHECKS
+from mockserver.apis.tokenization.service import TOKENS
 from tests.conformance import variants
 from tests.conformance.conftest import failed_checks, mock_app, run_suite, serve
 
@@ -33,33 +37,46 @@ class Variant:
     destructive: bool = False
 
 
+def _rair_records(app: Any) -> Any:
+    return app.services.service_of(mockserver.apis.rair.API).records
+
+
+def _immutable(app: Any) -> Any:
+    return app.services.service_of(mockserver.apis.immutable.API)
+
+
+def _tokenization(app: Any) -> Any:
+    return app.services.service_of(mockserver.apis.tokenization.API)
+
+
 def _rair_update_not_stored(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = app.services.store
-    monkeypatch.setattr(store, "update_rair_token", lambda key, changes: store.rair_token(key))
+    records = _rair_records(app)
+    monkeypatch.setattr(records, "update_token", lambda key, changes: records.token(key))
 
 
 def _rair_accepts_any_file(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mockserver.apis.rair, "MEDIA_FAMILIES", ("image/", "video/", "audio/", "text/", "application/"))
+    families = ("image/", "video/", "audio/", "text/", "application/")
+    monkeypatch.setattr(mockserver.apis.rair.service, "MEDIA_FAMILIES", families)
 
 
 def _immutable_no_size_limits(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mockserver.apis.immutable, "MAX_ITEM_BYTES", 10**9)
-    monkeypatch.setattr(mockserver.apis.immutable, "MAX_LIST_BYTES", 10**9)
+    monkeypatch.setattr(mockserver.apis.immutable.service, "MAX_ITEM_BYTES", 10**9)
+    monkeypatch.setattr(mockserver.apis.immutable.service, "MAX_LIST_BYTES", 10**9)
 
 
 def _immutable_bounds(item: int, total: int) -> Patch:
     """Immutable's per-item and per-list byte limits moved by `item` and `total` bytes from the spec's."""
 
     def patch(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(mockserver.apis.immutable, "MAX_ITEM_BYTES", 16 * 1024 + item)
-        monkeypatch.setattr(mockserver.apis.immutable, "MAX_LIST_BYTES", 228 * 1024 + total)
+        monkeypatch.setattr(mockserver.apis.immutable.service, "MAX_ITEM_BYTES", 16 * 1024 + item)
+        monkeypatch.setattr(mockserver.apis.immutable.service, "MAX_LIST_BYTES", 228 * 1024 + total)
 
     return patch
 
 
 def _immutable_rejected_refreshes_spend(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Quota is spent before the request is validated or authorised, so rejected refreshes cost one each."""
-    service = app.services.immutable
+    service = _immutable(app)
     refresh = service.refresh
 
     def spend_first(key: Any, *args: Any) -> Any:
@@ -70,47 +87,48 @@ def _immutable_rejected_refreshes_spend(app: Any, monkeypatch: pytest.MonkeyPatc
 
 
 def _tokenization_removes_anything(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(app.services.tokenization, "_removal_ids", lambda token, field, raw: set())
+    monkeypatch.setattr(_tokenization(app), "_removal_ids", lambda token, field, raw: set())
 
 
 def _tokenization_any_file_type(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(app.services.tokenization, "_check_upload", lambda upload: "image/png")
+    monkeypatch.setattr(_tokenization(app), "_check_upload", lambda upload: "image/png")
 
 
 def _rair_updates_neighbour(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = app.services.store
-    update = store.update_rair_token
+    records = _rair_records(app)
+    update = records.update_token
 
     def also_next(key: Any, changes: Any) -> Any:
         network, contract, product, token = key
-        if store.rair_token((network, contract, product, token + 1)) is not None:
+        if records.token((network, contract, product, token + 1)) is not None:
             update((network, contract, product, token + 1), changes)
         return update(key, changes)
 
-    monkeypatch.setattr(store, "update_rair_token", also_next)
+    monkeypatch.setattr(records, "update_token", also_next)
 
 
 def _rair_any_media_name(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # Every value counts as an absolute URL, so a name matching no upload is stored as is.
-    monkeypatch.setattr(mockserver.apis.rair, "_ABSOLUTE_URL", re.compile(""))
+    monkeypatch.setattr(mockserver.apis.rair.service, "_ABSOLUTE_URL", re.compile(""))
 
 
 def _tokenization_creates_unknown(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    store, service = app.services.store, app.services.tokenization
-    update = service.update_token
+    service = _tokenization(app)
+    store, update = app.services.store, service.update_token
 
     def create_then_update(token_id: str, form: Any, uploads: Any) -> None:
-        if store.tokenization_token(token_id) is None:
-            fresh = copy.deepcopy(store.tokenization_token(TOKENIZATION_TOKEN))
+        if service.records.token(token_id) is None:
+            fresh = copy.deepcopy(service.records.token(TOKENIZATION_TOKEN))
             fresh.update(id=token_id.lower(), meta={"images": [], "documents": []})
-            store.replace_tokenization_token(token_id, fresh, {})
+            # The store adds a record only beside an update of another: "update" a known token to create it.
+            store.update(TOKENS, (TOKENIZATION_TOKEN,), lambda _: {TOKENS: {(token_id.lower(),): fresh}})
         update(token_id, form, uploads)
 
     monkeypatch.setattr(service, "update_token", create_then_update)
 
 
 def _tokenization_updates_neighbour(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    service = app.services.tokenization
+    service = _tokenization(app)
     update = service.update_token
 
     def also_neighbour(token_id: str, form: Any, uploads: Any) -> None:
@@ -122,7 +140,7 @@ def _tokenization_updates_neighbour(app: Any, monkeypatch: pytest.MonkeyPatch) -
 
 
 def _tokenization_ignores_removals(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    service = app.services.tokenization
+    service = _tokenization(app)
     removal_ids = service._removal_ids
 
     def validated_then_dropped(token: Any, field: str, raw: str | None) -> set[str]:
