@@ -141,3 +141,26 @@ def test_a_long_multipart_reproducer_resends_the_same_parts(tmp_path: Path) -> N
         sent = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=60, check=True)
     assert sent.stdout.startswith("HTTP/1.1 200"), sent.stdout[:300]
     assert json.loads(sent.stdout.split("\n\n", 1)[1])["token"]["metadata"]["name"] == name
+
+
+def _statuses(result: RunResult) -> dict[tuple[str, str], Status]:
+    return {(r.operation.operation_id, r.check): r.status for r in result.results}
+
+
+def test_a_wrong_tokenization_error_shape_fails_bodies_alone() -> None:
+    """Limits and credentials answered with the right status keep their rule; the error shape is `bodies`'."""
+    with serve(variants.error_status_mismatch(mock_app())) as url:
+        statuses = _statuses(run_suite(url, "tokenization", examples=5))
+    assert statuses["updateToken", "bodies"] is Status.FAILED
+    assert statuses["updateToken", "limits_past_bound"] is Status.PASSED
+    assert statuses["updateToken", "credentials"] is Status.PASSED
+
+
+def test_a_400_without_details_fails_error_codes_not_page_size_bounds() -> None:
+    no_details = variants.rewrite_responses(
+        mock_app(), lambda s: s["path"].startswith("/v1/"),
+        lambda r: variants.edit_json(r, lambda b: {**b, "details": None}) if r[0] == 400 else r)
+    with serve(no_details) as url:
+        statuses = _statuses(run_suite(url, "immutable", examples=5))
+    assert statuses["RefreshNFTMetadataByTokenID", "error_codes_and_trace_ids"] is Status.FAILED
+    assert statuses["ListNFTs", "page_size_bounds"] is Status.PASSED
