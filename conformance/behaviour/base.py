@@ -132,11 +132,26 @@ class Context:
         rejected: Exchange,
         ignore: Callable[[Any], Any] | None = None,
     ) -> None:
-        """A rejected request changed nothing: the resource reads back as it did before it.
+        """A rejected request changed nothing: the resource reads back as it did before it."""
+        self.expect_untouched(
+            before, after, by=rejected, expected=f"the rejected request ({rejected.status}) to change nothing",
+            ignore=ignore,
+        )
 
-        A difference is only blamed on the rejected request once two more reads, with nothing sent between
-        them, agree with each other and not with `before`. A server whose reads differ without writes (stale
-        replicas, random data) is reported once for that, not for every rejection it happened to follow.
+    def expect_untouched(
+        self,
+        before: Exchange,
+        after: Exchange,
+        *,
+        by: Exchange,
+        expected: str,
+        ignore: Callable[[Any], Any] | None = None,
+    ) -> None:
+        """The request `by` left a resource as it was: it reads back after `by` as it did before.
+
+        A difference is only blamed on `by` once two more reads, with nothing sent between them, agree with
+        each other and not with `before`. A server whose reads differ without writes (stale replicas, random
+        data) is reported once for that, not for every request it happened to follow.
         """
 
         def body(exchange: Exchange) -> Any:
@@ -159,10 +174,10 @@ class Context:
                 exchange=differing[1],
             )
         raise CheckFailed(
-            expected=f"the rejected request ({rejected.status}) to change nothing",
+            expected=expected,
             actual=f"{resource} reads differently after it (and again twice since): before, then after: "
             f"{_differences(first, second)}",
-            exchange=rejected,
+            exchange=by,
         )
 
     # Hypothesis, seeded by the run's seed so the same seed draws the same cases.

@@ -231,7 +231,12 @@ def wrong_type(ctx: Context) -> None:
 
 
 def _expect_error(ctx: Context, exchange: Exchange, status: int, *, why: str) -> None:
-    """`status` with this API's error body: JSON `{"status": <the HTTP status>, "message": "...", "field": ...}`."""
+    """`status` with this API's error body: JSON `{"status": <the HTTP status>, "message": "...", "field": ...}`.
+
+    Only `bodies` judges the error shape; the checks of limits, credentials and unknown ids judge the status
+    alone, so a server that keeps their rules but answers another error shape fails `bodies` once, not each of
+    them.
+    """
     ctx.expect_status(exchange, status, why=why)
     body = exchange.json()
     ctx.expect(
@@ -322,12 +327,11 @@ def isolation(ctx: Context) -> None:
         response = _update(ctx, update)
         ctx.expect_status(response, 200, why="a valid update")
         for other, earlier in zip(others, before, strict=True):
-            later = read(other)
-            ctx.expect(
-                later.json() == earlier.json(),
+            ctx.expect_untouched(
+                earlier,
+                read(other),
+                by=response,
                 expected=f"an update of {ctx.target.tokenization.token_id} to leave token {other} as it was",
-                actual=f"it reads differently: before {earlier.summary(300)}, after {later.summary(300)}",
-                exchange=response,
             )
         ctx.ok(len(others))
 
@@ -394,13 +398,13 @@ def limits_past_bound(ctx: Context) -> None:
         for value in values:
             before = _read(ctx)
             response = _update(ctx, {**_current(before), field: value})
-            _expect_error(ctx, response, 400, why=f"{field} {value} is past its bound")
+            ctx.expect_status(response, 400, why=f"{field} {value} is past its bound")
             ctx.expect_unchanged(before, _read(ctx), rejected=response)
             ctx.ok()
     for field in ("name", "description"):
         before = _read(ctx)
         response = _update(ctx, {**_current(before), field: ""})
-        _expect_error(ctx, response, 400, why=f"{field} empty (minLength 1)")
+        ctx.expect_status(response, 400, why=f"{field} empty (minLength 1)")
         ctx.expect_unchanged(before, _read(ctx), rejected=response)
         ctx.ok()
     before = _read(ctx)
@@ -411,13 +415,13 @@ def limits_past_bound(ctx: Context) -> None:
         content=SizedStream(samples.PNG_SIGNATURE, limit + 1),
     )
     response = _update(ctx, _current(before), (part,))
-    _expect_error(ctx, response, 413, why=f"a {limit + 1}-byte file, one byte over the {limit}-byte limit")
+    ctx.expect_status(response, 413, why=f"a {limit + 1}-byte file, one byte over the {limit}-byte limit")
     ctx.expect_unchanged(before, _read(ctx), rejected=response)
     ctx.ok()
     token_id = ctx.target.tokenization.token_id
     for malformed in (token_id[:-1], token_id + "0"):
         response = ctx.send(RequestSpec(method="GET", path=_token_path(malformed), headers=_headers(ctx)))
-        _expect_error(ctx, response, 400, why=f"{malformed} is {len(malformed)} hex digits, not 24")
+        ctx.expect_status(response, 400, why=f"{malformed} is {len(malformed)} hex digits, not 24")
         ctx.ok()
 
 
@@ -471,14 +475,14 @@ def credentials(ctx: Context) -> None:
     }
     for how, headers in refused.items():
         read = ctx.send(RequestSpec(method="GET", path=_path(ctx), headers=headers))
-        _expect_error(ctx, read, 401, why=f"the bearer token {how}")
+        ctx.expect_status(read, 401, why=f"the bearer token {how}")
         ctx.ok()
     before = _read(ctx)
     for how in ("without its scheme", "under the Basic scheme"):
         write = ctx.send(
             RequestSpec(method="PUT", path=_path(ctx), headers=refused[how], form=_current(before))
         )
-        _expect_error(ctx, write, 401, why=f"an update with the bearer token {how}")
+        ctx.expect_status(write, 401, why=f"an update with the bearer token {how}")
         ctx.expect_unchanged(before, _read(ctx), rejected=write)
         ctx.ok()
     # RFC 9110, section 11.1: the authentication scheme is case-insensitive.

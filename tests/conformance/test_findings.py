@@ -24,12 +24,12 @@ from tests.conformance.conftest import mock_app, run_suite, serve
 RAIR = "/api/nft/network/"
 
 
-def wandering_reads(app: Any) -> Any:
-    """Every other read of a RAIR token shows an older name, as a lagging replica would; nothing is written."""
+def wandering_reads(app: Any, every: int = 2) -> Any:
+    """Every `every`th read of a RAIR token shows an older name, as a lagging replica would; nothing is written."""
     reads = itertools.count()
 
     def stale(body: Any) -> Any:
-        if next(reads) % 2 and isinstance(body, dict) and "result" in body:
+        if next(reads) % every == 1 and isinstance(body, dict) and "result" in body:
             body["result"]["metadata"]["name"] = "an older name"
         return body
 
@@ -77,6 +77,16 @@ def test_wandering_reads_are_reported_as_such() -> None:
     assert "an older name" in failures[0].actual
     assert RAIR in failures[0].expected
     assert not any("to change nothing" in f.expected for r in result.failed for f in r.failures)
+
+
+def test_wandering_reads_are_not_blamed_on_an_update_of_another_token() -> None:
+    # Every third read: isolation reads the target's two other tokens before and after each update, and a
+    # period of two would show each of them the same way both times.
+    with serve(wandering_reads(mock_app(), every=3)) as url:
+        result = run_suite(url, "rair", destructive=True, examples=5)
+    failures = _finding(result, "isolation")
+    assert [f.title for f in failures] == ["reads are not repeatable"]
+    assert "an older name" in failures[0].actual
 
 
 def test_a_rejection_that_changes_state_is_still_blamed() -> None:
@@ -131,3 +141,26 @@ def test_a_long_multipart_reproducer_resends_the_same_parts(tmp_path: Path) -> N
         sent = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=60, check=True)
     assert sent.stdout.startswith("HTTP/1.1 200"), sent.stdout[:300]
     assert json.loads(sent.stdout.split("\n\n", 1)[1])["token"]["metadata"]["name"] == name
+
+
+def _statuses(result: RunResult) -> dict[tuple[str, str], Status]:
+    return {(r.operation.operation_id, r.check): r.status for r in result.results}
+
+
+def test_a_wrong_tokenization_error_shape_fails_bodies_alone() -> None:
+    """Limits and credentials answered with the right status keep their rule; the error shape is `bodies`'."""
+    with serve(variants.error_status_mismatch(mock_app())) as url:
+        statuses = _statuses(run_suite(url, "tokenization", examples=5))
+    assert statuses["updateToken", "bodies"] is Status.FAILED
+    assert statuses["updateToken", "limits_past_bound"] is Status.PASSED
+    assert statuses["updateToken", "credentials"] is Status.PASSED
+
+
+def test_a_400_without_details_fails_error_codes_not_page_size_bounds() -> None:
+    no_details = variants.rewrite_responses(
+        mock_app(), lambda s: s["path"].startswith("/v1/"),
+        lambda r: variants.edit_json(r, lambda b: {**b, "details": None}) if r[0] == 400 else r)
+    with serve(no_details) as url:
+        statuses = _statuses(run_suite(url, "immutable", examples=5))
+    assert statuses["RefreshNFTMetadataByTokenID", "error_codes_and_trace_ids"] is Status.FAILED
+    assert statuses["ListNFTs", "page_size_bounds"] is Status.PASSED
