@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-import mockserver.apis.immutable
+import mockserver.apis.immutable.service
 from conformance import report, samples
 from conformance.cli import main
 from conformance.curl import curl_command
@@ -99,8 +99,8 @@ def test_a_rejection_that_changes_state_is_still_blamed() -> None:
 
 def test_a_long_reproducer_sends_its_body_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A server without Immutable's size limits accepts the 16 KiB + 1 item: a reproducer far over 2 KB.
-    monkeypatch.setattr(mockserver.apis.immutable, "MAX_ITEM_BYTES", 10**9)
-    monkeypatch.setattr(mockserver.apis.immutable, "MAX_LIST_BYTES", 10**9)
+    monkeypatch.setattr(mockserver.apis.immutable.service, "MAX_ITEM_BYTES", 10**9)
+    monkeypatch.setattr(mockserver.apis.immutable.service, "MAX_LIST_BYTES", 10**9)
     report = tmp_path / "report.json"
     with serve(mock_app()) as url:
         outcome = CliRunner().invoke(main, ["run", "--api", "immutable", "--base-url", url, "--max-examples", "5",
