@@ -5,6 +5,10 @@ Each test runs its own redis-server (the session's is shared with other tests) a
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -133,3 +137,49 @@ class TestHealth:
 
         own_redis.append(start_redis_server(port=own_redis[0].port))
         assert (await client.get("/__mock/health")).status_code == 200
+
+
+class TestRedisStalled:
+    """A Redis that stops answering without refusing (paused, overloaded, cut off by a firewall)."""
+
+    async def test_requests_and_health_get_503_within_seconds_and_serve_again_once_it_answers(
+            self, served: Any, own_redis: list[RedisServer]) -> None:
+        _, client = served
+        assert (await client.get(TKN_PATH, headers=tkn_headers())).status_code == 200
+        pid = own_redis[0].process.pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            api = await client.get(TKN_PATH, headers=tkn_headers())
+            health = await client.get("/__mock/health")
+            elapsed = time.monotonic() - started
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert_unavailable("tokenization", api)
+        assert health.status_code == 503, health.text
+        # Each Redis call blocks the server: one ~1 s timeout per request, not three 30 s ones (90 s each).
+        assert elapsed < 6, f"two requests took {elapsed:.1f} s while Redis was paused"
+        assert (await client.get(TKN_PATH, headers=tkn_headers())).status_code == 200
+
+
+class TestSecretsInLogs:
+    async def test_the_refill_warning_does_not_log_the_store_password(
+            self, own_redis: list[RedisServer], make_app: Any, caplog: pytest.LogCaptureFixture) -> None:
+        import redis
+
+        admin = redis.Redis(host="127.0.0.1", port=own_redis[0].port)
+        admin.config_set("requirepass", "hunter2")
+        url = own_redis[0].url().replace("redis://", "redis://:hunter2@")
+        app = make_app({"store": url})
+        try:
+            async with ApiClient(app, validate=False) as client:
+                admin = redis.Redis(host="127.0.0.1", port=own_redis[0].port, password="hunter2")
+                admin.flushall()  # as a restart without persistence leaves it
+                with caplog.at_level(logging.WARNING, logger="mockserver"):
+                    assert (await client.get(TKN_PATH, headers=tkn_headers())).status_code == 200
+        finally:
+            app.services.store.close()
+            admin.close()
+        assert "fixtures loaded again" in caplog.text
+        assert "redis://:[redacted]@127.0.0.1" in caplog.text
+        assert "hunter2" not in caplog.text
