@@ -166,6 +166,9 @@ class ClientLimitSettings:
 
     # Seconds a request body may go without a byte arriving before the request is cut off with 408.
     body_timeout: float = 30.0
+    # Seconds a whole request body may take to arrive, however steadily it trickles (408 beyond): each large body
+    # holds one of `max_large_bodies` slots until then, so a client sending a byte a second cannot keep it.
+    body_deadline: float = 120.0
     # The request line and headers together (431 beyond), and how many headers (431 beyond).
     max_header_bytes: int = 64 * KiB
     max_headers: int = 100
@@ -178,6 +181,7 @@ class ClientLimitSettings:
 
     def __post_init__(self) -> None:
         _require(self.body_timeout > 0, "clients.body_timeout", "must be more than 0 seconds")
+        _require(self.body_deadline > 0, "clients.body_deadline", "must be more than 0 seconds")
         _require(self.max_header_bytes >= 1 * KiB, "clients.max_header_bytes", "must be at least 1024")
         _require(self.max_headers >= 1, "clients.max_headers", "must be at least 1")
         _require(self.max_large_bodies >= 1, "clients.max_large_bodies", "must be at least 1")

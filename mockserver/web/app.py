@@ -80,7 +80,8 @@ class MockApp:
                 for method, compiled in compile_routes(api, specs[api.name], handlers, self.services).items():
                     routes.setdefault(method, []).extend(compiled)
             dispatch = FastPath(dispatch, self.services, routes, json_cap=JSON_BODY_CAP)
-        dispatch = BodyTimeoutMiddleware(dispatch, timeout=lambda: self.settings.clients.body_timeout)
+        dispatch = BodyTimeoutMiddleware(dispatch, timeout=lambda: self.settings.clients.body_timeout,
+                                         deadline=lambda: self.settings.clients.body_deadline)
         self._asgi: ASGIApp = JournalMiddleware(StoreCheckMiddleware(dispatch, self.services), self.services)
         if self.settings.worker_header:
             self._asgi = WorkerHeaderMiddleware(self._asgi)

@@ -82,7 +82,8 @@ def tokenization_update(size: int, files: int = 1) -> Multipart:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[MockServer]:
-    settings = {"clients.body_timeout": 0.5, "clients.max_header_bytes": 8192, "clients.max_headers": 20}
+    settings = {"clients.body_timeout": 0.5, "clients.body_deadline": 1.5, "clients.max_header_bytes": 8192,
+                "clients.max_headers": 20}
     with MockServer(http=True, settings=settings) as mock:
         yield mock
 
@@ -112,6 +113,36 @@ class TestStalledBody:
 
         assert answer.status == 408
         assert answer.json()["code"] == "REQUEST_TIMEOUT"
+
+
+class TestTricklingBody:
+    def test_a_body_trickling_inside_the_gap_timeout_is_cut_off_at_the_deadline(self, server: MockServer) -> None:
+        # One byte every 0.1 s never leaves a 0.5 s gap; only the 1.5 s deadline ends it (and frees its slot).
+        body = tokenization_update(10_000).body()
+        before = server.services.store.tokenization_token(TKN_PATH.rsplit("/", 1)[1])
+        with connect(server) as sock:
+            sock.sendall(head("PUT", TKN_PATH, {
+                "Authorization": f"Bearer {TKN_BEARER}", "Content-Type": Multipart().content_type,
+                "Content-Length": str(len(body))}))
+            sock.settimeout(0.1)
+            answered = b""
+            for byte in body[:60]:  # at most ~6 s: the pace is set by waiting 0.1 s for an answer
+                sock.sendall(bytes([byte]))
+                try:
+                    answered = sock.recv(65536)
+                except TimeoutError:
+                    continue
+                break
+            assert answered, "the server still waited for the body after 60 trickled bytes"
+            sock.settimeout(20)
+            while chunk := sock.recv(65536):
+                answered += chunk
+            answer = Answer(answered)
+
+        assert answer.status == 408
+        assert answer.headers["connection"] == "close"
+        assert "took longer than 1.5 s" in answer.json()["message"]
+        assert server.services.store.tokenization_token(TKN_PATH.rsplit("/", 1)[1]) == before
 
 
 class TestOversizedHead:
