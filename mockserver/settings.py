@@ -36,7 +36,8 @@ LimitKey = Literal["credential", "client"]
 STARTUP_ONLY = ("host", "port", "fixtures", "validate_responses", "rair.max_files", "cors_origins", "store",
                 "store_prefix", "worker_header", "seed", "access_log", "fast_path",
                 # Built into the HTTP protocol and the upload slots when the server starts.
-                "clients.max_header_bytes", "clients.max_headers", "clients.max_large_bodies")
+                "clients.header_timeout", "clients.max_header_bytes", "clients.max_headers",
+                "clients.max_large_bodies")
 STORE_SCHEMES = ("memory", "redis", "rediss", "unix")
 # Settings that hold secrets, shown redacted wherever settings are shown (the admin API, the page, reprs): URLs
 # whose password is hidden, and values hidden whole.
@@ -169,6 +170,9 @@ class ClientLimitSettings:
     # Seconds a whole request body may take to arrive, however steadily it trickles (408 beyond): each large body
     # holds one of `max_large_bodies` slots until then, so a client sending a byte a second cannot keep it.
     body_deadline: float = 120.0
+    # Seconds from a connection's start (or from the first byte of a kept-alive connection's next request) until
+    # its request line and headers are complete; then 408 (or, when nothing was sent, the connection closed).
+    header_timeout: float = 10.0
     # The request line and headers together (431 beyond), and how many headers (431 beyond).
     max_header_bytes: int = 64 * KiB
     max_headers: int = 100
@@ -182,6 +186,7 @@ class ClientLimitSettings:
     def __post_init__(self) -> None:
         _require(self.body_timeout > 0, "clients.body_timeout", "must be more than 0 seconds")
         _require(self.body_deadline > 0, "clients.body_deadline", "must be more than 0 seconds")
+        _require(self.header_timeout > 0, "clients.header_timeout", "must be more than 0 seconds")
         _require(self.max_header_bytes >= 1 * KiB, "clients.max_header_bytes", "must be at least 1024")
         _require(self.max_headers >= 1, "clients.max_headers", "must be at least 1")
         _require(self.max_large_bodies >= 1, "clients.max_large_bodies", "must be at least 1")

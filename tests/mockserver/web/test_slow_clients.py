@@ -82,8 +82,8 @@ def tokenization_update(size: int, files: int = 1) -> Multipart:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[MockServer]:
-    settings = {"clients.body_timeout": 0.5, "clients.body_deadline": 1.5, "clients.max_header_bytes": 8192,
-                "clients.max_headers": 20}
+    settings = {"clients.body_timeout": 0.5, "clients.body_deadline": 1.5, "clients.header_timeout": 1.0,
+                "clients.max_header_bytes": 8192, "clients.max_headers": 20}
     with MockServer(http=True, settings=settings) as mock:
         yield mock
 
@@ -143,6 +143,31 @@ class TestTricklingBody:
         assert answer.headers["connection"] == "close"
         assert "took longer than 1.5 s" in answer.json()["message"]
         assert server.services.store.tokenization_token(TKN_PATH.rsplit("/", 1)[1]) == before
+
+
+class TestStalledHead:
+    def test_a_head_that_stops_arriving_is_408_and_closed(self, server: MockServer) -> None:
+        with connect(server) as sock:
+            sock.sendall(f"GET {TKN_PATH} HTTP/1.1\r\nHost: localhost\r\n".encode())
+            answer = read_answer(sock)  # returns once the server closes the connection
+
+        assert answer.status == 408
+        assert answer.headers["connection"] == "close"
+        assert answer.json()["status"] == 408  # Tokenization's shape: the path was known
+        assert "did not arrive within 1 s" in answer.json()["message"]
+
+    def test_a_connection_that_sends_nothing_is_closed(self, server: MockServer) -> None:
+        with connect(server) as sock:
+            assert sock.recv(65536) == b""  # closed, not held for ever (the socket gives up after 20 s)
+
+    def test_the_next_head_on_a_kept_alive_connection_is_bounded_too(self, server: MockServer) -> None:
+        with connect(server) as sock:
+            sock.sendall(head("GET", TKN_PATH, {"Authorization": f"Bearer {TKN_BEARER}"}))
+            assert read_one(sock).status == 200
+            sock.sendall(f"GET {TKN_PATH} HTTP/1.1\r\nHost: local".encode())
+            answer = read_answer(sock)
+
+        assert answer.status == 408
 
 
 class TestOversizedHead:
