@@ -67,7 +67,8 @@ class MockApp:
         ]
         if self.settings.admin_enabled:
             self._routes.append(((ADMIN_PREFIX + "/",), self._admin_app()))
-        self._root = self._app()
+        # The page, its files and uploaded files: the page needs no store, and a file read answers 503 itself.
+        self._root = self._app(store_check=False)
         self._root.add_url_rule(FILES_PREFIX + "{key}", "file", self._serve_file)
         add_page(self._root)  # GET / and its files under /__page/
         # The page (and /__mock/ when the admin API is off) answers only to allowed Host names: DNS rebinding.
@@ -82,7 +83,7 @@ class MockApp:
             dispatch = FastPath(dispatch, self.services, routes, json_cap=JSON_BODY_CAP)
         dispatch = BodyTimeoutMiddleware(dispatch, timeout=lambda: self.settings.clients.body_timeout,
                                          deadline=lambda: self.settings.clients.body_deadline)
-        self._asgi: ASGIApp = JournalMiddleware(StoreCheckMiddleware(dispatch, self.services), self.services)
+        self._asgi: ASGIApp = JournalMiddleware(dispatch, self.services)
         if self.settings.worker_header:
             self._asgi = WorkerHeaderMiddleware(self._asgi)
 
@@ -109,11 +110,14 @@ class MockApp:
         app = next((app for prefixes, app in self._routes if path.startswith(prefixes)), self._root)
         await app(scope, receive, send)
 
-    def _app(self, *, cors: bool = True) -> AsyncApp:
+    def _app(self, *, cors: bool = True, store_check: bool = True) -> AsyncApp:
         app = AsyncApp(__name__)
         if cors:
             add_cors(app, self.settings.cors_origins)
         app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, cap=self.body_cap)
+        if store_check:  # before waiting for an upload slot: a store that does not answer is 503 at once
+            app.add_middleware(StoreCheckMiddleware, position=MiddlewarePosition.BEFORE_ROUTING,
+                               services=self.services)
         # After the cap, so an oversized body is refused at once rather than after waiting for a slot.
         app.add_middleware(LargeBodySlotMiddleware, position=MiddlewarePosition.BEFORE_ROUTING,
                            slots=self.large_body_slots, services=self.services)
