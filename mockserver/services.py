@@ -74,20 +74,25 @@ class Services:
             self.clock.tick()
 
     def _configure(self, settings: Settings, *, previous: Settings | None) -> None:
-        self.settings = settings
+        # Everything that can refuse the settings (a limiter's storage) is built before anything is assigned:
+        # settings the admin API answers 400 to change nothing.
         # A changed limit starts a new window; unchanged limiters keep what has been spent.
         storage = rate_limit_storage(settings)
         limits_prefix = f"{settings.store_prefix}limits:"
-        if previous is None or previous.immutable.rate_limit != settings.immutable.rate_limit:
-            self.limiter = QuotaLimiter(dataclasses.replace(settings.immutable.rate_limit, storage=storage),
-                                        self.clock, key_prefix=limits_prefix + "immutable")
+        if previous is not None and previous.immutable.rate_limit == settings.immutable.rate_limit:
+            limiter = self.limiter
+        else:
+            limiter = QuotaLimiter(dataclasses.replace(settings.immutable.rate_limit, storage=storage),
+                                   self.clock, key_prefix=limits_prefix + "immutable")
+        operation_limiters = self.operation_limiters
         if previous is None or previous.operation_limits != settings.operation_limits:
-            self.operation_limiters = {
+            operation_limiters = {
                 name: QuotaLimiter(RateLimitSettings(limit=limit.limit, window=limit.window,
                                                      strategy=limit.strategy, storage=storage), self.clock,
                                    key_prefix=f"{limits_prefix}operation:{name.replace('*', 'any')}")
                 for name, limit in settings.operation_limits.items()
             }
+        self.settings, self.limiter, self.operation_limiters = settings, limiter, operation_limiters
         self.rair = RairService(self.store, settings.rair)
         self.immutable = ImmutableService(self.store, settings.immutable, self.clock, self.limiter)
         self.tokenization = TokenizationService(self.store, settings.tokenization, self.clock)

@@ -107,6 +107,8 @@ class TestSettings:
         ({"nonsense": 1}, "unknown setting nonsense"),
         ({"port": 1}, "cannot change while the server runs"),
         ({"rair": {"max_files": 9}}, "rair.max_files"),
+        # Valid settings but a storage `limits` refuses: the limit beside it must not take effect either.
+        ({"immutable": {"rate_limit": {"storage": "bogus://", "limit": 5}}}, "rate-limit storage"),
     ])
     async def test_invalid_patch_is_400_and_changes_nothing(self, fresh: Any, patch: Any, words: str) -> None:
         app, client = fresh
@@ -116,6 +118,7 @@ class TestSettings:
         assert response.headers["content-type"].startswith("application/problem+json")
         assert words in response.json()["title"]
         assert app.settings == before
+        assert (await client.get("/__mock/settings")).json()["immutable"]["rate_limit"]["limit"] != 5
 
     async def test_refresh_delay_changes_at_run_time(self, fresh: Any, clock: ManualClock) -> None:
         _, client = fresh
