@@ -368,6 +368,23 @@ class _Utf8CheckingParser(MultiPartParser):
             self._invalid_at = self._seen - pending + exc.start
 
 
+def _filename_not_utf8(value: Any) -> int | None:
+    """The offset of the first invalid byte of an uploaded file's name, or None when it is UTF-8 (or no file).
+
+    Starlette decodes a file name that is not UTF-8 as Latin-1 without a word; the part's raw headers still hold
+    the bytes that were sent.
+    """
+    if not isinstance(value, UploadFile):
+        return None
+    disposition = dict(value.headers.raw).get(b"content-disposition", b"")
+    filename = parse_options_header(disposition)[1].get(b"filename", b"")
+    try:
+        filename.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return None
+
+
 class MultipartBodyValidator(MultiPartFormDataValidator):  # type: ignore[misc]
     """Multipart bodies: well-formed, files where files belong, and schema errors that name their field."""
 
@@ -402,6 +419,11 @@ class MultipartBodyValidator(MultiPartFormDataValidator):  # type: ignore[misc]
                 if key in parser.not_utf8:
                     raise ApiError(400, f"{key} is not UTF-8 text (byte {parser.not_utf8[key]} of its value is "
                                         "invalid).", field=key)
+                for value in values:
+                    invalid_at = _filename_not_utf8(value)
+                    if invalid_at is not None:
+                        raise ApiError(400, f"{key}: the file name is not UTF-8 text (byte {invalid_at} of it is "
+                                            "invalid).", field=key)
                 if _is_file(schema) or _is_file(schema.get("items", {})):
                     if any(not isinstance(v, UploadFile) for v in values):
                         raise ApiError(400, f"{key} must be a file upload (a part with a filename), not a "

@@ -136,6 +136,18 @@ class TestMultipart:
         message = assert_error(response, 400, field, "not UTF-8", f"byte {offset}", field=field)
         assert "\ufffd" not in str(message)
 
+    @pytest.mark.parametrize(("api", "field"), [("rair", "files"), ("tokenization", "images")])
+    async def test_file_name_not_utf8_is_400_naming_the_field(self, client: ApiClient, app: MockApp, api: str,
+                                                              field: str) -> None:
+        method, path, headers, valid = MULTIPART_APIS[api]
+        body = Multipart().fields(valid)
+        body.parts.append(f'Content-Disposition: form-data; name="{field}"; filename="caf'.encode()
+                          + b'\xe9.png"\r\nContent-Type: image/png\r\n\r\n' + media.png(8, 8))
+
+        response = await rejected_without_change(app, client.request(method, path, **body.request_kwargs(headers)))
+
+        assert_error(response, 400, field, "file name is not UTF-8", "byte 3", field=field)
+
     async def test_rair_json_part_not_utf8_is_400_naming_it(self, client: ApiClient, app: MockApp) -> None:
         body = Multipart().field("attributes", b'[{"trait_type": "Colour", "value": "Ros\xe9"}]')
 
