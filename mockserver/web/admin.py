@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.clock import isoformat
 from mockserver.errors import ApiError, ConfigError, FixturesError, StoreUnavailable
-from mockserver.fixtures import parse_fixtures
+from mockserver.fixtures import Fixtures, parse_fixtures
 from mockserver.services import Services
 from mockserver.settings import public_settings_tree
 from mockserver.store import MEMORY_URL
@@ -83,6 +83,9 @@ class AdminHandlers:
             fixtures = parse_fixtures(document, source="request body")
         except FixturesError as exc:
             raise ApiError(400, str(exc)) from None
+        if fixtures == Fixtures():  # sections, but nothing in them (`tokenization: {}`): as empty as `{}`
+            raise ApiError(400, "The fixtures document defines no record, credential or chain, so it would empty "
+                                "every API: send at least one. Nothing was changed.")
         self._services.reset(fixtures)
         return _no_content()
 

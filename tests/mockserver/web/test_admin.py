@@ -181,6 +181,9 @@ class TestStateResetAndFixtures:
                      id="broken-yaml"),
         pytest.param({"content": b"rair: caf\xe9\n", "headers": {"content-type": "application/yaml"}},
                      "not valid YAML", id="not-utf8"),
+        pytest.param({"json": {"tokenization": {}}}, "defines no record", id="empty-section"),
+        pytest.param({"content": b"rair: {}\nimmutable: {}\n", "headers": {"content-type": "application/yaml"}},
+                     "defines no record", id="empty-sections-yaml"),
         pytest.param({"json": {"rair": None}}, "rair: must be a mapping", id="null-section"),
         pytest.param({"json": {"tokens": []}}, "unknown sections tokens", id="unknown-section"),
     ])
