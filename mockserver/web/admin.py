@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.clock import isoformat
 from mockserver.errors import ApiError, ConfigError, FixturesError, StoreUnavailable
-from mockserver.fixtures import Fixtures, parse_fixtures
+from mockserver.fixtures import Fixtures, parse_fixtures, read_yaml
 from mockserver.services import Services
 from mockserver.settings import public_settings_tree
 from mockserver.store import MEMORY_URL
@@ -71,7 +71,7 @@ class AdminHandlers:
         document = body
         if isinstance(body, bytes | str):  # a YAML body arrives raw (Connexion parses only JSON)
             try:
-                document = yaml.safe_load(body)
+                document = read_yaml(body)
             except yaml.YAMLError as exc:
                 raise ApiError(400, f"fixtures are not valid YAML: {exc}") from None
         # A file may be empty on purpose; an empty body is a mistake (a missing file under `curl --data-binary @`)

@@ -15,6 +15,7 @@ from tests.mockserver.support import (
     RAIR_TOKEN_PATH,
     TKN_PATH,
     ApiClient,
+    alias_bomb,
     imx_headers,
     rair_headers,
     refresh_body,
@@ -184,6 +185,8 @@ class TestStateResetAndFixtures:
         pytest.param({"json": {"tokenization": {}}}, "defines no record", id="empty-section"),
         pytest.param({"content": b"rair: {}\nimmutable: {}\n", "headers": {"content-type": "application/yaml"}},
                      "defines no record", id="empty-sections-yaml"),
+        pytest.param({"content": alias_bomb().encode(), "headers": {"content-type": "application/yaml"}},
+                     "may not use YAML aliases", id="alias-bomb"),
         pytest.param({"json": {"rair": None}}, "rair: must be a mapping", id="null-section"),
         pytest.param({"json": {"tokens": []}}, "unknown sections tokens", id="unknown-section"),
     ])
