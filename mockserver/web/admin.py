@@ -147,7 +147,8 @@ class AdminTokenMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         token = self.services.settings.admin.token
         if scope["type"] == "http" and token is not None:
-            given = bearer_token(Headers(scope=scope).get("authorization", "")) or ""
+            # Whitespace around a field value is not part of it (RFC 9110 5.5); not every server strips it.
+            given = bearer_token(Headers(scope=scope).get("authorization", "").strip()) or ""
             if not hmac.compare_digest(given.encode(), token.encode()):
                 raise ApiError(401, "The admin API needs 'Authorization: Bearer <admin.token>'.",
                                headers={"WWW-Authenticate": "Bearer"})

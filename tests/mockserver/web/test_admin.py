@@ -264,6 +264,12 @@ class TestAdminAccess:
             right = await client.get("/__mock/settings", headers={"Authorization": "Bearer s3cret"})
             assert right.status_code == 200
 
+    @pytest.mark.parametrize("value", ["Bearer s3cret ", "Bearer s3cret\t"])
+    async def test_whitespace_around_the_token_is_not_part_of_it(self, make_app: Any, value: str) -> None:
+        async with ApiClient(make_app({"admin.token": "s3cret"})) as client:
+            response = await client.get("/__mock/settings", headers={"Authorization": value})
+        assert response.status_code == 200, response.text
+
     async def test_not_served_beyond_loopback_without_token(self, make_app: Any) -> None:
         async with ApiClient(make_app({"host": "0.0.0.0"})) as client:
             assert (await client.get("/__mock/settings")).status_code == 404
