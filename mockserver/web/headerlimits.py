@@ -136,6 +136,10 @@ class HeadLimitProtocol(HttpToolsProtocol):
         if not getattr(self, "url", b""):  # not even a request line: nothing to answer
             self.transport.close()
             return
+        cycle = self.cycle  # the request before this pipelined head, if it is still being answered
+        if cycle is not None and not cycle.response_complete:
+            cycle.keep_alive = False  # its response goes out whole, then the connection closes
+            return
         reason = f"The request line and headers did not arrive within {self.header_timeout:g} s."
         self.logger.warning("refused a request head: %s", reason)
         self._respond(408, reason)

@@ -170,6 +170,24 @@ class TestStalledHead:
         assert answer.status == 408
 
 
+    def test_a_stalled_pipelined_head_does_not_cut_into_the_response_before_it(self, server: MockServer) -> None:
+        # The first request takes longer (injected latency) than the second head is given: the first response
+        # must still arrive whole, then the connection closes.
+        server.services.update({"faults": {"default": {"latency_ms": 1500}}})
+        try:
+            with connect(server) as sock:
+                sock.sendall(head("GET", TKN_PATH, {"Authorization": f"Bearer {TKN_BEARER}"})
+                             + f"GET {TKN_PATH} HTTP/1.1\r\nHost: local".encode())
+                first = read_one(sock)
+                rest = sock.recv(65536)
+        finally:
+            server.services.update({"faults": {"default": {"latency_ms": 0}}})
+
+        assert first.status == 200, first.body
+        assert first.json()["id"] == TKN_PATH.rsplit("/", 1)[1]
+        assert rest == b""  # closed, with no 408 in the middle of the response
+
+
 class TestOversizedHead:
     def test_headers_over_the_size_cap_are_431(self, server: MockServer) -> None:
         with connect(server) as sock:
