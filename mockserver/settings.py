@@ -226,7 +226,7 @@ class Settings:
         _require(0 <= self.port <= 65535, "port", "must be between 0 and 65535")
         scheme, separator, _ = self.store.partition("://")
         _require(self.store == "memory://" or (bool(separator) and scheme.lower() in STORE_SCHEMES[1:]),
-                 "store", f"must be memory:// or a redis://, rediss:// or unix:// URL; got {self.store!r}")
+                 "store", f"must be memory:// or a redis://, rediss:// or unix:// URL; got {redact_url(self.store)!r}")
         for origin in self.cors_origins:
             # Browsers send a bare origin and CORS matches it exactly: a path or trailing slash never matches.
             _require(origin == "*" or bool(_ORIGIN.match(origin)), "cors_origins",
