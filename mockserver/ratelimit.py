@@ -114,17 +114,20 @@ def make_storage(uri: str, clock: Clock, *, key_prefix: str | None = None) -> St
         return ClockedMemoryStorage(clock)
     options: dict[str, Any] = {}
     if urlsplit(uri).scheme in ("redis", "rediss", "redis+unix"):
-        from mockserver.store.redis import RETRY  # a redis:// URI means the redis package is installed
+        from mockserver.store.redis import RETRY, SOCKET_TIMEOUT  # a redis:// URI means redis is installed
 
-        options["retry"] = RETRY  # as the store: fail fast while Redis is down, not after seconds of retries
+        # As the store: fail fast while Redis is down or stalled, not after seconds of retries or timeouts.
+        options.update(retry=RETRY, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT)
     if key_prefix is not None and urlsplit(uri).scheme.startswith(("redis", "valkey")):
         options["key_prefix"] = key_prefix
     try:
         storage = storage_from_string(uri, **options)
     except Exception as exc:  # limits raises ConfigurationError or ImportError depending on the scheme
-        raise ConfigError(f"rate-limit storage {uri!r} is not usable: {exc}") from exc
+        # `limits` repeats the URI, password and all, in some of its messages.
+        reason = str(exc).replace(uri, redact_url(uri))
+        raise ConfigError(f"rate-limit storage {redact_url(uri)!r} is not usable: {reason}") from exc
     if not isinstance(storage, Storage):
-        raise ConfigError(f"rate-limit storage {uri!r} is an async storage; use its synchronous scheme")
+        raise ConfigError(f"rate-limit storage {redact_url(uri)!r} is an async storage; use its synchronous scheme")
     return storage
 
 

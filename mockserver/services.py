@@ -13,7 +13,7 @@ from mockserver.apis.base import Service as ApiService
 from mockserver.clock import Clock, SteppingClock, SystemClock
 from mockserver.fixtures import Fixtures, fixtures_from_json, fixtures_to_json, load_fixtures
 from mockserver.journal import Journal
-from mockserver.ratelimit import QuotaLimiter
+from mockserver.ratelimit import QuotaLimiter, make_storage
 from mockserver.settings import RateLimitSettings, Settings, patch_settings
 from mockserver.store import MEMORY_URL, Key, Record, Seed, Store, open_store
 
@@ -93,16 +93,23 @@ class Services:
             self.clock.tick()
 
     def _configure(self, settings: Settings, *, previous: Settings | None) -> None:
-        self.settings = settings
-        # A changed limit starts a new window; unchanged limiters keep what has been spent.
+        # Everything that can refuse the settings (a limiter's storage) is built before anything is assigned:
+        # settings the admin API answers 400 to change nothing.
         storage = rate_limit_storage(settings)
+        if previous is not None and storage != rate_limit_storage(previous):
+            # The APIs' limiters are built by their `configure`, one API after another: the storage they all
+            # share is tried here first, so none of them is left half reconfigured.
+            make_storage(storage, self.clock)
+        # A changed limit starts a new window; unchanged limiters keep what has been spent.
+        operation_limiters = self.operation_limiters
         if previous is None or previous.operation_limits != settings.operation_limits:
-            self.operation_limiters = {
+            operation_limiters = {
                 name: QuotaLimiter(RateLimitSettings(limit=limit.limit, window=limit.window,
                                                      strategy=limit.strategy, storage=storage), self.clock,
-                                   key_prefix=f"{self._limits_prefix()}operation:{name.replace('*', 'any')}")
+                                   key_prefix=f"{limits_prefix(settings)}operation:{name.replace('*', 'any')}")
                 for name, limit in settings.operation_limits.items()
             }
+        self.settings, self.operation_limiters = settings, operation_limiters
         if previous is not None:
             context = self._context()
             for api in registry():
@@ -110,11 +117,8 @@ class Services:
 
     def _context(self) -> ApiContext:
         return ApiContext(store=self.store, clock=self.clock, settings=self.settings,
-                          limits_storage=rate_limit_storage(self.settings), limits_prefix=self._limits_prefix(),
+                          limits_storage=rate_limit_storage(self.settings), limits_prefix=limits_prefix(self.settings),
                           trace_id=self.trace_id)
-
-    def _limits_prefix(self) -> str:
-        return f"{self.settings.store_prefix}limits:"
 
     def operation_limiter(self, api: str, operation_id: str) -> QuotaLimiter | None:
         """The extra limit configured for an operation (`api/operationId`, else `*`), if any."""
@@ -133,6 +137,11 @@ def seed_of(fixtures: Fixtures) -> Seed:
         records.update({kind: dict(table) for kind, table in api_records.items()})
         blobs.extend(api_blobs)
     return Seed(records=records, blobs=blobs, document=lambda: fixtures_to_json(fixtures))
+
+
+def limits_prefix(settings: Settings) -> str:
+    """Where this server's limiters count in their storage: under the store's prefix."""
+    return f"{settings.store_prefix}limits:"
 
 
 def rate_limit_storage(settings: Settings) -> str:

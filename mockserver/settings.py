@@ -36,7 +36,8 @@ LimitKey = Literal["credential", "client"]
 STARTUP_ONLY = ("host", "port", "fixtures", "validate_responses", "rair.max_files", "cors_origins", "store",
                 "store_prefix", "worker_header", "seed", "access_log", "fast_path",
                 # Built into the HTTP protocol and the upload slots when the server starts.
-                "clients.max_header_bytes", "clients.max_headers", "clients.max_large_bodies")
+                "clients.header_timeout", "clients.max_header_bytes", "clients.max_headers",
+                "clients.max_large_bodies")
 # The store's URLs: this process's memory, or a Redis server (TCP, TLS or a Unix socket).
 MEMORY_URL = "memory://"
 REDIS_SCHEMES = ("redis", "rediss", "unix")
@@ -168,6 +169,12 @@ class ClientLimitSettings:
 
     # Seconds a request body may go without a byte arriving before the request is cut off with 408.
     body_timeout: float = 30.0
+    # Seconds a whole request body may take to arrive, however steadily it trickles (408 beyond): each large body
+    # holds one of `max_large_bodies` slots until then, so a client sending a byte a second cannot keep it.
+    body_deadline: float = 120.0
+    # Seconds from a connection's start (or from the first byte of a kept-alive connection's next request) until
+    # its request line and headers are complete; then 408 (or, when nothing was sent, the connection closed).
+    header_timeout: float = 10.0
     # The request line and headers together (431 beyond), and how many headers (431 beyond).
     max_header_bytes: int = 64 * KiB
     max_headers: int = 100
@@ -180,6 +187,8 @@ class ClientLimitSettings:
 
     def __post_init__(self) -> None:
         _require(self.body_timeout > 0, "clients.body_timeout", "must be more than 0 seconds")
+        _require(self.body_deadline > 0, "clients.body_deadline", "must be more than 0 seconds")
+        _require(self.header_timeout > 0, "clients.header_timeout", "must be more than 0 seconds")
         _require(self.max_header_bytes >= 1 * KiB, "clients.max_header_bytes", "must be at least 1024")
         _require(self.max_headers >= 1, "clients.max_headers", "must be at least 1")
         _require(self.max_large_bodies >= 1, "clients.max_large_bodies", "must be at least 1")
@@ -219,7 +228,7 @@ class Settings:
         _require(0 <= self.port <= 65535, "port", "must be between 0 and 65535")
         scheme, separator, _ = self.store.partition("://")
         _require(self.store == MEMORY_URL or (bool(separator) and scheme.lower() in REDIS_SCHEMES),
-                 "store", f"must be memory:// or a redis://, rediss:// or unix:// URL; got {self.store!r}")
+                 "store", f"must be memory:// or a redis://, rediss:// or unix:// URL; got {redact_url(self.store)!r}")
         for origin in self.cors_origins:
             # Browsers send a bare origin and CORS matches it exactly: a path or trailing slash never matches.
             _require(origin == "*" or bool(_ORIGIN.match(origin)), "cors_origins",

@@ -44,7 +44,14 @@ DEFAULT_PREFIX = "mockserver:"
 logger = logging.getLogger("mockserver")
 # redis-py's default retries for seconds (10 times, backoff up to 1 s) before failing: a request would hang
 # that long while Redis is down. Two quick retries ride out a dropped connection, then the client hears 503.
-RETRY = Retry(ExponentialBackoff(cap=0.05, base=0.01), 2)
+# A timeout is not retried: a Redis that stops answering (paused, overloaded, cut off by a firewall) would
+# otherwise hold each request for three timeouts instead of one.
+RETRY = Retry(ExponentialBackoff(cap=0.05, base=0.01), 2, supported_errors=(redis.ConnectionError,))
+# Every Redis call blocks the event loop, so while Redis stops answering nothing else (health, the page, other
+# requests) is served either: one second is long next to Redis's sub-millisecond answers, short for a stalled
+# server. The URL may say otherwise (`?socket_timeout=5&socket_connect_timeout=5`): redis-py lets the URL's
+# query override these.
+SOCKET_TIMEOUT = 1.0
 UNREACHABLE = (redis.ConnectionError, redis.TimeoutError)
 # The dunder methods through which the blob store reaches Redis.
 _REDIS_DUNDERS = frozenset({"__len__", "__repr__"})
@@ -105,7 +112,11 @@ class RedisStore(Store):
     def __init__(self, seed: Seed, url: str, *, prefix: str = DEFAULT_PREFIX) -> None:
         self.url = url
         self.prefix = prefix
-        self._redis = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30, retry=RETRY)
+        try:
+            self._redis = redis.Redis.from_url(url, socket_connect_timeout=SOCKET_TIMEOUT,
+                                               socket_timeout=SOCKET_TIMEOUT, retry=RETRY)
+        except ValueError as exc:  # a query value redis-py cannot parse (`?db=x`)
+            raise ConfigError(f"store {redact_url(url)!r} is not usable: {exc}") from exc
         self._keys = _Keys(prefix)
         self.blobs = RedisBlobStore(self._redis, self._keys.blobs)
         self._own_seed = seed
@@ -113,7 +124,9 @@ class RedisStore(Store):
         try:
             # A namespace another worker (or an earlier run) filled keeps its state.
             self._write(seed, only_if_empty=True)
-        except redis.RedisError as exc:
+        except (redis.RedisError, TypeError) as exc:
+            # TypeError: redis-py hands a URL's unknown query parameters (`?foo=bar`) to its connection class,
+            # which refuses them only when the first connection is made, here.
             raise ConfigError(f"store {redact_url(url)!r} is not usable: {exc}") from exc
 
     @property
@@ -141,7 +154,7 @@ class RedisStore(Store):
         seed = self._cached[1] if self._cached is not None else self._own_seed
         if self._write(seed, only_if_empty=True):
             logger.warning("store %s under %r was empty (Redis restarted without persistence?): fixtures loaded "
-                           "again", self.url, self.prefix)
+                           "again", redact_url(self.url), self.prefix)
 
     def namespace_keys(self) -> list[str]:
         """Every key this store writes (all under its prefix)."""

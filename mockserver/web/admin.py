@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.apis import registry
 from mockserver.errors import ApiError, ConfigError, FixturesError, StoreUnavailable
-from mockserver.fixtures import SECTIONS, parse_fixtures
+from mockserver.fixtures import SECTIONS, Fixtures, parse_fixtures, read_yaml
 from mockserver.services import Services
 from mockserver.settings import public_settings_tree
 from mockserver.store import MEMORY_URL
@@ -69,7 +69,7 @@ class AdminHandlers:
         document = body
         if isinstance(body, bytes | str):  # a YAML body arrives raw (Connexion parses only JSON)
             try:
-                document = yaml.safe_load(body)
+                document = read_yaml(body)
             except yaml.YAMLError as exc:
                 raise ApiError(400, f"fixtures are not valid YAML: {exc}") from None
         # A file may be empty on purpose; an empty body is a mistake (a missing file under `curl --data-binary @`)
@@ -81,6 +81,9 @@ class AdminHandlers:
             fixtures = parse_fixtures(document, source="request body")
         except FixturesError as exc:
             raise ApiError(400, str(exc)) from None
+        if fixtures == Fixtures():  # sections, but nothing in them (`tokenization: {}`): as empty as `{}`
+            raise ApiError(400, "The fixtures document defines no record, credential or chain, so it would empty "
+                                "every API: send at least one. Nothing was changed.")
         self._services.reset(fixtures)
         return _no_content()
 
@@ -124,7 +127,8 @@ class AdminTokenMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         token = self.services.settings.admin.token
         if scope["type"] == "http" and token is not None:
-            given = bearer_token(Headers(scope=scope).get("authorization", "")) or ""
+            # Whitespace around a field value is not part of it (RFC 9110 5.5); not every server strips it.
+            given = bearer_token(Headers(scope=scope).get("authorization", "").strip()) or ""
             if not hmac.compare_digest(given.encode(), token.encode()):
                 raise ApiError(401, "The admin API needs 'Authorization: Bearer <admin.token>'.",
                                headers={"WWW-Authenticate": "Bearer"})

@@ -67,7 +67,8 @@ class MockApp:
         ]
         if self.settings.admin_enabled:
             self._routes.append(((ADMIN_PREFIX + "/",), self._admin_app()))
-        self._root = self._app()
+        # The page, its files and uploaded files: the page needs no store, and a file read answers 503 itself.
+        self._root = self._app(store_check=False)
         self._root.add_url_rule(FILES_PREFIX + "{key}", "file", self._serve_file)
         add_page(self._root)  # GET / and its files under /__page/
         # The page (and /__mock/ when the admin API is off) answers only to allowed Host names: DNS rebinding.
@@ -78,17 +79,17 @@ class MockApp:
     def _stack(self, dispatch: ASGIApp, specs: dict[str, dict[str, Any]], handlers: Handlers) -> ASGIApp:
         """The server's own middleware around the dispatcher, listed outermost first (each wraps all below it).
         Outside them all, `__call__` enters the API's request scope; inside, each Connexion app adds its own
-        (see `_app`, `_api_app` and `_admin_app`)."""
+        (see `_app`, `_api_app` and `_admin_app`), among them the store check, which must run after CORS, the
+        Host check and the admin token; the fast path checks the store itself."""
         services, settings = self.services, self.settings
         layers: list[Callable[[ASGIApp], ASGIApp]] = [
             # X-Mock-Worker on every response, when asked for.
             *([WorkerHeaderMiddleware] if settings.worker_header else []),
             # Every request and what was answered, whoever answered it.
             lambda app: JournalMiddleware(app, services),
-            # 503 while the store does not answer; an emptied Redis is loaded again first.
-            lambda app: StoreCheckMiddleware(app, services),
-            # 408 for a body that stalls.
-            lambda app: BodyTimeoutMiddleware(app, timeout=lambda: self.settings.clients.body_timeout),
+            # 408 for a body that stalls or trickles past its deadline.
+            lambda app: BodyTimeoutMiddleware(app, timeout=lambda: self.settings.clients.body_timeout,
+                                              deadline=lambda: self.settings.clients.body_deadline),
             # Valid JSON and body-less requests answered without Connexion's per-request work.
             *([lambda app: FastPath(app, services, self._fast_routes(specs, handlers), json_cap=JSON_BODY_CAP)]
               if settings.fast_path else []),
@@ -127,11 +128,14 @@ class MockApp:
         app = next((app for prefixes, app in self._routes if path.startswith(prefixes)), self._root)
         await app(scope, receive, send)
 
-    def _app(self, *, cors: bool = True) -> AsyncApp:
+    def _app(self, *, cors: bool = True, store_check: bool = True) -> AsyncApp:
         app = AsyncApp(__name__)
         if cors:
             add_cors(app, self.settings.cors_origins)
         app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, cap=self.body_cap)
+        if store_check:  # before waiting for an upload slot: a store that does not answer is 503 at once
+            app.add_middleware(StoreCheckMiddleware, position=MiddlewarePosition.BEFORE_ROUTING,
+                               services=self.services)
         # After the cap, so an oversized body is refused at once rather than after waiting for a slot.
         app.add_middleware(LargeBodySlotMiddleware, position=MiddlewarePosition.BEFORE_ROUTING,
                            slots=self.large_body_slots, services=self.services)

@@ -1,4 +1,5 @@
-"""A request body that stops arriving is cut off: 408 in the API's shape, and the connection closed.
+"""A request body that stops arriving, or takes too long in all, is cut off: 408 in the API's shape, and the
+connection closed.
 
 uvicorn bounds idle keep-alive connections but not a request whose body stalls half way: the handler would
 wait on `receive()` for ever, holding its connection, its task and what it has read so far.
@@ -15,22 +16,27 @@ from mockserver.errors import ApiError
 
 
 class BodyTimeoutMiddleware:
-    """Each wait for more of a request body is bounded by `timeout()` seconds (read per request, so the admin
-    API can change it); past it, this and every later `receive()` raise a 408 `ApiError`.
+    """Each wait for more of a request body is bounded by `timeout()` seconds, and the whole body by
+    `deadline()` seconds from the request's start (both read per request, so the admin API can change them);
+    past either, this and every later `receive()` raise a 408 `ApiError`.
 
-    Only the body is bounded: once it is complete, `receive()` waits for the client to disconnect, which
-    may rightly take as long as the response does.
+    The gap alone would let a client that sends a byte just inside it hold its request (and its large-body
+    slot) for ever. Only the body is bounded: once it is complete, `receive()` waits for the client to
+    disconnect, which may rightly take as long as the response does.
     """
 
-    def __init__(self, app: ASGIApp, timeout: Callable[[], float]) -> None:
+    def __init__(self, app: ASGIApp, timeout: Callable[[], float], deadline: Callable[[], float]) -> None:
         self.app = app
         self.timeout = timeout
+        self.deadline = deadline
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        seconds = self.timeout()
+        seconds, deadline = self.timeout(), self.deadline()
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + deadline
         body_done = False
         timed_out: ApiError | None = None
 
@@ -40,12 +46,14 @@ class BodyTimeoutMiddleware:
                 raise timed_out
             if body_done:
                 return await receive()
+            remaining = ends - loop.time()
             try:
-                async with asyncio.timeout(seconds):
+                async with asyncio.timeout(min(seconds, max(remaining, 0.0))):
                     message = await receive()
             except TimeoutError:
-                timed_out = ApiError(408, f"The request body stopped arriving: no bytes for {seconds:g} s.",
-                                     headers={"Connection": "close"})
+                reason = (f"The request body took longer than {deadline:g} s to arrive." if remaining < seconds
+                          else f"The request body stopped arriving: no bytes for {seconds:g} s.")
+                timed_out = ApiError(408, reason, headers={"Connection": "close"})
                 raise timed_out from None
             body_done = message["type"] != "http.request" or not message.get("more_body", False)
             return message

@@ -30,13 +30,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.apis import Api
 from mockserver.apis.base import Handler
-from mockserver.errors import ApiError
+from mockserver.errors import ApiError, StoreUnavailable
 from mockserver.openapi import resolve_refs, route_table
 from mockserver.services import Services
 from mockserver.settings import Settings
 from mockserver.web.bodylimit import replay
 from mockserver.web.controls import ROUTING
-from mockserver.web.errors import error_response, send_response, unexpected_error
+from mockserver.web.errors import error_response, send_response, store_unavailable, unexpected_error
 from mockserver.web.handlers import Handlers, wants_base_url
 from mockserver.web.security import Check, bearer_token, credential_check
 from mockserver.web.validation import (
@@ -235,6 +235,11 @@ class FastPath:
             kwargs = self._arguments(scope, route, match, headers)
             if route.body is not None:
                 kwargs["body"] = _parse_json(await _read_body(receive, received, headers, self.json_cap), route.body)
+            # As web/storecheck.py does for Connexion's apps (a public read is served from a store Redis lost).
+            self.services.store.ensure_loaded()
+        except StoreUnavailable as exc:  # here or while checking the credential: once is enough to wait
+            await send_response(send, error_response(scope["path"], store_unavailable(exc)))
+            return
         except Exception:  # not one to answer here (or a surprise): Connexion gets it as it came
             await self.app(scope, replay(received, receive), send)
             return

@@ -1,4 +1,5 @@
-"""Request heads capped in size and count before the server holds them: 431 in the API's error shape.
+"""Request heads capped in size, count and time before the server holds them: 431 (too large) or 408 (too
+slow, after `clients.header_timeout`) in the API's error shape.
 
 uvicorn's httptools protocol has no limit on the request line and headers (a 64 MB header and a million headers
 were accepted), and h11's `h11_max_incomplete_event_size` caps only the size, with a 400. This subclass of
@@ -7,11 +8,12 @@ one endless header is cut off after the cap plus two reads, however httptools bu
 number of the headers as the parser reports them. It relies on the protocol's parser callbacks (`on_url`,
 `on_header`, `on_headers_complete`, `on_message_complete`) and on `send_400_response` being where a parser error
 ends, which is why pyproject.toml pins uvicorn's minor version and tests/mockserver/web/test_slow_clients.py
-checks the 431s over a real socket.
+checks the 431s and 408s over a real socket. The head timer uses the protocol's `loop` and `transport`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http
 from typing import Any
@@ -36,15 +38,27 @@ class HeadLimitProtocol(HttpToolsProtocol):
 
     max_head_bytes = ClientLimitSettings().max_header_bytes
     max_headers = ClientLimitSettings().max_headers
+    header_timeout = ClientLimitSettings().header_timeout
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Armed while a head is awaited: uvicorn bounds only the idle time after a response (keep-alive), so a
+        # connection that never sends, or stops half way through its head, was held for ever.
+        self._head_timer: asyncio.TimerHandle | None = None
         self._reading_head = True
         self._head_bytes_received = 0  # raw bytes fed while the head was incomplete
         self._head_began_in_this_read = False
         self._head_size = 0  # request target plus header lines, as parsed
         self._header_count = 0
         self._refusal: str | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_timer()
+        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         if self._refusal is not None:
@@ -62,6 +76,7 @@ class HeadLimitProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._arm_head_timer()  # the next request on a kept-alive connection: its head has begun
         self._reading_head = True
         self._head_began_in_this_read = True
         self._head_bytes_received = self._head_size = self._header_count = 0
@@ -79,6 +94,7 @@ class HeadLimitProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        self._disarm_head_timer()
         self._reading_head = False
         self._head_bytes_received = 0
         super().on_headers_complete()
@@ -104,17 +120,44 @@ class HeadLimitProtocol(HttpToolsProtocol):
         self._refusal = reason
         self._respond_431(reason)
 
-    def _respond_431(self, reason: str) -> None:
-        """The API's error shape when the path is known by now, problem+json otherwise; then close."""
+    def _arm_head_timer(self) -> None:
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
+
+    def _disarm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing():
+            return
+        if not getattr(self, "url", b""):  # not even a request line: nothing to answer
+            self.transport.close()
+            return
+        cycle = self.cycle  # the request before this pipelined head, if it is still being answered
+        if cycle is not None and not cycle.response_complete:
+            cycle.keep_alive = False  # its response goes out whole, then the connection closes
+            return
+        reason = f"The request line and headers did not arrive within {self.header_timeout:g} s."
         self.logger.warning("refused a request head: %s", reason)
+        self._respond(408, reason)
+
+    def _respond_431(self, reason: str) -> None:
+        self.logger.warning("refused a request head: %s", reason)
+        self._respond(431, reason)
+
+    def _respond(self, status: int, reason: str) -> None:
+        """The API's error shape when the path is known by now, problem+json otherwise; then close."""
         path, url = "", getattr(self, "url", b"")  # set once a request begins
         if url:
             with contextlib.suppress(httptools.HttpParserInvalidURLError):
                 path = httptools.parse_url(url).path.decode("ascii", "replace")
-        response = error_response(path, ApiError(431, reason))
+        response = error_response(path, ApiError(status, reason))
         body = response.body if isinstance(response.body, bytes) else str(response.body).encode()
-        phrase = http.HTTPStatus(431).phrase
-        head = (f"HTTP/1.1 431 {phrase}\r\ncontent-type: {response.content_type}\r\n"
+        phrase = http.HTTPStatus(status).phrase
+        head = (f"HTTP/1.1 {status} {phrase}\r\ncontent-type: {response.content_type}\r\n"
                 f"content-length: {len(body)}\r\nconnection: close\r\n\r\n")
         self.transport.write(head.encode("latin-1") + body)
         self.transport.close()
@@ -123,5 +166,6 @@ class HeadLimitProtocol(HttpToolsProtocol):
 def head_limit_protocol(limits: ClientLimitSettings) -> type[HeadLimitProtocol]:
     """The protocol class for uvicorn's `http` option, with these limits."""
     return type("ConfiguredHeadLimitProtocol", (HeadLimitProtocol,),
-                {"max_head_bytes": limits.max_header_bytes, "max_headers": limits.max_headers})
+                {"max_head_bytes": limits.max_header_bytes, "max_headers": limits.max_headers,
+                 "header_timeout": limits.header_timeout})
 

@@ -301,7 +301,42 @@ def parse_json_body(raw: bytes) -> Any:
         raise ApiError(400, f"Request body {TOO_DEEP}.") from None
     if text.count("[") + text.count("{") > MAX_JSON_DEPTH and too_deep(parsed):  # counting is cheaper
         raise ApiError(400, f"Request body {TOO_DEEP}.")
+    # A lone surrogate can come only from a `\ud800`-style escape (UTF-8 has none), and no store or response
+    # can encode it: refuse it here rather than fail with a 500 later.
+    if "\\u" in text:
+        field = lone_surrogate_at(parsed)
+        if field is not None:
+            raise ApiError(400, f"Request body holds a lone UTF-16 surrogate escape (such as \\ud800), which is not "
+                                f"a character (at {field or 'the top level'}).", field=field or None)
     return parsed
+
+
+def lone_surrogate_at(value: Any) -> str | None:
+    """The dotted path of the first string (or object key) in parsed JSON holding a lone surrogate; "" for the
+    value itself; None when there is none."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(value, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            if not _encodable(node):
+                return ".".join(path)
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                name = key if _encodable(key) else key.encode("utf-8", "backslashreplace").decode("ascii")
+                if name is not key:
+                    return ".".join((*path, name))
+                stack.append((child, (*path, key)))
+        elif isinstance(node, list):
+            stack.extend((child, (*path, str(index))) for index, child in enumerate(node))
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class JsonBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
@@ -368,6 +403,23 @@ class _Utf8CheckingParser(MultiPartParser):
             self._invalid_at = self._seen - pending + exc.start
 
 
+def _filename_not_utf8(value: Any) -> int | None:
+    """The offset of the first invalid byte of an uploaded file's name, or None when it is UTF-8 (or no file).
+
+    Starlette decodes a file name that is not UTF-8 as Latin-1 without a word; the part's raw headers still hold
+    the bytes that were sent.
+    """
+    if not isinstance(value, UploadFile):
+        return None
+    disposition = dict(value.headers.raw).get(b"content-disposition", b"")
+    filename = parse_options_header(disposition)[1].get(b"filename", b"")
+    try:
+        filename.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return None
+
+
 class MultipartBodyValidator(MultiPartFormDataValidator):  # type: ignore[misc]
     """Multipart bodies: well-formed, files where files belong, and schema errors that name their field."""
 
@@ -402,6 +454,11 @@ class MultipartBodyValidator(MultiPartFormDataValidator):  # type: ignore[misc]
                 if key in parser.not_utf8:
                     raise ApiError(400, f"{key} is not UTF-8 text (byte {parser.not_utf8[key]} of its value is "
                                         "invalid).", field=key)
+                for value in values:
+                    invalid_at = _filename_not_utf8(value)
+                    if invalid_at is not None:
+                        raise ApiError(400, f"{key}: the file name is not UTF-8 text (byte {invalid_at} of it is "
+                                            "invalid).", field=key)
                 if _is_file(schema) or _is_file(schema.get("items", {})):
                     if any(not isinstance(v, UploadFile) for v in values):
                         raise ApiError(400, f"{key} must be a file upload (a part with a filename), not a "
@@ -466,6 +523,11 @@ def _check_json_array(key: str, schema: dict[str, Any], values: list[Any]) -> No
             decoded = json.loads(value)
         except (ValueError, RecursionError):
             continue  # Connexion's own decoding reports the JSON error
+        surrogate_at = lone_surrogate_at(decoded)
+        if surrogate_at is not None:
+            field = ".".join(part for part in (key, surrogate_at) if part)
+            raise ApiError(400, f"{key} holds a lone UTF-16 surrogate escape (such as \\ud800), which is not a "
+                                f"character (at {field}).", field=key)
         if not isinstance(decoded, list):
             kind = _json_kind(decoded)
             raise ApiError(400, f"{key} must be a JSON array of objects; got {kind}.", field=key)

@@ -337,3 +337,9 @@ async def rejected_without_change(app: MockApp, request: Awaitable[httpx.Respons
     assert 400 <= response.status_code < 500, f"expected a 4xx, got {response.status_code}: {response.text}"
     assert snapshot(app) == before, "a rejected request changed the stored state"
     return response
+
+def alias_bomb(levels: int = 6) -> str:
+    """A YAML document of `levels` nested 10x aliases: a few hundred bytes standing for 10**levels strings."""
+    lines = ['a0: &a0 "xxxxxxxxxx"']
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"

@@ -93,6 +93,15 @@ class TestServe:
         assert tokenization.bearer_known("only-this-one")
         assert not tokenization.bearer_known("tkn-admin-token")
 
+    def test_an_unknown_store_url_parameter_is_a_clean_error(self, served: dict[str, Any]) -> None:
+        pytest.importorskip("redis")
+        result = invoke("serve", "--store", "redis://:hunter2@127.0.0.1:1/0?foo=bar")
+        assert result.exit_code == 1
+        assert "store 'redis://:[redacted]@127.0.0.1:1/0?foo=bar' is not usable" in result.output
+        assert "foo" in result.output
+        assert "hunter2" not in result.output
+        assert result.exc_info is None or result.exc_info[0] is SystemExit  # no traceback
+
     def test_missing_fixtures_file_is_reported(self, served: dict[str, Any], tmp_path: Path) -> None:
         result = invoke("serve", "--fixtures", str(tmp_path / "nope.yaml"))
         assert result.exit_code == 1

@@ -22,6 +22,7 @@ from tests.mockserver.support import (
     TKN_SEED_BEARER,
     TKN_TOKEN,
     ApiClient,
+    alias_bomb,
     imx_headers,
     rair_headers,
     rair_service,
@@ -155,6 +156,19 @@ class TestFixturesErrors:
     def test_missing_file(self, tmp_path: Path) -> None:
         with pytest.raises(FixturesError, match=r"cannot read fixtures file .*nope\.yaml"):
             load_fixtures(tmp_path / "nope.yaml")
+
+    @pytest.mark.parametrize("text", [
+        pytest.param("tokenization:\n  bearer_tokens: &b [one]\n  extra: *b\n", id="alias"),
+        pytest.param("tokenization:\n  tokens:\n    - &t {id: 65f1a2b3c4d5e6f7a8b9c0d1, name: a}\n"
+                     "    - {<<: *t, id: 65f1a2b3c4d5e6f7a8b9c0d2}\n", id="merge-key"),
+    ])
+    def test_aliases_are_refused(self, tmp_yaml: Callable[[str], Path], text: str) -> None:
+        with pytest.raises(FixturesError, match=r"not valid YAML.*may not use YAML aliases"):
+            load_fixtures(tmp_yaml(text))
+
+    def test_an_alias_bomb_is_refused_before_it_expands(self, tmp_yaml: Callable[[str], Path]) -> None:
+        with pytest.raises(FixturesError, match="may not use YAML aliases"):
+            load_fixtures(tmp_yaml(alias_bomb()))
 
     def test_not_yaml(self, tmp_yaml: Callable[[str], Path]) -> None:
         with pytest.raises(FixturesError, match="is not valid YAML"):

@@ -152,6 +152,14 @@ class TestConfigErrors:
             load_settings(config_file=tmp_yaml("immutable:\n  rate_limit:\n    burst: 3\n"), environ={})
 
 
+class TestSecretsInConfigErrors:
+    def test_a_store_url_of_another_scheme_is_refused_without_showing_its_password(self) -> None:
+        with pytest.raises(ConfigError, match="store must be memory://") as caught:
+            Settings(store="redsi://:hunter2@127.0.0.1:6379/0")
+        assert "redsi://:[redacted]@127.0.0.1" in str(caught.value)
+        assert "hunter2" not in str(caught.value)
+
+
 class TestParseAssignment:
     """`--set NAME=VALUE` splits at the first equals sign."""
 

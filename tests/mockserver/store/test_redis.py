@@ -142,6 +142,20 @@ class TestEncodingAndErrors:
         with pytest.raises(ConfigError, match="is not usable"):
             open_store(f"redis://127.0.0.1:{free_port()}/0", seed_of(default_fixtures))
 
+    def test_an_unknown_url_parameter_is_a_config_error_naming_the_redacted_store(
+            self, redis_url: str, default_fixtures: Fixtures) -> None:
+        # redis-py refuses `?foo=bar` only when it first connects, with a TypeError the CLI showed as a traceback.
+        url = redis_url.replace("redis://", "redis://:hunter2@") + "?foo=bar"
+        with pytest.raises(ConfigError, match=r"is not usable.*foo") as caught:
+            open_store(url, default_fixtures)
+        assert "redis://:[redacted]@127.0.0.1" in str(caught.value)
+        assert "hunter2" not in str(caught.value)
+
+    def test_a_rate_limit_storage_error_does_not_show_its_password(self) -> None:
+        with pytest.raises(ConfigError, match="rate-limit storage") as caught:
+            QuotaLimiter(RateLimitSettings(storage="bogus://user:hunter2@example.invalid/"), ManualClock())
+        assert "hunter2" not in str(caught.value)
+
     def test_other_schemes_are_refused(self, default_fixtures: Fixtures) -> None:
         with pytest.raises(ConfigError, match="store"):
             open_store("memcached://127.0.0.1:11211", seed_of(default_fixtures))

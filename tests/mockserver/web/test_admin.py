@@ -15,6 +15,7 @@ from tests.mockserver.support import (
     RAIR_TOKEN_PATH,
     TKN_PATH,
     ApiClient,
+    alias_bomb,
     immutable_service,
     imx_headers,
     rair_headers,
@@ -108,6 +109,8 @@ class TestSettings:
         ({"nonsense": 1}, "unknown setting nonsense"),
         ({"port": 1}, "cannot change while the server runs"),
         ({"rair": {"max_files": 9}}, "rair.max_files"),
+        # Valid settings but a storage `limits` refuses: the limit beside it must not take effect either.
+        ({"immutable": {"rate_limit": {"storage": "bogus://", "limit": 5}}}, "rate-limit storage"),
     ])
     async def test_invalid_patch_is_400_and_changes_nothing(self, fresh: Any, patch: Any, words: str) -> None:
         app, client = fresh
@@ -117,6 +120,7 @@ class TestSettings:
         assert response.headers["content-type"].startswith("application/problem+json")
         assert words in response.json()["title"]
         assert app.settings == before
+        assert (await client.get("/__mock/settings")).json()["immutable"]["rate_limit"]["limit"] != 5
 
     async def test_refresh_delay_changes_at_run_time(self, fresh: Any, clock: ManualClock) -> None:
         _, client = fresh
@@ -179,6 +183,11 @@ class TestStateResetAndFixtures:
                      id="broken-yaml"),
         pytest.param({"content": b"rair: caf\xe9\n", "headers": {"content-type": "application/yaml"}},
                      "not valid YAML", id="not-utf8"),
+        pytest.param({"json": {"tokenization": {}}}, "defines no record", id="empty-section"),
+        pytest.param({"content": b"rair: {}\nimmutable: {}\n", "headers": {"content-type": "application/yaml"}},
+                     "defines no record", id="empty-sections-yaml"),
+        pytest.param({"content": alias_bomb().encode(), "headers": {"content-type": "application/yaml"}},
+                     "may not use YAML aliases", id="alias-bomb"),
         pytest.param({"json": {"rair": None}}, "rair: must be a mapping", id="null-section"),
         pytest.param({"json": {"tokens": []}}, "unknown sections tokens", id="unknown-section"),
     ])
@@ -255,6 +264,12 @@ class TestAdminAccess:
             assert wrong.status_code == 401
             right = await client.get("/__mock/settings", headers={"Authorization": "Bearer s3cret"})
             assert right.status_code == 200
+
+    @pytest.mark.parametrize("value", ["Bearer s3cret ", "Bearer s3cret\t"])
+    async def test_whitespace_around_the_token_is_not_part_of_it(self, make_app: Any, value: str) -> None:
+        async with ApiClient(make_app({"admin.token": "s3cret"})) as client:
+            response = await client.get("/__mock/settings", headers={"Authorization": value})
+        assert response.status_code == 200, response.text
 
     async def test_not_served_beyond_loopback_without_token(self, make_app: Any) -> None:
         async with ApiClient(make_app({"host": "0.0.0.0"})) as client:

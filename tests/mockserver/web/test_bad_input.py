@@ -12,6 +12,7 @@ import pytest
 from mockserver.web import MockApp
 from tests.mockserver import media
 from tests.mockserver.support import (
+    IMX_BASE,
     IMX_CHAIN,
     IMX_COLLECTION,
     IMX_REFRESH,
@@ -135,6 +136,18 @@ class TestMultipart:
 
         message = assert_error(response, 400, field, "not UTF-8", f"byte {offset}", field=field)
         assert "\ufffd" not in str(message)
+
+    @pytest.mark.parametrize(("api", "field"), [("rair", "files"), ("tokenization", "images")])
+    async def test_file_name_not_utf8_is_400_naming_the_field(self, client: ApiClient, app: MockApp, api: str,
+                                                              field: str) -> None:
+        method, path, headers, valid = MULTIPART_APIS[api]
+        body = Multipart().fields(valid)
+        body.parts.append(f'Content-Disposition: form-data; name="{field}"; filename="caf'.encode()
+                          + b'\xe9.png"\r\nContent-Type: image/png\r\n\r\n' + media.png(8, 8))
+
+        response = await rejected_without_change(app, client.request(method, path, **body.request_kwargs(headers)))
+
+        assert_error(response, 400, field, "file name is not UTF-8", "byte 3", field=field)
 
     async def test_rair_json_part_not_utf8_is_400_naming_it(self, client: ApiClient, app: MockApp) -> None:
         body = Multipart().field("attributes", b'[{"trait_type": "Colour", "value": "Ros\xe9"}]')
@@ -397,3 +410,28 @@ class TestFileUploadsAreNotExecuted:
 
         assert served.headers["content-security-policy"] == "sandbox"
         assert served.headers["x-content-type-options"] == "nosniff"
+
+
+class TestLoneSurrogates:
+    """A `\\ud800` escape parses to a string no store or response can encode: 400 naming the field, not 500."""
+
+    @pytest.mark.parametrize("fast_path", [True, False], ids=["fast-path", "connexion"])
+    async def test_immutable_refresh_is_400_naming_the_field(self, make_app: Any, fast_path: bool) -> None:
+        app = make_app({"fast_path": fast_path})
+        body = b'{"nft_metadata": [{"token_id": "1", "name": "\\ud800"}]}'
+        async with ApiClient(app, validate=False) as client:
+            before = (await client.get(f"{IMX_BASE}/1")).json()
+            response = await client.post(IMX_REFRESH, content=body,
+                                         headers={**imx_headers(), "content-type": "application/json"})
+            after = (await client.get(f"{IMX_BASE}/1")).json()
+
+        assert_error(response, 400, "surrogate", "nft_metadata.0.name", field="nft_metadata.0.name")
+        assert after == before
+
+    async def test_rair_json_part_is_400_naming_the_field(self, client: ApiClient, app: MockApp) -> None:
+        body = Multipart().field("attributes", b'[{"trait_type": "Colour", "value": "\\udc00"}]')
+
+        response = await rejected_without_change(app, client.post(RAIR_TOKEN_PATH, **body.request_kwargs(
+            rair_headers())))
+
+        assert_error(response, 400, "surrogate", "attributes.0.value", field="attributes")

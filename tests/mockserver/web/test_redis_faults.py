@@ -5,6 +5,10 @@ Each test runs its own redis-server (the session's is shared with other tests) a
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -109,6 +113,14 @@ class TestRedisBackEmpty:
         tokens = tokenization_service(app.services).records.tokens()
         assert len(tokens) == len(app.services.fixtures.tokenization_tokens)
 
+    async def test_a_public_read_is_the_first_request_after_a_restart(
+            self, served: Any, own_redis: list[RedisServer]) -> None:
+        # Immutable's GetNFT needs no credential, so the fast path serves it: it refills the store first too.
+        _, client = served
+        own_redis.append(own_redis[0].restart())
+        response = await client.get(f"{IMX_BASE}/1")
+        assert response.status_code == 200, response.text
+
     async def test_down_then_back_serves_again_without_a_reset(
             self, served: Any, own_redis: list[RedisServer]) -> None:
         _, client = served
@@ -135,3 +147,97 @@ class TestHealth:
 
         own_redis.append(start_redis_server(port=own_redis[0].port))
         assert (await client.get("/__mock/health")).status_code == 200
+
+
+class TestRedisStalled:
+    """A Redis that stops answering without refusing (paused, overloaded, cut off by a firewall)."""
+
+    async def test_requests_and_health_get_503_within_seconds_and_serve_again_once_it_answers(
+            self, served: Any, own_redis: list[RedisServer]) -> None:
+        _, client = served
+        assert (await client.get(TKN_PATH, headers=tkn_headers())).status_code == 200
+        pid = own_redis[0].process.pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            api = await client.get(TKN_PATH, headers=tkn_headers())
+            health = await client.get("/__mock/health")
+            elapsed = time.monotonic() - started
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert_unavailable("tokenization", api)
+        assert health.status_code == 503, health.text
+        # Each Redis call blocks the server: one ~1 s timeout per request, not three 30 s ones (90 s each).
+        assert elapsed < 6, f"two requests took {elapsed:.1f} s while Redis was paused"
+        assert (await client.get(TKN_PATH, headers=tkn_headers())).status_code == 200
+
+
+class TestSecretsInLogs:
+    async def test_the_refill_warning_does_not_log_the_store_password(
+            self, own_redis: list[RedisServer], make_app: Any, caplog: pytest.LogCaptureFixture) -> None:
+        import redis
+
+        admin = redis.Redis(host="127.0.0.1", port=own_redis[0].port)
+        admin.config_set("requirepass", "hunter2")
+        url = own_redis[0].url().replace("redis://", "redis://:hunter2@")
+        app = make_app({"store": url})
+        try:
+            async with ApiClient(app, validate=False) as client:
+                admin = redis.Redis(host="127.0.0.1", port=own_redis[0].port, password="hunter2")
+                admin.flushall()  # as a restart without persistence leaves it
+                with caplog.at_level(logging.WARNING, logger="mockserver"):
+                    assert (await client.get(TKN_PATH, headers=tkn_headers())).status_code == 200
+        finally:
+            app.services.store.close()
+            admin.close()
+        assert "fixtures loaded again" in caplog.text
+        assert "redis://:[redacted]@127.0.0.1" in caplog.text
+        assert "hunter2" not in caplog.text
+
+
+class TestWhereTheStoreIsChecked:
+    """While Redis is down, the store check answers only where the store is needed, after CORS, Host and token."""
+
+    ORIGIN = "https://app.example"
+
+    async def test_an_api_503_carries_cors_headers_and_a_preflight_is_answered(
+            self, served: Any, own_redis: list[RedisServer]) -> None:
+        _, client = served
+        own_redis[0].stop()
+        response = await client.get(TKN_PATH, headers={**tkn_headers(), "origin": self.ORIGIN})
+        assert_unavailable("tokenization", response)
+        assert response.headers["access-control-allow-origin"] == "*"  # a browser script can read the 503
+        preflight = await client.options(IMX_REFRESH, headers={
+            "origin": self.ORIGIN, "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type, x-immutable-api-key"})
+        assert preflight.status_code == 200, preflight.text
+        assert preflight.headers["access-control-allow-origin"] == "*"
+
+    async def test_a_foreign_host_on_the_admin_api_is_403_not_503(
+            self, served: Any, own_redis: list[RedisServer]) -> None:
+        app, _ = served
+        own_redis[0].stop()
+        async with ApiClient(app, validate=False, base_url="http://rebound.example") as foreign:
+            response = await foreign.get("/__mock/settings")
+        assert response.status_code == 403, response.text
+
+    async def test_a_missing_admin_token_is_401_not_503(
+            self, own_redis: list[RedisServer], make_app: Any) -> None:
+        app = make_app({"store": own_redis[0].url(), "admin.token": "s3cret"})
+        try:
+            async with ApiClient(app, validate=False) as client:
+                own_redis[0].stop()
+                assert (await client.get("/__mock/state")).status_code == 401
+                authorised = await client.get("/__mock/state", headers={"Authorization": "Bearer s3cret"})
+                assert authorised.status_code == 503, authorised.text
+        finally:
+            app.services.store.close()
+
+    @pytest.mark.parametrize("path", ["/", "/__mock/docs/", "/__mock/openapi.json", "/openapi/tokenization.json",
+                                      "/docs/immutable/"])
+    async def test_the_page_docs_and_specs_are_served(
+            self, served: Any, own_redis: list[RedisServer], path: str) -> None:
+        _, client = served
+        own_redis[0].stop()
+        response = await client.get(path)
+        assert response.status_code == 200, (path, response.status_code, response.text[:200])

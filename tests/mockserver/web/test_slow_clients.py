@@ -20,7 +20,7 @@ import pytest
 
 from mockserver.testing import MockServer
 from tests.mockserver import media
-from tests.mockserver.support import IMX_ALPHA, IMX_REFRESH, TKN_BEARER, TKN_PATH, Multipart, tokenization_service
+from tests.mockserver.support import IMX_ALPHA, IMX_REFRESH, TKN_BEARER, TKN_PATH, Multipart, tkn, tokenization_service
 
 pytestmark = pytest.mark.network
 
@@ -82,7 +82,8 @@ def tokenization_update(size: int, files: int = 1) -> Multipart:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[MockServer]:
-    settings = {"clients.body_timeout": 0.5, "clients.max_header_bytes": 8192, "clients.max_headers": 20}
+    settings = {"clients.body_timeout": 0.5, "clients.body_deadline": 1.5, "clients.header_timeout": 1.0,
+                "clients.max_header_bytes": 8192, "clients.max_headers": 20}
     with MockServer(http=True, settings=settings) as mock:
         yield mock
 
@@ -112,6 +113,79 @@ class TestStalledBody:
 
         assert answer.status == 408
         assert answer.json()["code"] == "REQUEST_TIMEOUT"
+
+
+class TestTricklingBody:
+    def test_a_body_trickling_inside_the_gap_timeout_is_cut_off_at_the_deadline(self, server: MockServer) -> None:
+        # One byte every 0.1 s never leaves a 0.5 s gap; only the 1.5 s deadline ends it (and frees its slot).
+        body = tokenization_update(10_000).body()
+        before = tkn(server.services.store).token(TKN_PATH.rsplit("/", 1)[1])
+        with connect(server) as sock:
+            sock.sendall(head("PUT", TKN_PATH, {
+                "Authorization": f"Bearer {TKN_BEARER}", "Content-Type": Multipart().content_type,
+                "Content-Length": str(len(body))}))
+            sock.settimeout(0.1)
+            answered = b""
+            for byte in body[:60]:  # at most ~6 s: the pace is set by waiting 0.1 s for an answer
+                sock.sendall(bytes([byte]))
+                try:
+                    answered = sock.recv(65536)
+                except TimeoutError:
+                    continue
+                break
+            assert answered, "the server still waited for the body after 60 trickled bytes"
+            sock.settimeout(20)
+            while chunk := sock.recv(65536):
+                answered += chunk
+            answer = Answer(answered)
+
+        assert answer.status == 408
+        assert answer.headers["connection"] == "close"
+        assert "took longer than 1.5 s" in answer.json()["message"]
+        assert tkn(server.services.store).token(TKN_PATH.rsplit("/", 1)[1]) == before
+
+
+class TestStalledHead:
+    def test_a_head_that_stops_arriving_is_408_and_closed(self, server: MockServer) -> None:
+        with connect(server) as sock:
+            sock.sendall(f"GET {TKN_PATH} HTTP/1.1\r\nHost: localhost\r\n".encode())
+            answer = read_answer(sock)  # returns once the server closes the connection
+
+        assert answer.status == 408
+        assert answer.headers["connection"] == "close"
+        assert answer.json()["status"] == 408  # Tokenization's shape: the path was known
+        assert "did not arrive within 1 s" in answer.json()["message"]
+
+    def test_a_connection_that_sends_nothing_is_closed(self, server: MockServer) -> None:
+        with connect(server) as sock:
+            assert sock.recv(65536) == b""  # closed, not held for ever (the socket gives up after 20 s)
+
+    def test_the_next_head_on_a_kept_alive_connection_is_bounded_too(self, server: MockServer) -> None:
+        with connect(server) as sock:
+            sock.sendall(head("GET", TKN_PATH, {"Authorization": f"Bearer {TKN_BEARER}"}))
+            assert read_one(sock).status == 200
+            sock.sendall(f"GET {TKN_PATH} HTTP/1.1\r\nHost: local".encode())
+            answer = read_answer(sock)
+
+        assert answer.status == 408
+
+
+    def test_a_stalled_pipelined_head_does_not_cut_into_the_response_before_it(self, server: MockServer) -> None:
+        # The first request takes longer (injected latency) than the second head is given: the first response
+        # must still arrive whole, then the connection closes.
+        server.services.update({"faults": {"default": {"latency_ms": 1500}}})
+        try:
+            with connect(server) as sock:
+                sock.sendall(head("GET", TKN_PATH, {"Authorization": f"Bearer {TKN_BEARER}"})
+                             + f"GET {TKN_PATH} HTTP/1.1\r\nHost: local".encode())
+                first = read_one(sock)
+                rest = sock.recv(65536)
+        finally:
+            server.services.update({"faults": {"default": {"latency_ms": 0}}})
+
+        assert first.status == 200, first.body
+        assert first.json()["id"] == TKN_PATH.rsplit("/", 1)[1]
+        assert rest == b""  # closed, with no 408 in the middle of the response
 
 
 class TestOversizedHead:
