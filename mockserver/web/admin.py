@@ -81,9 +81,9 @@ class AdminHandlers:
             fixtures = parse_fixtures(document, source="request body")
         except FixturesError as exc:
             raise ApiError(400, str(exc)) from None
-        if fixtures == Fixtures():  # sections, but nothing in them (`tokenization: {}`): as empty as `{}`
-            raise ApiError(400, "The fixtures document defines no record, credential or chain, so it would empty "
-                                "every API: send at least one. Nothing was changed.")
+        if fixtures == Fixtures():  # sections, but nothing in them (each one `{}`): as empty as `{}`
+            raise ApiError(400, "The fixtures document defines no record or credential in any of its sections, so it "
+                                "would empty every API: send at least one. Nothing was changed.")
         self._services.reset(fixtures)
         return _no_content()
 
