@@ -68,10 +68,12 @@ class HeadLimitProtocol(HttpToolsProtocol):
             self._refuse(f"The request line and headers exceed {self.max_head_bytes} bytes.")
             return
         self._head_began_in_this_read = False
+        head_before = self._reading_head
         super().data_received(data)
-        if self._reading_head and not self._head_began_in_this_read:
-            # A read in which a head began may hold the end of the previous request too: it is not counted,
-            # so the raw count errs low by at most one read (the parsed size below is exact).
+        if head_before and self._reading_head and not self._head_began_in_this_read:
+            # Only a read that was head from start to end counts. One in which a head began may hold the end of
+            # the previous request, and one in which a body ended holds that body's last bytes: neither is
+            # counted, so the raw count errs low by at most one read (the parsed size below is exact).
             self._head_bytes_received += len(data)
 
     def on_message_begin(self) -> None:

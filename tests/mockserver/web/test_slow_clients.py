@@ -247,6 +247,21 @@ class TestOversizedHead:
             assert read_one(sock).status == 200
 
 
+    def test_the_end_of_a_large_body_does_not_count_toward_the_next_head(self, server: MockServer) -> None:
+        # The server reads a body in pieces of up to 256 KiB, so the read that ends this one is far larger than
+        # the head cap; once its answer is read, the client sends its next request on the same connection.
+        # Counting that read as head made the next request a 431.
+        update = tokenization_update(1_000_000)
+        body = update.body()
+        first = head("PUT", TKN_PATH, {"Authorization": f"Bearer {TKN_BEARER}", "Content-Type": update.content_type,
+                                       "Content-Length": str(len(body))})
+        with connect(server) as sock:
+            sock.sendall(first + body)
+            assert read_one(sock).status == 200
+            sock.sendall(head("GET", TKN_PATH, {"Authorization": f"Bearer {TKN_BEARER}"}))
+            assert read_one(sock).status == 200
+
+
 class TestLargeBodiesInFlight:
     @pytest.fixture
     def server(self) -> Iterator[MockServer]:
