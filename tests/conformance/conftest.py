@@ -1,6 +1,8 @@
 """Servers for the self-tests: the mock (or a deliberately broken variant of it) on a free loopback port.
 
-The suite tests servers over HTTP only, so each test gets a real uvicorn server, run in a thread of this process.
+The suite tests servers over HTTP only, so each test gets a real uvicorn server, run in a thread of this process,
+speaking HTTP with the protocol `mockserver serve` uses (its head limits and timeouts), so the suite meets the
+mock as users run it.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import uvicorn
 from conformance.results import RunResult, Status
 from conformance.runner import RunConfig, run
 from conformance.target import load_target
-from mockserver.settings import load_settings
+from mockserver.settings import ClientLimitSettings, load_settings
 from mockserver.web import create_app
+from mockserver.web.headerlimits import head_limit_protocol
 
 App = Callable[..., Any]
 
@@ -25,7 +28,9 @@ App = Callable[..., Any]
 @contextlib.contextmanager
 def serve(app: App) -> Iterator[str]:
     """Serve `app` on 127.0.0.1 at a free port for the duration of the block; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off"))
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off",
+                            http=head_limit_protocol(ClientLimitSettings()))
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
