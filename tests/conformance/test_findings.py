@@ -37,6 +37,24 @@ def wandering_reads(app: Any) -> Any:
                                       lambda r: variants.edit_json(r, stale) if r[0] == 200 else r)
 
 
+def wandering_then_unavailable(app: Any) -> Any:
+    """RAIR token reads in fours: the token, an older name, then two 503s with their own trace ids."""
+    reads = itertools.count()
+
+    def answer(response: Any) -> Any:
+        step = next(reads) % 4
+        if step == 1:
+            return variants.edit_json(response, lambda body: {**body, "result": {
+                **body["result"], "metadata": {**body["result"]["metadata"], "name": "an older name"}}})
+        if step >= 2:
+            body = json.dumps({"success": False, "message": "Busy.", "trace_id": f"trace-{next(reads)}"})
+            return 503, [(b"content-type", b"application/json")], body.encode()
+        return response
+
+    return variants.rewrite_responses(app, lambda s: variants._is("GET", RAIR, s),
+                                      lambda r: answer(r) if r[0] == 200 else r)
+
+
 def refused_but_applied(app: Any) -> Any:
     """Apply a non-owner's update (as if the owner had sent it) and still answer the 403 the owner check expects."""
     swapped = variants.rewrite_request_headers(
@@ -77,6 +95,21 @@ def test_wandering_reads_are_reported_as_such() -> None:
     assert "an older name" in failures[0].actual
     assert RAIR in failures[0].expected
     assert not any("to change nothing" in f.expected for r in result.failed for f in r.failures)
+
+
+def test_a_read_that_is_not_200_is_reported_as_such() -> None:
+    with serve(wandering_then_unavailable(mock_app())) as url:
+        result = run_suite(url, "rair", examples=5)
+    failures = _finding(result, "non_owner_forbidden")
+    unavailable = [f for f in failures if f.title == "a read did not return the resource"]
+    assert unavailable, failures
+    assert unavailable[0].actual.startswith("503"), unavailable[0]
+    assert unavailable[0].curl.startswith("curl")
+    assert "-X GET" in unavailable[0].curl
+    # Two error bodies are not two versions of the token: nothing is "not repeatable" or blamed on a rejection.
+    compared = [f for r in result.failed for f in r.failures
+                if f.title == "reads are not repeatable" or "to change nothing" in f.expected]
+    assert not [f for f in compared if "trace" in f.actual], compared
 
 
 def test_a_rejection_that_changes_state_is_still_blamed() -> None:
