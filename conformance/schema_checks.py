@@ -21,7 +21,7 @@ from schemathesis.engine import Status as EngineStatus
 from schemathesis.engine import events, from_schema
 
 from conformance._specs import ApiName, load_spec
-from conformance.curl import LONG_REPRODUCER
+from conformance.curl import needs_body_file
 from conformance.exchange import SentRequest
 from conformance.results import CheckResult, Finding, Operation, RuleSource
 from conformance.schema_hooks import CaseAdapter
@@ -294,7 +294,7 @@ def _fold(
                         f"{response.status_code}: {body}" if body else f"{response.status_code} (empty body)"
                     )
                 curl = node.failure_info.code_sample
-                sent = interaction.request if interaction is not None else None
+                sent = _sent(interaction)
                 result.add_failure(
                     Finding(
                         title=failure.title,
@@ -302,14 +302,7 @@ def _fold(
                         actual=actual,
                         curl=curl,
                         detail=failure.message,
-                        request=SentRequest(
-                            method=sent.method,
-                            url=sent.uri,
-                            headers=tuple((name, value) for name, values in sent.headers.items() for value in values),
-                            body=sent.body or b"",
-                        )
-                        if sent is not None and len(curl) > LONG_REPRODUCER
-                        else None,
+                        request=sent if sent is not None and needs_body_file(curl, sent.body) else None,
                     )
                 )
             elif node.status == EngineStatus.ERROR:
@@ -321,6 +314,19 @@ def _fold(
                         curl="",
                     )
                 )
+
+
+def _sent(interaction: Any) -> SentRequest | None:
+    """The request of an interaction as it went on the wire, for a reproducer that sends its body from a file."""
+    if interaction is None:
+        return None
+    request = interaction.request
+    return SentRequest(
+        method=request.method,
+        url=request.uri,
+        headers=tuple((name, value) for name, values in request.headers.items() for value in values),
+        body=request.body or b"",
+    )
 
 
 def _declared_elsewhere(operation: Operation, method: str, uri: str, config: SchemaRunConfig) -> bool:

@@ -55,6 +55,30 @@ def wandering_then_unavailable(app: Any) -> Any:
                                       lambda r: answer(r) if r[0] == 200 else r)
 
 
+def fails_on_binary_bodies(app: Any) -> Any:
+    """Answer 500 to any Tokenization update whose body holds a NUL, as a parser choking on file bytes might."""
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if not variants._is("PUT", "/v2/admin/token/", scope):
+            await app(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        if b"\x00" not in body:
+            async def replay() -> Any:
+                return {"type": "http.request", "body": body, "more_body": False}
+            await app(scope, replay, send)
+            return
+        await send({"type": "http.response.start", "status": 500,
+                    "headers": [(b"content-type", b"text/plain"), (b"content-length", b"5")]})
+        await send({"type": "http.response.body", "body": b"oops!"})
+
+    return wrapped
+
+
 def refused_but_applied(app: Any) -> Any:
     """Apply a non-owner's update (as if the owner had sent it) and still answer the 403 the owner check expects."""
     swapped = variants.rewrite_request_headers(
@@ -164,3 +188,23 @@ def test_a_long_multipart_reproducer_resends_the_same_parts(tmp_path: Path) -> N
         sent = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=60, check=True)
     assert sent.stdout.startswith("HTTP/1.1 200"), sent.stdout[:300]
     assert json.loads(sent.stdout.split("\n\n", 1)[1])["token"]["metadata"]["name"] == name
+
+
+def test_a_short_binary_reproducer_sends_its_body_from_a_file(tmp_path: Path) -> None:
+    # Schemathesis' own reproducer of a short body is `-d $'...'`, which bash cuts at the first NUL.
+    report = tmp_path / "report.json"
+    with serve(fails_on_binary_bodies(mock_app())) as url:
+        outcome = CliRunner().invoke(main, ["run", "--api", "tokenization", "--base-url", url, "--max-examples",
+                                            "10", "--report-json", str(report)])
+        assert outcome.exit_code == 1, outcome.output
+        data = json.loads(report.read_text())
+        errors = next(r for r in data["results"]
+                      if r["check"] == "not_a_server_error" and r["operation_id"] == "updateToken")
+        commands = [f["curl"] for f in errors["failures"]]
+        assert commands, errors
+        assert all("--data-binary @" in command and len(command) < 2048 for command in commands), commands
+        body_file = Path(shlex.split(commands[0])[-1][1:])
+        assert b"\x00" in body_file.read_bytes()
+        # Run as a user would, by bash: the same request, so the same 500 the run saw.
+        sent = subprocess.run(["bash", "-c", commands[0]], capture_output=True, text=True, timeout=60, check=True)
+    assert sent.stdout.startswith("HTTP/1.1 500"), sent.stdout[:300]
