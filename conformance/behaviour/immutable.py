@@ -118,15 +118,18 @@ def parse_reset(text: str) -> datetime | None:
 
 
 def _now(exchange: Exchange) -> datetime:
-    """The server's idea of now (its Date header) if it sends one, else ours; whichever is later."""
-    local = datetime.now(tz=UTC)
+    """The server's idea of now: its Date header (RFC 9110 6.6.1) if it sends a valid one, else our clock.
+
+    A server's reset time is judged against the server's own clock, which need not be ours (a test server
+    started at a fixed date, a host whose clock drifts).
+    """
     date = exchange.response.headers.get("date")
     if date:
         try:
-            return max(local, parsedate_to_datetime(date))
+            return parsedate_to_datetime(date)
         except (TypeError, ValueError):
-            return local
-    return local
+            pass
+    return datetime.now(tz=UTC)
 
 
 def read_quota(ctx: Context, exchange: Exchange) -> Quota:

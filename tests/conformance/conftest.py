@@ -23,9 +23,13 @@ App = Callable[..., Any]
 
 
 @contextlib.contextmanager
-def serve(app: App) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 at a free port for the duration of the block; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off"))
+def serve(app: App, *, date_header: bool = True) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 at a free port for the duration of the block; yields its base URL.
+
+    `date_header=False`: uvicorn adds no `Date` (for an app that sends its own).
+    """
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off",
+                                           date_header=date_header))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
