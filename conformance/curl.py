@@ -45,6 +45,36 @@ def curl_command(spec: RequestSpec, base_url: str) -> str:
     return "\n".join(lines)
 
 
+def needs_body_file(curl: str, body: bytes) -> bool:
+    """Whether a reproducer must send its body from a file: too long to paste, or not text a shell keeps.
+
+    A command line cannot carry a NUL (bash's `$'...'` ends the string at the first `\\x00`), and bytes that
+    are not UTF-8 do not survive a copy and paste, so such a body would arrive cut or changed.
+    """
+    if len(curl) > LONG_REPRODUCER or b"\x00" in body:
+        return True
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def curl_of_sent(request: SentRequest) -> str:
+    """A curl command resending `request` as it went out, for when Schemathesis gives no reproducer of its own.
+
+    A body a command line cannot carry (see `needs_body_file`) is left out here; reports then send it from a
+    file with `curl_with_body_file`.
+    """
+    args = ["curl", "-sS", "-i", "-X", request.method, shlex.quote(request.url)]
+    for name, value in request.headers:
+        if name.lower() not in _CURL_SETS:
+            args += ["-H", shlex.quote(f"{name}: {value}")]
+    if request.body and not needs_body_file("", request.body):
+        args += ["--data-binary", shlex.quote(request.body.decode("utf-8"))]
+    return " ".join(args)
+
+
 def curl_with_body_file(request: SentRequest, body_file: Path) -> str:
     """A curl command resending `request` with its body, byte for byte, read from `body_file`."""
     args = ["curl", "-sS", "-i", "-X", request.method, shlex.quote(request.url)]

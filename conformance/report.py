@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from conformance.curl import LONG_REPRODUCER, curl_with_body_file
+from conformance.curl import curl_with_body_file, needs_body_file
 from conformance.results import CheckResult, Operation, RunResult, Status
 
 _STYLES = {Status.PASSED: "green", Status.FAILED: "bold red", Status.SKIPPED: "yellow"}
@@ -102,14 +102,16 @@ def _count_line(result: RunResult) -> str:
 
 
 def write_long_bodies(result: RunResult, directory: Path) -> int:
-    """Write the body of every reproducer over 2 KB to `directory`; its command becomes `--data-binary @file`.
+    """Write the body of every reproducer over 2 KB, or holding bytes a command line cannot, to `directory`.
+
+    Its command becomes `--data-binary @file`.
 
     Returns how many files were written (the directory is created only when one is).
     """
     written = 0
     for item in result.results:
         for index, finding in enumerate(item.failures):
-            if finding.request is None or len(finding.curl) <= LONG_REPRODUCER:
+            if finding.request is None or not needs_body_file(finding.curl, finding.request.body):
                 continue
             directory.mkdir(parents=True, exist_ok=True)
             operation = item.operation

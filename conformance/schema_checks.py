@@ -21,7 +21,7 @@ from schemathesis.engine import Status as EngineStatus
 from schemathesis.engine import events, from_schema
 
 from conformance._specs import ApiName, load_spec
-from conformance.curl import LONG_REPRODUCER
+from conformance.curl import curl_of_sent, needs_body_file
 from conformance.exchange import SentRequest
 from conformance.results import CheckResult, Finding, Operation, RuleSource
 from conformance.schema_hooks import CaseAdapter
@@ -247,15 +247,27 @@ def run_schema_checks(
                 skip_reason=config.left_out(api, operation, check),
             )
 
+    # An operation's errors come before its ScenarioFinished: held until then, so that a check's crash is
+    # reported on that check (with its error and the request), and only other errors on every check.
+    pending: dict[str, list[events.NonFatalError]] = {}
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
             if progress is not None:
                 progress(f"{api}: {event.phase.value} {event.recorder.label}")
-            _fold(event, by_label, results, config)
+            errors = pending.pop(event.recorder.label, [])
+            if not _fold(event, by_label, results, config, errors):
+                for error in errors:
+                    _record_error(error, by_label, results)
         elif isinstance(event, events.NonFatalError):
-            _record_error(event, by_label, results)
+            if event.related_to_operation and event.label in by_label:
+                pending.setdefault(event.label, []).append(event)
+            else:
+                _record_error(event, by_label, results)
         elif isinstance(event, events.FatalError):
             raise event.exception
+    for errors in pending.values():
+        for error in errors:
+            _record_error(error, by_label, results)
     return list(results.values())
 
 
@@ -264,11 +276,14 @@ def _fold(
     by_label: dict[str, Operation],
     results: dict[tuple[str, str], CheckResult],
     config: SchemaRunConfig,
-) -> None:
+    errors: list[events.NonFatalError],
+) -> bool:
+    """Fold a scenario's check outcomes into `results`; True when a check crashed (`errors` say how)."""
     recorder = event.recorder
     operation = by_label.get(recorder.label)
+    crashed = False
     if operation is None:
-        return
+        return crashed
     for case_id, nodes in recorder.checks.items():
         interaction = recorder.interactions.get(case_id)
         for node in nodes:
@@ -294,7 +309,7 @@ def _fold(
                         f"{response.status_code}: {body}" if body else f"{response.status_code} (empty body)"
                     )
                 curl = node.failure_info.code_sample
-                sent = interaction.request if interaction is not None else None
+                sent = _sent(interaction)
                 result.add_failure(
                     Finding(
                         title=failure.title,
@@ -302,25 +317,40 @@ def _fold(
                         actual=actual,
                         curl=curl,
                         detail=failure.message,
-                        request=SentRequest(
-                            method=sent.method,
-                            url=sent.uri,
-                            headers=tuple((name, value) for name, values in sent.headers.items() for value in values),
-                            body=sent.body or b"",
-                        )
-                        if sent is not None and len(curl) > LONG_REPRODUCER
-                        else None,
+                        request=sent if sent is not None and needs_body_file(curl, sent.body) else None,
                     )
                 )
             elif node.status == EngineStatus.ERROR:
+                crashed = True
+                sent = _sent(interaction)
+                curl = curl_of_sent(sent) if sent is not None else ""
+                error = errors[-1].value if errors else None
+                what = f"{type(error).__name__}: {error}" if error is not None else "an error it did not name"
+                response = interaction.response if interaction is not None else None
+                on = f" on the response {response.status_code}" if response is not None else ""
                 result.add_failure(
                     Finding(
-                        title="Check crashed",
+                        title=f"Check crashed: {type(error).__name__ if error is not None else 'error'}",
                         expected=_EXPECTATIONS.get(node.name, node.name),
-                        actual="the check raised an error on this response",
-                        curl="",
+                        actual=f"the check raised {what}{on}",
+                        curl=curl,
+                        request=sent if sent is not None and needs_body_file(curl, sent.body) else None,
                     )
                 )
+    return crashed
+
+
+def _sent(interaction: Any) -> SentRequest | None:
+    """The request of an interaction as it went on the wire, for a reproducer that sends its body from a file."""
+    if interaction is None:
+        return None
+    request = interaction.request
+    return SentRequest(
+        method=request.method,
+        url=request.uri,
+        headers=tuple((name, value) for name, values in request.headers.items() for value in values),
+        body=request.body or b"",
+    )
 
 
 def _declared_elsewhere(operation: Operation, method: str, uri: str, config: SchemaRunConfig) -> bool:

@@ -32,6 +32,7 @@ from typing import Any, cast
 import requests
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest
+from openapi_core.util import BOOLEAN_FALSE_VALUES, BOOLEAN_TRUE_VALUES, forcebool
 from openapi_core.validation.request.validators import (
     V30RequestBodyValidator,
     V30RequestParametersValidator,
@@ -75,9 +76,15 @@ class WireValidator:
     _HOST = "http://conformance.invalid"
 
     def __init__(self, spec: dict[str, Any]) -> None:
-        local = _json_parts_as_openapi_core_reads_them({**spec, "servers": [{"url": self._HOST}]})
+        local = _multipart_as_a_server_reads_it({**spec, "servers": [{"url": self._HOST}]})
         self._validators = [
-            OpenAPI.from_dict(local, config=Config(request_validator_cls=validator))
+            OpenAPI.from_dict(
+                local,
+                config=Config(
+                    request_validator_cls=validator,
+                    extra_media_type_deserializers=_TYPED_TEXT_DESERIALIZERS,
+                ),
+            )
             for validator in (V30RequestParametersValidator, V30RequestBodyValidator)
         ]
 
@@ -296,12 +303,53 @@ def _multipart_file_fields(api: ApiName) -> dict[str, tuple[str, ...]]:
     return found
 
 
-def _json_parts_as_openapi_core_reads_them(spec: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `spec` in which a multipart array sent as one JSON part validates as openapi-core parses it.
+def _typed_text(parse: Callable[[str], Any]) -> Callable[..., Any]:
+    """A media type deserializer reading a text part as a server reading its property's type does.
 
-    openapi-core treats every part of an array property as one item, so RAIR's `attributes` (one part holding
-    a JSON array) arrives as a list holding that array. Without this a valid case would count as invalid on
-    the wire, and be sent. `tests/conformance/test_schema_hooks.py` breaks if openapi-core changes.
+    Text that does not parse stays text, which then fails the property's type, as it would on the server.
+    """
+
+    def deserialize(value: bytes | str, **parameters: str) -> Any:
+        text = value.decode(parameters.get("charset", "utf-8")) if isinstance(value, bytes) else value
+        try:
+            return parse(text)
+        except ValueError:
+            return text
+
+    return deserialize
+
+
+def _parse_boolean(text: str) -> bool:
+    if text.lower() not in BOOLEAN_TRUE_VALUES + BOOLEAN_FALSE_VALUES:
+        raise ValueError(text)
+    return forcebool(text)
+
+
+# openapi-core reads every text part of a form as a string (plain_loads) and never casts it to its
+# property's type, so `total_value=10` would fail `type: number` and a write valid on the wire would be
+# judged invalid and sent. Each primitive non-string property is given one of these media types instead,
+# parsed with the same conversions openapi-core's casters apply to parameters (int, float, forcebool).
+_TYPED_TEXT_MEDIA_TYPES = {
+    "integer": "text/x-conformance-integer",
+    "number": "text/x-conformance-number",
+    "boolean": "text/x-conformance-boolean",
+}
+_TYPED_TEXT_DESERIALIZERS: dict[str, Callable[..., Any]] = {
+    _TYPED_TEXT_MEDIA_TYPES["integer"]: _typed_text(int),
+    _TYPED_TEXT_MEDIA_TYPES["number"]: _typed_text(float),
+    _TYPED_TEXT_MEDIA_TYPES["boolean"]: _typed_text(_parse_boolean),
+}
+
+
+def _multipart_as_a_server_reads_it(spec: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `spec` whose multipart bodies openapi-core reads as a server following the spec would.
+
+    - A text part of a number, integer or boolean property is that type (OpenAPI 3.0 `encoding`: a primitive
+      property is sent as text/plain and means its schema's type), through `_TYPED_TEXT_DESERIALIZERS`.
+    - openapi-core treats every part of an array property as one item, so RAIR's `attributes` (one part
+      holding a JSON array) arrives as a list holding that array.
+    Without either, a valid case would count as invalid on the wire, and be sent.
+    `tests/conformance/test_schema_hooks.py` breaks if openapi-core changes.
     """
     spec = copy.deepcopy(spec)
     schemas = spec.get("components", {}).get("schemas", {})
@@ -314,7 +362,12 @@ def _json_parts_as_openapi_core_reads_them(spec: dict[str, Any]) -> dict[str, An
             schema = multipart["schema"]
             if "$ref" in schema:
                 schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
-            for name, encoding in multipart.get("encoding", {}).items():
+            encodings = multipart.setdefault("encoding", {})
+            for name, prop in schema.get("properties", {}).items():
+                typed = _TYPED_TEXT_MEDIA_TYPES.get(prop.get("type"))
+                if typed is not None and "contentType" not in encodings.get(name, {}):
+                    encodings[name] = {**encodings.get(name, {}), "contentType": typed}
+            for name, encoding in encodings.items():
                 prop = schema.get("properties", {}).get(name)
                 one_json_part = encoding.get("contentType") == "application/json"
                 if prop is not None and prop.get("type") == "array" and one_json_part:

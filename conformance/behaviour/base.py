@@ -152,9 +152,19 @@ class Context:
         A difference is only blamed on `by` once two more reads, with nothing sent between them, agree with
         each other and not with `before`. A server whose reads differ without writes (stale replicas, random
         data) is reported once for that, not for every request it happened to follow.
+        A read that does not answer 200 is reported as that: two error bodies are not two versions of the
+        resource.
         """
+        resource = f"{after.request.method} {after.request.path}"
 
         def body(exchange: Exchange) -> Any:
+            if exchange.status != 200:
+                raise CheckFailed(
+                    title="a read did not return the resource",
+                    expected=f"{resource} to answer 200 with the resource",
+                    actual=exchange.summary(),
+                    exchange=exchange,
+                )
             value = exchange.json()
             return ignore(value) if ignore is not None else value
 
@@ -164,7 +174,6 @@ class Context:
         again = self.send(after.request)
         once_more = self.send(after.request)
         third, fourth = body(again), body(once_more)
-        resource = f"{after.request.method} {after.request.path}"
         if third != fourth or third == first:
             differing = (again, once_more) if third != fourth else (before, after)
             raise CheckFailed(

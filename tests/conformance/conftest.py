@@ -26,10 +26,13 @@ App = Callable[..., Any]
 
 
 @contextlib.contextmanager
-def serve(app: App) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 at a free port for the duration of the block; yields its base URL."""
+def serve(app: App, *, date_header: bool = True) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 at a free port for the duration of the block; yields its base URL.
+
+    `date_header=False`: uvicorn adds no `Date` (for an app that sends its own).
+    """
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off",
-                            http=head_limit_protocol(ClientLimitSettings()))
+                            http=head_limit_protocol(ClientLimitSettings()), date_header=date_header)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -37,6 +37,48 @@ def wandering_reads(app: Any, every: int = 2) -> Any:
                                       lambda r: variants.edit_json(r, stale) if r[0] == 200 else r)
 
 
+def wandering_then_unavailable(app: Any) -> Any:
+    """RAIR token reads in fours: the token, an older name, then two 503s with their own trace ids."""
+    reads = itertools.count()
+
+    def answer(response: Any) -> Any:
+        step = next(reads) % 4
+        if step == 1:
+            return variants.edit_json(response, lambda body: {**body, "result": {
+                **body["result"], "metadata": {**body["result"]["metadata"], "name": "an older name"}}})
+        if step >= 2:
+            body = json.dumps({"success": False, "message": "Busy.", "trace_id": f"trace-{next(reads)}"})
+            return 503, [(b"content-type", b"application/json")], body.encode()
+        return response
+
+    return variants.rewrite_responses(app, lambda s: variants._is("GET", RAIR, s),
+                                      lambda r: answer(r) if r[0] == 200 else r)
+
+
+def fails_on_binary_bodies(app: Any) -> Any:
+    """Answer 500 to any Tokenization update whose body holds a NUL, as a parser choking on file bytes might."""
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if not variants._is("PUT", "/v2/admin/token/", scope):
+            await app(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        if b"\x00" not in body:
+            async def replay() -> Any:
+                return {"type": "http.request", "body": body, "more_body": False}
+            await app(scope, replay, send)
+            return
+        await send({"type": "http.response.start", "status": 500,
+                    "headers": [(b"content-type", b"text/plain"), (b"content-length", b"5")]})
+        await send({"type": "http.response.body", "body": b"oops!"})
+
+    return wrapped
+
+
 def refused_but_applied(app: Any) -> Any:
     """Apply a non-owner's update (as if the owner had sent it) and still answer the 403 the owner check expects."""
     swapped = variants.rewrite_request_headers(
@@ -87,6 +129,21 @@ def test_wandering_reads_are_not_blamed_on_an_update_of_another_token() -> None:
     failures = _finding(result, "isolation")
     assert [f.title for f in failures] == ["reads are not repeatable"]
     assert "an older name" in failures[0].actual
+
+
+def test_a_read_that_is_not_200_is_reported_as_such() -> None:
+    with serve(wandering_then_unavailable(mock_app())) as url:
+        result = run_suite(url, "rair", examples=5)
+    failures = _finding(result, "non_owner_forbidden")
+    unavailable = [f for f in failures if f.title == "a read did not return the resource"]
+    assert unavailable, failures
+    assert unavailable[0].actual.startswith("503"), unavailable[0]
+    assert unavailable[0].curl.startswith("curl")
+    assert "-X GET" in unavailable[0].curl
+    # Two error bodies are not two versions of the token: nothing is "not repeatable" or blamed on a rejection.
+    compared = [f for r in result.failed for f in r.failures
+                if f.title == "reads are not repeatable" or "to change nothing" in f.expected]
+    assert not [f for f in compared if "trace" in f.actual], compared
 
 
 def test_a_rejection_that_changes_state_is_still_blamed() -> None:
@@ -164,3 +221,23 @@ def test_a_400_without_details_fails_error_codes_not_page_size_bounds() -> None:
         statuses = _statuses(run_suite(url, "immutable", examples=5))
     assert statuses["RefreshNFTMetadataByTokenID", "error_codes_and_trace_ids"] is Status.FAILED
     assert statuses["ListNFTs", "page_size_bounds"] is Status.PASSED
+
+
+def test_a_short_binary_reproducer_sends_its_body_from_a_file(tmp_path: Path) -> None:
+    # Schemathesis' own reproducer of a short body is `-d $'...'`, which bash cuts at the first NUL.
+    report = tmp_path / "report.json"
+    with serve(fails_on_binary_bodies(mock_app())) as url:
+        outcome = CliRunner().invoke(main, ["run", "--api", "tokenization", "--base-url", url, "--max-examples",
+                                            "10", "--report-json", str(report)])
+        assert outcome.exit_code == 1, outcome.output
+        data = json.loads(report.read_text())
+        errors = next(r for r in data["results"]
+                      if r["check"] == "not_a_server_error" and r["operation_id"] == "updateToken")
+        commands = [f["curl"] for f in errors["failures"]]
+        assert commands, errors
+        assert all("--data-binary @" in command and len(command) < 2048 for command in commands), commands
+        body_file = Path(shlex.split(commands[0])[-1][1:])
+        assert b"\x00" in body_file.read_bytes()
+        # Run as a user would, by bash: the same request, so the same 500 the run saw.
+        sent = subprocess.run(["bash", "-c", commands[0]], capture_output=True, text=True, timeout=60, check=True)
+    assert sent.stdout.startswith("HTTP/1.1 500"), sent.stdout[:300]

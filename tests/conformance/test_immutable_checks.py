@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 
 from conformance.results import CheckResult, Status
 from conformance.runner import RunConfig, run_behaviour_checks
 from conformance.target import load_target
+from mockserver.clock import ManualClock
+from mockserver.settings import load_settings
+from mockserver.web import create_app
 from tests.conformance import variants
 from tests.conformance.conftest import mock_app, serve
 
@@ -43,3 +48,20 @@ def test_a_chain_of_the_wrong_type_is_judged_not_a_crash() -> None:
                                         lambda response: variants.edit_nfts(response, bare_chain))
     results = _behaviour(broken)
     assert results["nft_identity"].status is Status.PASSED
+
+
+def test_reset_times_are_judged_by_the_servers_own_date() -> None:
+    """A server whose clock stands at 2026-01-01, saying so in its Date header, has a reset in its future."""
+    clock = ManualClock()
+    app = create_app(load_settings(environ={}), clock=clock)
+
+    def own_date(response: variants.Response) -> variants.Response:
+        date = format_datetime(datetime.fromtimestamp(clock.time(), tz=UTC), usegmt=True)
+        return variants.set_header(response, b"date", date.encode())
+
+    with serve(variants.rewrite_responses(app, lambda scope: True, own_date), date_header=False) as url:
+        config = RunConfig(base_url=url, target=load_target(), apis=("immutable",), max_examples=10,
+                           allow_destructive=True)
+        results = {result.check: result for result in run_behaviour_checks("immutable", config)}
+    for check in ("rate_limit_headers", "rate_limit_coherence", "quota_exhaustion"):
+        assert results[check].status is Status.PASSED, (check, results[check].failures)

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+import schemathesis
 from click.testing import CliRunner
 from hypothesis.errors import FlakyFailure
+from schemathesis.checks import CHECKS
 
 from conformance import report
 from conformance.cli import main
 from conformance.results import Status
-from conformance.runner import describe_error
+from conformance.runner import RunConfig, describe_error, run
+from conformance.target import load_target
 from tests.conformance import variants
 from tests.conformance.conftest import mock_app, run_suite, serve
 
@@ -88,3 +94,29 @@ def test_a_hypothesis_wrapper_is_described_by_what_it_holds() -> None:
     text = describe_error(flaky)
     assert "ConnectError: refused (GET http://127.0.0.1:1/x)" in text
     assert "ValueError: bad json" in text
+
+
+@pytest.fixture
+def crashing_check() -> Iterator[str]:
+    """A Schemathesis check that raises on every 200, registered for one test only (the registry is global)."""
+
+    @schemathesis.check
+    def crashes_on_200(ctx: Any, response: Any, case: Any) -> None:
+        if response.status_code == 200:
+            raise LookupError("no such key: 'metadata'")
+
+    yield crashes_on_200.__name__
+    CHECKS.unregister(crashes_on_200.__name__)
+
+
+def test_a_schema_check_that_crashes_says_how_and_how_to_reproduce(mock_url: str, crashing_check: str) -> None:
+    result = run(RunConfig(base_url=mock_url, target=load_target(), apis=("tokenization",), max_examples=5,
+                           extra_checks=(crashing_check,)))
+    crashed = next(r for r in result.results if r.check == crashing_check and r.operation.operation_id == "getToken")
+    assert crashed.status is Status.FAILED
+    finding = crashed.failures[0]
+    assert "LookupError: no such key: 'metadata'" in finding.actual
+    assert "200" in finding.actual
+    assert finding.curl.startswith("curl")
+    sent = subprocess.run(["bash", "-c", finding.curl], capture_output=True, text=True, timeout=60, check=True)
+    assert sent.stdout.startswith("HTTP/1.1 200"), sent.stdout[:300]

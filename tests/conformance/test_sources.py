@@ -8,6 +8,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from conformance.behaviour import CHECKS as BEHAVIOUR_CHECKS
@@ -98,3 +99,13 @@ def test_plugin_documented_only(tmp_path: Path) -> None:
     skipped = cases["test_conformance[tokenization.updateToken.percentage_out_of_range]"].find("skipped")
     assert skipped is not None
     assert "--documented-only" in (skipped.get("message") or "")
+
+
+@pytest.mark.parametrize("name", ["body_limits", "refresh_size_bounds"])
+def test_size_limits_measured_as_this_project_reads_them_are_its_rules(name: str) -> None:
+    # The vendor's OpenAPI says only "should not exceed 16 KiB"; bytes of compact JSON, token id included, bound
+    # allowed, is this project's reading, so --documented-only must leave it out and reports must say so.
+    check = next(c for c in BEHAVIOUR_CHECKS["immutable"] if c.name == name)
+    assert check.source is RuleSource.PROJECT
+    assert "should not exceed 16 KiB" in check.cite
+    assert "compact UTF-8 JSON" in check.cite

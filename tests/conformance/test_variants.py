@@ -150,6 +150,23 @@ def _tokenization_ignores_removals(app: Any, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(service, "_removal_ids", validated_then_dropped)
 
 
+def _tokenization_image_removal_drops_a_document(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Removing an image also removes the token's newest document, as a server removing by upload batch might."""
+    service = app.services.tokenization
+    removal_ids = service._removal_ids
+    removing_images: list[bool] = [False]
+
+    def also_newest_document(token: Any, field: str, raw: str | None) -> set[str]:
+        ids = removal_ids(token, field, raw)
+        if field == "remove_image_ids":  # asked first, for the same update
+            removing_images[0] = bool(ids)
+        elif removing_images[0] and token["meta"]["documents"]:
+            ids = ids | {token["meta"]["documents"][-1]["id"]}
+        return ids
+
+    monkeypatch.setattr(service, "_removal_ids", also_newest_document)
+
+
 TOKENIZATION_TOKEN = "67d8774e903bfcbe7eb5d93e"
 TOKENIZATION_NEIGHBOUR = "67d8774e903bfcbe7eb5d950"
 TEN_MIB = 10 * 1024 * 1024
@@ -295,6 +312,8 @@ VARIANTS = {
                                             wrap=variants.files_served_as_octet_stream, destructive=True),
     "valid removals ignored": Variant("tokenization", {("updateToken", "files")},
                                       patch=_tokenization_ignores_removals, destructive=True),
+    "image removal drops a document": Variant("tokenization", {("updateToken", "files")},
+                                              patch=_tokenization_image_removal_drops_a_document, destructive=True),
     "error status mismatch": Variant("tokenization", {("updateToken", "bodies")}, wrap=variants.error_status_mismatch),
     "empty 200 answered as JSON": Variant("tokenization", {("updateToken", "empty_success_body")},
                                           wrap=variants.empty_200_as_json, destructive=True),
