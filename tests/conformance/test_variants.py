@@ -152,7 +152,7 @@ def _tokenization_ignores_removals(app: Any, monkeypatch: pytest.MonkeyPatch) ->
 
 def _tokenization_image_removal_drops_a_document(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Removing an image also removes the token's newest document, as a server removing by upload batch might."""
-    service = app.services.tokenization
+    service = _tokenization(app)
     removal_ids = service._removal_ids
     removing_images: list[bool] = [False]
 
