@@ -454,29 +454,20 @@ def stale_reads(app: App, prefix: str) -> App:
     reads = 0
 
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        nonlocal reads
         if not _is("GET", prefix, scope):
             await app(scope, receive, send)
             return
-        start: Message = {}
-        body = bytearray()
 
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                body.extend(message.get("body", b""))
+        def serve_stale(response: Response) -> Response:
+            nonlocal reads
+            status, headers, body = response
+            seen = versions.setdefault(scope["path"], [])
+            if status == 200 and (not seen or seen[-1] != body):
+                seen.append(body)
+            reads += 1
+            return status, headers, seen[-2] if reads % 3 == 0 and len(seen) > 1 else body
 
-        await app(scope, receive, capture)
-        seen = versions.setdefault(scope["path"], [])
-        if start["status"] == 200 and (not seen or seen[-1] != bytes(body)):
-            seen.append(bytes(body))
-        reads += 1
-        content = seen[-2] if reads % 3 == 0 and len(seen) > 1 else bytes(body)
-        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(content)).encode()))
-        await send({"type": "http.response.start", "status": start["status"], "headers": headers})
-        await send({"type": "http.response.body", "body": content})
+        await rewrite_responses(app, lambda _: True, serve_stale)(scope, receive, send)
 
     return wrapped
 
