@@ -124,6 +124,16 @@ class Context:
         if not condition:
             raise CheckFailed(expected=expected, actual=actual, exchange=exchange)
 
+    def expect_repeatable(self, read: Callable[[], Exchange]) -> None:
+        """Two reads with no write between them answer the same."""
+        first, second = read(), read()
+        self.expect(
+            first.json() == second.json(),
+            expected="two reads with no write between them to answer the same",
+            actual=f"first {first.summary(300)}, then {second.summary(300)}",
+            exchange=second,
+        )
+
     def expect_unchanged(
         self,
         before: Exchange,
