@@ -1,4 +1,7 @@
-"""The registry: the APIs the mock serves, in the order they are mounted."""
+"""The registry: the APIs the mock serves, in the order they are mounted.
+
+Registering an API also adds its sections to the settings and the fixtures, which know no API themselves.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,11 @@ from typing import Any
 
 from mockserver.apis import immutable, rair, tokenization
 from mockserver.apis.base import Api, ApiInfo
+from mockserver.settings import add_section, remove_section
 
 __all__ = ["Api", "ApiInfo", "api_for_path", "register", "registry", "unregister"]
 
-_registry: tuple[Api[Any], ...] = (rair.API, immutable.API, tokenization.API)
+_registry: tuple[Api[Any], ...] = ()
 
 
 def registry() -> tuple[Api[Any], ...]:
@@ -25,14 +29,21 @@ def register(api: Api[Any]) -> None:
            for known in _registry):
         raise ValueError(f"an API named {api.name!r} or with paths under {api.prefix!r} is already registered")
     _registry = (*_registry, api)
+    if api.settings_section is not None:
+        add_section(api.name, api.settings_section)
 
 
 def unregister(name: str) -> None:
     """Stop serving an API registered with `register` in servers created from now on."""
     global _registry
     _registry = tuple(api for api in _registry if api.name != name)
+    remove_section(name)
 
 
 def api_for_path(path: str) -> Api[Any] | None:
     """The API whose paths start like `path`, if any."""
     return next((api for api in _registry if path.startswith(api.prefix)), None)
+
+
+for _api in (rair.API, immutable.API, tokenization.API):
+    register(_api)

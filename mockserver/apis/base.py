@@ -17,7 +17,7 @@ from mockserver.clock import Clock
 from mockserver.errors import ApiError
 from mockserver.files import FILES_PREFIX, Upload
 from mockserver.fixtures import Fixtures
-from mockserver.settings import MiB, Settings
+from mockserver.settings import MiB, Settings, SettingsSection
 from mockserver.store import Record, RecordSets, Store
 
 ErrorRenderer = Callable[[ApiError], dict[str, Any]]
@@ -114,6 +114,11 @@ class Api(ApiInfo, Generic[Service]):
     reset: Callable[[Service], None] = lambda service: None
     # What the admin API's rate-limits view shows of it; None: it has no limits of its own.
     rate_limits: Callable[[Service], dict[str, Any]] | None = None
+    # Its section of the settings (`settings.<name>`), if it has one.
+    settings_section: SettingsSection | None = None
+    # The `limits` storage its settings name, which every limiter of the server then counts in; None: it names
+    # none (then limiters count in memory, or in a Redis store's Redis).
+    limits_storage: Callable[[Settings], str] | None = None
     # Entered around each request to it (and left once answered): per-request state of its own.
     request_scope: Callable[[Service], AbstractContextManager[object]] = lambda service: contextlib.nullcontext()
 

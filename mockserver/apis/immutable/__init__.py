@@ -18,6 +18,7 @@ from mockserver.apis.immutable.operations import (
     state,
 )
 from mockserver.apis.immutable.service import ImmutableRecords, ImmutableService, render_error, seed_part
+from mockserver.apis.immutable.settings import SECTION, limits_storage
 
 API = Api[ImmutableService](
     name="immutable",
@@ -43,6 +44,8 @@ API = Api[ImmutableService](
     cors_response_headers=("imx-refreshes-limit", "imx-refresh-limit-reset", "imx-remaining-refreshes"),
     forced_429_headers=forced_429_headers,
     request_scope=RequestScope,
+    settings_section=SECTION,
+    limits_storage=limits_storage,
 )
 
 __all__ = ["API", "ImmutableRecords", "ImmutableService"]

@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from typing import Any, TypedDict, cast
 
 from mockserver.apis.base import random_trace_id
+from mockserver.apis.immutable.settings import ImmutableSettings
 from mockserver.clock import Clock, isoformat
 from mockserver.errors import ApiError
 from mockserver.fixtures import Fixtures, ImmutableCollection, ImmutableKey
 from mockserver.ratelimit import Quota, QuotaLimiter
-from mockserver.settings import ImmutableSettings
 from mockserver.store import Record, RecordSets, Scheduled, Seed, SeedView, Store
 
 KiB = 1024

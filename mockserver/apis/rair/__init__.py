@@ -16,6 +16,7 @@ from mockserver.apis.rair.operations import (
     upload_cap,
 )
 from mockserver.apis.rair.service import RairRecords, RairService, render_error, seed_part
+from mockserver.apis.rair.settings import SECTION
 
 API = Api[RairService](
     name="rair",
@@ -34,6 +35,7 @@ API = Api[RairService](
     state=state,
     upload_cap=upload_cap,
     configure_spec=configure_spec,
+    settings_section=SECTION,
 )
 
 __all__ = ["API", "RairRecords", "RairService"]

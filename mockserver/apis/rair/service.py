@@ -9,10 +9,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypedDict, cast
 
 from mockserver.apis.base import check_file_size, in_seed_order
+from mockserver.apis.rair.settings import RairSettings
 from mockserver.errors import ApiError
 from mockserver.files import OCTET_STREAM, Upload
 from mockserver.fixtures import Fixtures, RairContract, RairUser
-from mockserver.settings import RairSettings
 from mockserver.store import Blobs, Record, RecordSets, Seed, SeedView, Store
 
 TEXT_FIELDS = ("name", "description", "artist", "external_url", "image", "animation_url")

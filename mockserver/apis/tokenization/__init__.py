@@ -8,6 +8,7 @@ from __future__ import annotations
 from mockserver.apis.base import Api
 from mockserver.apis.tokenization.operations import build, configure, operations, principal, state, upload_cap
 from mockserver.apis.tokenization.service import TokenizationRecords, TokenizationService, render_error, seed_part
+from mockserver.apis.tokenization.settings import SECTION
 
 API = Api[TokenizationService](
     name="tokenization",
@@ -26,6 +27,7 @@ API = Api[TokenizationService](
     principal=principal,
     state=state,
     upload_cap=upload_cap,
+    settings_section=SECTION,
 )
 
 __all__ = ["API", "TokenizationRecords", "TokenizationService"]

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mockserver.apis.base import check_file_size, in_seed_order
+from mockserver.apis.tokenization.settings import TokenizationSettings
 from mockserver.clock import Clock, isoformat
 from mockserver.errors import ApiError
 from mockserver.files import OCTET_STREAM, Upload, digest
 from mockserver.fixtures import Fixtures, object_id
-from mockserver.settings import TokenizationSettings
 from mockserver.store import Blobs, Record, RecordSets, SeedView, Store
 
 ALLOWED_TYPES = {
