@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import mockserver.fixtures as fixtures_sections
+import mockserver.settings as settings_sections
 from mockserver.apis import immutable, rair, tokenization
 from mockserver.apis.base import Api, ApiInfo
-from mockserver.settings import add_section, remove_section
 
 __all__ = ["Api", "ApiInfo", "api_for_path", "register", "registry", "unregister"]
 
@@ -29,15 +30,18 @@ def register(api: Api[Any]) -> None:
            for known in _registry):
         raise ValueError(f"an API named {api.name!r} or with paths under {api.prefix!r} is already registered")
     _registry = (*_registry, api)
+    if api.fixtures_section is not None:
+        fixtures_sections.add_section(api.name, api.fixtures_section)
     if api.settings_section is not None:
-        add_section(api.name, api.settings_section)
+        settings_sections.add_section(api.name, api.settings_section)
 
 
 def unregister(name: str) -> None:
     """Stop serving an API registered with `register` in servers created from now on."""
     global _registry
     _registry = tuple(api for api in _registry if api.name != name)
-    remove_section(name)
+    fixtures_sections.remove_section(name)
+    settings_sections.remove_section(name)
 
 
 def api_for_path(path: str) -> Api[Any] | None:

@@ -16,7 +16,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from mockserver.clock import Clock
 from mockserver.errors import ApiError
 from mockserver.files import FILES_PREFIX, Upload
-from mockserver.fixtures import Fixtures
+from mockserver.fixtures import Fixtures, FixturesSection
 from mockserver.settings import MiB, Settings, SettingsSection
 from mockserver.store import Record, RecordSets, Store
 
@@ -114,6 +114,8 @@ class Api(ApiInfo, Generic[Service]):
     reset: Callable[[Service], None] = lambda service: None
     # What the admin API's rate-limits view shows of it; None: it has no limits of its own.
     rate_limits: Callable[[Service], dict[str, Any]] | None = None
+    # Its section of the fixtures (`<name>:` in a fixtures file), if it has one.
+    fixtures_section: FixturesSection | None = None
     # Its section of the settings (`settings.<name>`), if it has one.
     settings_section: SettingsSection | None = None
     # The `limits` storage its settings name, which every limiter of the server then counts in; None: it names

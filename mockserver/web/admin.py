@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.apis import registry
 from mockserver.errors import ApiError, ConfigError, FixturesError, StoreUnavailable
-from mockserver.fixtures import SECTIONS, Fixtures, parse_fixtures, read_yaml
+from mockserver.fixtures import Fixtures, parse_fixtures, read_yaml, section_names
 from mockserver.services import Services
 from mockserver.settings import public_settings_tree
 from mockserver.store import MEMORY_URL
@@ -75,8 +75,9 @@ class AdminHandlers:
         # A file may be empty on purpose; an empty body is a mistake (a missing file under `curl --data-binary @`)
         # that would wipe every record and the fixtures a reset goes back to.
         if document is None or document == {}:
+            *others, last = section_names()
             raise ApiError(400, "The fixtures document is empty: send a mapping with at least one of the sections "
-                                f"{', '.join(SECTIONS[:-1])} or {SECTIONS[-1]}. Nothing was changed.")
+                                f"{', '.join(others)} or {last}. Nothing was changed.")
         try:
             fixtures = parse_fixtures(document, source="request body")
         except FixturesError as exc:

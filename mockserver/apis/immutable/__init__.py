@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from mockserver.apis.base import Api
+from mockserver.apis.immutable.fixtures import SECTION as FIXTURES
 from mockserver.apis.immutable.operations import (
     RequestScope,
     build,
@@ -18,7 +19,8 @@ from mockserver.apis.immutable.operations import (
     state,
 )
 from mockserver.apis.immutable.service import ImmutableRecords, ImmutableService, render_error, seed_part
-from mockserver.apis.immutable.settings import SECTION, limits_storage
+from mockserver.apis.immutable.settings import SECTION as SETTINGS
+from mockserver.apis.immutable.settings import limits_storage
 
 API = Api[ImmutableService](
     name="immutable",
@@ -44,7 +46,8 @@ API = Api[ImmutableService](
     cors_response_headers=("imx-refreshes-limit", "imx-refresh-limit-reset", "imx-remaining-refreshes"),
     forced_429_headers=forced_429_headers,
     request_scope=RequestScope,
-    settings_section=SECTION,
+    fixtures_section=FIXTURES,
+    settings_section=SETTINGS,
     limits_storage=limits_storage,
 )
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from mockserver.apis.base import Api
+from mockserver.apis.rair.fixtures import SECTION as FIXTURES
 from mockserver.apis.rair.operations import (
     build,
     configure,
@@ -16,7 +17,7 @@ from mockserver.apis.rair.operations import (
     upload_cap,
 )
 from mockserver.apis.rair.service import RairRecords, RairService, render_error, seed_part
-from mockserver.apis.rair.settings import SECTION
+from mockserver.apis.rair.settings import SECTION as SETTINGS
 
 API = Api[RairService](
     name="rair",
@@ -35,7 +36,8 @@ API = Api[RairService](
     state=state,
     upload_cap=upload_cap,
     configure_spec=configure_spec,
-    settings_section=SECTION,
+    fixtures_section=FIXTURES,
+    settings_section=SETTINGS,
 )
 
 __all__ = ["API", "RairRecords", "RairService"]

@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 from mockserver.apis.base import Api
+from mockserver.apis.tokenization.fixtures import SECTION as FIXTURES
 from mockserver.apis.tokenization.operations import build, configure, operations, principal, state, upload_cap
 from mockserver.apis.tokenization.service import TokenizationRecords, TokenizationService, render_error, seed_part
-from mockserver.apis.tokenization.settings import SECTION
+from mockserver.apis.tokenization.settings import SECTION as SETTINGS
 
 API = Api[TokenizationService](
     name="tokenization",
@@ -27,7 +28,8 @@ API = Api[TokenizationService](
     principal=principal,
     state=state,
     upload_cap=upload_cap,
-    settings_section=SECTION,
+    fixtures_section=FIXTURES,
+    settings_section=SETTINGS,
 )
 
 __all__ = ["API", "TokenizationRecords", "TokenizationService"]
