@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
+from mockserver.apis.generate import FixturesGenerator
 from mockserver.clock import Clock
 from mockserver.errors import ApiError
 from mockserver.files import FILES_PREFIX, Upload
@@ -116,6 +117,8 @@ class Api(ApiInfo, Generic[Service]):
     rate_limits: Callable[[Service], dict[str, Any]] | None = None
     # Its section of the fixtures (`<name>:` in a fixtures file), if it has one.
     fixtures_section: FixturesSection | None = None
+    # How it makes its section of generated fixtures (`mockserver fixtures`), if it takes part.
+    fixtures_generator: FixturesGenerator | None = None
     # Its section of the settings (`settings.<name>`), if it has one.
     settings_section: SettingsSection | None = None
     # The `limits` storage its settings name, which every limiter of the server then counts in; None: it names

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from mockserver.apis.base import Api
+from mockserver.apis.immutable.fixturegen import GENERATOR
 from mockserver.apis.immutable.fixtures import SECTION as FIXTURES
 from mockserver.apis.immutable.operations import (
     RequestScope,
@@ -47,6 +48,7 @@ API = Api[ImmutableService](
     forced_429_headers=forced_429_headers,
     request_scope=RequestScope,
     fixtures_section=FIXTURES,
+    fixtures_generator=GENERATOR,
     settings_section=SETTINGS,
     limits_storage=limits_storage,
 )

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from mockserver.apis.base import Api
+from mockserver.apis.rair.fixturegen import GENERATOR
 from mockserver.apis.rair.fixtures import SECTION as FIXTURES
 from mockserver.apis.rair.operations import (
     build,
@@ -37,6 +38,7 @@ API = Api[RairService](
     upload_cap=upload_cap,
     configure_spec=configure_spec,
     fixtures_section=FIXTURES,
+    fixtures_generator=GENERATOR,
     settings_section=SETTINGS,
 )
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from mockserver.apis.base import Api
+from mockserver.apis.tokenization.fixturegen import GENERATOR
 from mockserver.apis.tokenization.fixtures import SECTION as FIXTURES
 from mockserver.apis.tokenization.operations import build, configure, operations, principal, state, upload_cap
 from mockserver.apis.tokenization.service import TokenizationRecords, TokenizationService, render_error, seed_part
@@ -29,6 +30,7 @@ API = Api[TokenizationService](
     state=state,
     upload_cap=upload_cap,
     fixtures_section=FIXTURES,
+    fixtures_generator=GENERATOR,
     settings_section=SETTINGS,
 )
 
