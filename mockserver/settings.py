@@ -209,7 +209,7 @@ class ClientLimitSettings:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Settings:
-    """Everything the server can be told; immutable once built."""
+    """Everything the server can be told; frozen once built."""
 
     host: str = "127.0.0.1"
     port: int = 8080

@@ -56,6 +56,8 @@ class ApiInfo:
 
     name: str
     title: str
+    # What people call it, for the command's help: "ACME", "ACME Cloud".
+    label: str
     spec_file: str
     prefix: str
     render_error: ErrorRenderer
@@ -121,6 +123,9 @@ class Api(ApiInfo, Generic[Service]):
     fixtures_generator: FixturesGenerator | None = None
     # Its section of the settings (`settings.<name>`), if it has one.
     settings_section: SettingsSection | None = None
+    # Where in its settings section its quota is (a `RateLimitSettings`, what `MockServer.set_limit` changes), if it
+    # has one.
+    quota_setting: str | None = None
     # The `limits` storage its settings name, which every limiter of the server then counts in; None: it names
     # none (then limiters count in memory, or in a Redis store's Redis).
     limits_storage: Callable[[Settings], str] | None = None

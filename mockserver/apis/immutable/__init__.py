@@ -26,6 +26,7 @@ from mockserver.apis.immutable.settings import limits_storage
 API = Api[ImmutableService](
     name="immutable",
     title="Immutable zkEVM API",
+    label="Immutable zkEVM",
     spec_file="immutable.yaml",
     prefix="/v1/chains/",
     render_error=render_error,
@@ -51,6 +52,7 @@ API = Api[ImmutableService](
     fixtures_generator=GENERATOR,
     settings_section=SETTINGS,
     limits_storage=limits_storage,
+    quota_setting="rate_limit",
 )
 
 __all__ = ["API", "ImmutableRecords", "ImmutableService"]

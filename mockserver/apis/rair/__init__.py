@@ -23,6 +23,7 @@ from mockserver.apis.rair.settings import SECTION as SETTINGS
 API = Api[RairService](
     name="rair",
     title="RAIR token metadata",
+    label="RAIR",
     spec_file="rair.yaml",
     prefix="/api/nft/",
     render_error=render_error,

@@ -15,6 +15,7 @@ from mockserver.apis.tokenization.settings import SECTION as SETTINGS
 API = Api[TokenizationService](
     name="tokenization",
     title="Tokenization TR admin API",
+    label="Tokenization TR",
     spec_file="tokenization.yaml",
     prefix="/v2/admin/",
     render_error=render_error,

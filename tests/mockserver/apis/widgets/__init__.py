@@ -61,6 +61,7 @@ def operations(service: WidgetService) -> dict[str, Handler]:
 API = Api[WidgetService](
     name="widgets",
     title="Widgets",
+    label="Widgets",
     spec_file=str(SPEC),
     prefix="/widgets/",
     render_error=lambda error: {"error": error.message},
