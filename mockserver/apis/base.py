@@ -115,8 +115,10 @@ class Api(ApiInfo, Generic[Service]):
     configure: Callable[[Service, ApiContext, Settings], None] = lambda service, context, previous: None
     # Forgets what a reset forgets beside the store (quota spent, say).
     reset: Callable[[Service], None] = lambda service: None
-    # What the admin API's rate-limits view shows of it; None: it has no limits of its own.
+    # What the admin API's rate-limits view shows of it, and that view's JSON schema; None: it has no limits of its
+    # own.
     rate_limits: Callable[[Service], dict[str, Any]] | None = None
+    rate_limits_schema: dict[str, Any] | None = None
     # Its section of the fixtures (`<name>:` in a fixtures file), if it has one.
     fixtures_section: FixturesSection | None = None
     # How it makes its section of generated fixtures (`mockserver fixtures`), if it takes part.

@@ -9,6 +9,7 @@ from mockserver.apis.base import Api
 from mockserver.apis.immutable.fixturegen import GENERATOR
 from mockserver.apis.immutable.fixtures import SECTION as FIXTURES
 from mockserver.apis.immutable.operations import (
+    RATE_LIMITS_SCHEMA,
     RequestScope,
     build,
     configure,
@@ -39,6 +40,7 @@ API = Api[ImmutableService](
     configure=configure,
     reset=reset,
     rate_limits=rate_limits,
+    rate_limits_schema=RATE_LIMITS_SCHEMA,
     operations=operations,
     principal=principal,
     state=state,

@@ -97,6 +97,29 @@ def rate_limits(service: ImmutableService) -> dict[str, Any]:
     }
 
 
+# What `rate_limits` returns, as the admin API's spec describes it.
+RATE_LIMITS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["limit", "window", "strategy", "cost", "projects"],
+    "properties": {
+        "limit": {"type": "integer"},
+        "window": {"type": "integer"},
+        "strategy": {"type": "string"},
+        "cost": {"type": "string"},
+        "projects": {"type": "array", "items": {
+            "type": "object",
+            "required": ["project", "limit", "remaining", "reset"],
+            "properties": {
+                "project": {"type": "string"},
+                "limit": {"type": "integer"},
+                "remaining": {"type": "integer"},
+                "reset": {"type": "string", "description": "when the window ends (RFC 3339)"},
+            },
+        }},
+    },
+}
+
+
 def _limiter(context: ApiContext) -> QuotaLimiter:
     settings = dataclasses.replace(immutable_settings(context.settings).rate_limit, storage=context.limits_storage)
     return QuotaLimiter(settings, context.clock, key_prefix=context.limits_prefix + "immutable")
