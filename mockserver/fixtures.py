@@ -108,9 +108,8 @@ class Fixtures:
 
     def section(self, name: str, kind: type[T]) -> T:
         """An API's section, typed: what its package seeds its records from."""
-        section = self.sections.get(name)
-        if section is None:
-            section = self.sections[name] = kind()  # fixtures made before the API was registered hold none of it
+        # Fixtures made before the API was registered hold none of it: read as empty, and left as they are.
+        section = self.sections.get(name) or kind()
         if not isinstance(section, kind):  # pragma: no cover - a registry out of step with these fixtures
             raise TypeError(f"fixtures section {name!r} is a {type(section).__name__}, not a {kind.__name__}")
         return section

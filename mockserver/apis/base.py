@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
 from mockserver.apis.generate import FixturesGenerator
+from mockserver.apis.page import PageView
 from mockserver.clock import Clock
 from mockserver.errors import ApiError
 from mockserver.files import FILES_PREFIX, Upload
@@ -119,6 +120,8 @@ class Api(ApiInfo, Generic[Service]):
     # own.
     rate_limits: Callable[[Service], dict[str, Any]] | None = None
     rate_limits_schema: dict[str, Any] | None = None
+    # What the page at `/` shows of it (served by `GET /__mock/apis`); None: only its name and links.
+    page: PageView | None = None
     # Its section of the fixtures (`<name>:` in a fixtures file), if it has one.
     fixtures_section: FixturesSection | None = None
     # How it makes its section of generated fixtures (`mockserver fixtures`), if it takes part.

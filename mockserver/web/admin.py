@@ -1,7 +1,8 @@
-"""The admin API under `/__mock/`: settings, state, rate limits, journal, reset and fixtures."""
+"""The admin API under `/__mock/`: settings, the APIs served, state, rate limits, journal, reset and fixtures."""
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import json
 from collections.abc import Callable
@@ -87,6 +88,13 @@ class AdminHandlers:
                                 "would empty every API: send at least one. Nothing was changed.")
         self._services.reset(fixtures)
         return _no_content()
+
+    async def getApis(self) -> Any:
+        return _json({"apis": [
+            {"name": api.name, "label": api.label, "title": api.title, "docs": f"/docs/{api.name}/",
+             "spec": f"/openapi/{api.name}.json", "page": dataclasses.asdict(api.page) if api.page else None}
+            for api in registry()
+        ]})
 
     async def getState(self) -> Any:
         services = self._services

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from mockserver.apis.base import Api
+from mockserver.apis.page import Column, PageView, RecordsTable
 from mockserver.apis.rair.fixturegen import GENERATOR
 from mockserver.apis.rair.fixtures import SECTION as FIXTURES
 from mockserver.apis.rair.operations import (
@@ -19,6 +20,21 @@ from mockserver.apis.rair.operations import (
 )
 from mockserver.apis.rair.service import RairRecords, RairService, render_error, seed_part
 from mockserver.apis.rair.settings import SECTION as SETTINGS
+
+PAGE = PageView(
+    summary="Token metadata update",
+    operation="POST /api/nft/network/{networkId}/{contract}/{product}/token/{token}",
+    table=RecordsTable(title="RAIR tokens", records="tokens", row_id="token", empty="No RAIR tokens.", columns=(
+        Column(title="Contract", field="contract", kind="short"),
+        Column(title="Token", field="token"),
+        Column(title="Image", field="metadata.image", kind="image", other="metadata.name", noun="token"),
+        Column(title="Name", field="metadata.name", css="name"),
+        Column(title="Description", field="metadata.description", css="desc"),
+        Column(title="Attributes", field="metadata.attributes", kind="attributes"),
+        Column(title="Owner", field="ownerAddress", kind="short"),
+        Column(title="Minted", field="isMinted", kind="yes-no"),
+    )),
+)
 
 API = Api[RairService](
     name="rair",
@@ -41,6 +57,7 @@ API = Api[RairService](
     fixtures_section=FIXTURES,
     fixtures_generator=GENERATOR,
     settings_section=SETTINGS,
+    page=PAGE,
 )
 
 __all__ = ["API", "RairRecords", "RairService"]

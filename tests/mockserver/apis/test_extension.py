@@ -85,6 +85,20 @@ async def test_reset_restores_its_records_and_state_shows_them(client: ApiClient
     assert [w["name"] for w in state["widgets"]["widgets"]] == ["First", "Second"]
 
 
+async def test_the_page_and_the_admin_api_describe_it(client: ApiClient) -> None:
+    html = (await client.get("/")).text
+    apis = (await client.get("/__mock/apis")).json()["apis"]
+
+    assert '<li class="api api-widgets">' in html
+    assert '<a href="/docs/widgets/">Swagger UI</a>' in html
+    assert '<div id="widgets" class="table-wrap api-records">' in html
+    [widgets_view] = [api for api in apis if api["name"] == "widgets"]
+    assert widgets_view["page"]["table"]["records"] == "widgets"
+    assert [c["field"] for c in widgets_view["page"]["table"]["columns"]] == ["id", "name"]
+    state = (await client.get("/__mock/state")).json()
+    assert [w["id"] for w in state["widgets"][widgets_view["page"]["table"]["records"]]] == ["w1", "w2"]
+
+
 def test_a_clashing_registration_is_refused(registered: None) -> None:
     with pytest.raises(ValueError, match="already registered"):
         register(widgets.API)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.apis.base import Api, ApiContext, Handler, SeedPart
+from mockserver.apis.page import Column, PageView, RecordsTable
 from mockserver.errors import ApiError
 from mockserver.fixtures import Fixtures, FixturesSection, Reader
 from mockserver.settings import Settings, SettingsSection, require
@@ -114,6 +115,9 @@ API = Api[WidgetService](
     seed=seed,
     build=lambda context: WidgetService(context.store, widget_settings(context.settings)),
     configure=configure,
+    page=PageView(summary="Widget rename", operation="PUT /widgets/{widget_id}",
+                  table=RecordsTable(title="Widgets", records="widgets", row_id="id", empty="No widgets.",
+                                     columns=(Column(title="Widget", field="id"), Column(title="Name", field="name")))),
     settings_section=SettingsSection(type=WidgetSettings),
     fixtures_section=FixturesSection(type=WidgetFixtures, parse=parse_fixtures, from_json=fixtures_from_json,
                                      to_json=lambda fixtures: {"widgets_items": fixtures.items}),
