@@ -91,7 +91,8 @@ def section_names() -> tuple[str, ...]:
 class Fixtures:
     """Everything a store is seeded with: each API's section by name (`fixtures.section(name, type)`).
 
-    `fixtures.<api>_<records>` reads a section's records too (`fixtures.<api>.<records>` spelled flat)."""
+    `fixtures.<api>_<field>` reads one field of an API's section too: the flat names the fixtures had when they
+    were one dataclass, which tests and scripts still use."""
 
     sections: dict[str, Section] = dataclasses.field(
         default_factory=lambda: {name: section.type() for name, section in _sections.items()})

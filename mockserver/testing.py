@@ -26,7 +26,7 @@ Configure a test's server with the `mock_server` marker, whose keywords are `Moc
 for every test by overriding the `mock_server_options` fixture:
 
     @pytest.mark.mock_server(seed=7, manual_clock=True, settings={"faults.default.error_rate": 0.5})
-    def test_refresh_shows_after_the_delay(mock_server): ...
+    def test_my_app_retries_failed_calls(mock_server): ...
 """
 
 from __future__ import annotations
