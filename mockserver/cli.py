@@ -7,6 +7,7 @@ import gc
 import logging
 import random
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,16 @@ from mockserver.settings import Settings, load_settings, parse_assignment
 from mockserver.store import MEMORY_URL
 
 
-@click.group()
+def _listed(names: Iterable[str]) -> str:
+    """`a, b and c`."""
+    *others, last = names
+    return f"{', '.join(others)} and {last}" if others else last
+
+
+@click.group(help=f"Mock server for the {_listed(api.label for api in registry())} token-metadata APIs.")
 @click.version_option(__version__, prog_name="mockserver")
 def main() -> None:
-    """Mock server for the RAIR, Immutable zkEVM and Tokenization TR token-metadata APIs."""
+    pass
 
 
 @main.command()
@@ -41,7 +48,7 @@ def main() -> None:
 @click.option("--seed", type=int, help="Make every run alike: seeded trace ids and a clock that starts at "
                                        "2026-01-01T00:00:00Z and moves 1 s per API request.")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
-              help="Any setting by dotted name, e.g. --set immutable.rate_limit.limit=3 (repeatable).")
+              help="Any setting by dotted name, e.g. --set faults.default.latency_ms=200 (repeatable).")
 @click.option("--store", help="Where the state lives: memory:// (default) or a Redis URL shared by every worker "
                               "and host, e.g. redis://127.0.0.1:6379/0 (needs the [redis] extra).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
@@ -89,7 +96,7 @@ def serve(host: str | None, port: int | None, config_file: Path | None, fixtures
 
 @main.command("fixtures")
 @click.option("--tokens", type=click.IntRange(min=0), required=True,
-              help="How many tokens, spread evenly over RAIR, Immutable and Tokenization.")
+              help=f"How many tokens, spread evenly over {_listed(api.label for api in registry())}.")
 @click.option("--seed", type=int, help="Seed of the generated data: the same seed writes the same file "
                                        "(random when omitted; the file's first line names it).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),

@@ -1,32 +1,31 @@
 """Fixtures: the credentials and resources a fresh store starts with, read from YAML and checked on load.
 
-A fixtures file has one section per API (`rair`, `immutable`, `tokenization`); every section is optional.
-Records are normalised here into the shapes the APIs return, so the store never sees raw YAML.
+A fixtures file has one section per API, every one optional. Each API parses its own section into records in
+the shapes it returns (`FixturesSection`, added here by the registry in `mockserver.apis`), so the store never sees
+raw YAML; this module reads the document, hands each section to its API and checks there is nothing else.
 """
 
 from __future__ import annotations
 
-import base64
 import copy
 import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import yaml
 
 from mockserver.errors import FixturesError
-from mockserver.files import SAMPLES
 
 HEX24 = re.compile(r"^[0-9a-fA-F]{24}$")
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 NETWORK = re.compile(r"^0x[0-9a-fA-F]+$")
 UINT256 = re.compile(r"^(0|[1-9][0-9]*)$")
-REFRESH_SCOPE = "refresh:metadata"
+T = TypeVar("T")
 # libyaml's parser when PyYAML has it: the pure-Python one takes tens of seconds over 10,000 tokens.
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -55,71 +54,66 @@ def read_yaml(document: str | bytes) -> Any:
 
 _LEADING_COMMENTS = re.compile(r"\A(?:[ \t]*(?:#[^\n]*)?\n)*")
 DEFAULT_CREATED = "2026-01-01T00:00:00.000000Z"
-# The sections a fixtures document may have, one per API.
-SECTIONS = ("rair", "immutable", "tokenization")
+Section = Any  # an API's parsed section: a dataclass of its records, empty when built without arguments
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class RairUser:
-    """A RAIR session credential and the wallet address it stands for."""
+class FixturesSection:
+    """An API's part of the fixtures: the dataclass of its records (empty when built without arguments), how its
+    YAML section is checked into one, and how one goes to and from the JSON a shared store keeps (a mapping of
+    top-level keys, each prefixed with the API's name so that all sections share one JSON object)."""
 
-    credential: str
-    address: str
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class RairContract:
-    """A RAIR contract on a network and the address allowed to update its tokens."""
-
-    network: str
-    address: str
-    owner: str
-    id: str
+    type: type[Any]
+    parse: Callable[[Reader, dict[str, Any]], Section]
+    to_json: Callable[[Section], dict[str, Any]]
+    from_json: Callable[[Mapping[str, Any]], Section]
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ImmutableKey:
-    """An Immutable API key, the project it belongs to and its scopes."""
-
-    key: str
-    project: str
-    scopes: frozenset[str]
+# The sections of the registered APIs by name, in the registry's order: `mockserver.apis` adds and removes them.
+_sections: dict[str, FixturesSection] = {}
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ImmutableCollection:
-    """An Immutable collection (contract) on a chain, owned by a project."""
-
-    chain: str
-    address: str
-    project: str
-    contract_type: str
+def add_section(name: str, section: FixturesSection) -> None:
+    """Fixtures read from now on have this API's section under `name`."""
+    _sections[name] = section
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Attachment:
-    """A file attached to a Tokenization token, with the bytes served at its URL."""
+def remove_section(name: str) -> None:
+    _sections.pop(name, None)
 
-    id: str
-    name: str
-    content_type: str
-    data: bytes
+
+def section_names() -> tuple[str, ...]:
+    """The sections a fixtures document may have, one per API that has fixtures."""
+    return tuple(_sections)
 
 
 @dataclasses.dataclass(kw_only=True)
 class Fixtures:
-    """Everything a store is seeded with."""
+    """Everything a store is seeded with: each API's section by name (`fixtures.section(name, type)`).
 
-    rair_users: list[RairUser] = dataclasses.field(default_factory=list)
-    rair_contracts: list[RairContract] = dataclasses.field(default_factory=list)
-    rair_tokens: dict[tuple[str, str, int, int], dict[str, Any]] = dataclasses.field(default_factory=dict)
-    immutable_chains: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
-    immutable_keys: list[ImmutableKey] = dataclasses.field(default_factory=list)
-    immutable_collections: list[ImmutableCollection] = dataclasses.field(default_factory=list)
-    immutable_nfts: dict[tuple[str, str, int], dict[str, Any]] = dataclasses.field(default_factory=dict)
-    tokenization_bearers: list[str] = dataclasses.field(default_factory=list)
-    tokenization_tokens: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
-    tokenization_attachments: list[Attachment] = dataclasses.field(default_factory=list)
+    `fixtures.<api>_<field>` reads one field of an API's section too: the flat names the fixtures had when they
+    were one dataclass, which tests and scripts still use."""
+
+    sections: dict[str, Section] = dataclasses.field(
+        default_factory=lambda: {name: section.type() for name, section in _sections.items()})
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names that are not fields: a section's records by their flat name.
+        for api, section in self.__dict__.get("sections", {}).items():
+            if name.startswith(api + "_"):
+                try:
+                    return getattr(section, name[len(api) + 1 :])
+                except AttributeError:
+                    break
+        raise AttributeError(f"no fixtures {name!r}")
+
+    def section(self, name: str, kind: type[T]) -> T:
+        """An API's section, typed: what its package seeds its records from."""
+        # Fixtures made before the API was registered hold none of it: read as empty, and left as they are.
+        section = self.sections.get(name) or kind()
+        if not isinstance(section, kind):  # pragma: no cover - a registry out of step with these fixtures
+            raise TypeError(f"fixtures section {name!r} is a {type(section).__name__}, not a {kind.__name__}")
+        return section
 
     def copy(self) -> Fixtures:
         """A deep copy, so a store can mutate its records and still be reset to these.
@@ -127,47 +121,24 @@ class Fixtures:
         Records are plain data and the rest frozen, so only dicts and lists are copied: several times faster than
         `copy.deepcopy`, which was most of the time an app takes to build on 10,000 tokens.
         """
-        return Fixtures(**{field.name: _copy_data(getattr(self, field.name)) for field in dataclasses.fields(self)})
+        return Fixtures(sections={
+            name: type(section)(**{field.name: copy_data(getattr(section, field.name))
+                                   for field in dataclasses.fields(section)})
+            for name, section in self.sections.items()
+        })
 
 
 def fixtures_to_json(fixtures: Fixtures) -> str:
-    """Fixtures as JSON (tuple keys as lists, bytes in base64), for `fixtures_from_json`."""
-    return _compact_json({
-        "rair_users": [dataclasses.asdict(u) for u in fixtures.rair_users],
-        "rair_contracts": [dataclasses.asdict(c) for c in fixtures.rair_contracts],
-        "rair_tokens": [[list(key), token] for key, token in fixtures.rair_tokens.items()],
-        "immutable_chains": fixtures.immutable_chains,
-        "immutable_keys": [{"key": key.key, "project": key.project, "scopes": sorted(key.scopes)}
-                           for key in fixtures.immutable_keys],
-        "immutable_collections": [dataclasses.asdict(c) for c in fixtures.immutable_collections],
-        "immutable_nfts": [[list(key), nft] for key, nft in fixtures.immutable_nfts.items()],
-        "tokenization_bearers": fixtures.tokenization_bearers,
-        "tokenization_tokens": fixtures.tokenization_tokens,
-        "tokenization_attachments": [
-            {"id": a.id, "name": a.name, "content_type": a.content_type, "data": base64.b64encode(a.data).decode()}
-            for a in fixtures.tokenization_attachments
-        ],
-    })
+    """Fixtures as JSON (each section's keys in one object), for `fixtures_from_json`."""
+    document: dict[str, Any] = {}
+    for name, section in _sections.items():
+        document.update(section.to_json(fixtures.section(name, section.type)))
+    return _compact_json(document)
 
 
 def fixtures_from_json(document: str | bytes) -> Fixtures:
     raw = json.loads(document)
-    return Fixtures(
-        rair_users=[RairUser(**u) for u in raw["rair_users"]],
-        rair_contracts=[RairContract(**c) for c in raw["rair_contracts"]],
-        rair_tokens={(k[0], k[1], k[2], k[3]): token for k, token in raw["rair_tokens"]},
-        immutable_chains=raw["immutable_chains"],
-        immutable_keys=[ImmutableKey(key=k["key"], project=k["project"], scopes=frozenset(k["scopes"]))
-                        for k in raw["immutable_keys"]],
-        immutable_collections=[ImmutableCollection(**c) for c in raw["immutable_collections"]],
-        immutable_nfts={(k[0], k[1], k[2]): nft for k, nft in raw["immutable_nfts"]},
-        tokenization_bearers=raw["tokenization_bearers"],
-        tokenization_tokens=raw["tokenization_tokens"],
-        tokenization_attachments=[
-            Attachment(id=a["id"], name=a["name"], content_type=a["content_type"], data=base64.b64decode(a["data"]))
-            for a in raw["tokenization_attachments"]
-        ],
-    )
+    return Fixtures(sections={name: section.from_json(raw) for name, section in _sections.items()})
 
 
 def _compact_json(value: Any) -> str:
@@ -206,24 +177,22 @@ def _read_document(text: str) -> Any:
 
 def parse_fixtures(raw: Any, *, source: str = "<fixtures>") -> Fixtures:
     """Check and normalise already-parsed fixtures data."""
-    reader = _Reader(source)
+    reader = Reader(source)
     root = reader.mapping(raw, "")
-    fixtures = Fixtures()
-    _parse_rair(reader, reader.mapping(root.get("rair", {}), "rair"), fixtures)
-    _parse_immutable(reader, reader.mapping(root.get("immutable", {}), "immutable"), fixtures)
-    _parse_tokenization(reader, reader.mapping(root.get("tokenization", {}), "tokenization"), fixtures)
-    unknown = set(root) - set(SECTIONS)
+    sections = {name: section.parse(reader, reader.mapping(root.get(name, {}), name))
+                for name, section in _sections.items()}
+    unknown = set(root) - set(_sections)
     if unknown:
         reader.fail("", f"unknown sections {', '.join(sorted(unknown))}")
-    return fixtures
+    return Fixtures(sections=sections)
 
 
 def object_id(*parts: object) -> str:
-    """A stable 24-hex-digit id (the MongoDB ObjectId form both RAIR and Tokenization use)."""
+    """A stable 24-hex-digit id (the MongoDB ObjectId form)."""
     return hashlib.sha256("/".join(map(str, parts)).encode()).hexdigest()[:24]
 
 
-class _Reader:
+class Reader:
     """Typed access to raw YAML that names the offending path in every error."""
 
     def __init__(self, source: str) -> None:
@@ -267,148 +236,24 @@ class _Reader:
         return value
 
 
-def _parse_rair(reader: _Reader, section: dict[str, Any], fixtures: Fixtures) -> None:
-    for i, user in enumerate(reader.items(section.get("users"), "rair.users")):
-        where = f"rair.users[{i}]"
-        fixtures.rair_users.append(
-            RairUser(credential=reader.text(user, "credential", where), address=reader.text(user, "address", where))
-        )
-    for i, contract in enumerate(reader.items(section.get("contracts"), "rair.contracts")):
-        where = f"rair.contracts[{i}]"
-        network = reader.text(contract, "network", where, NETWORK).lower()
-        address = reader.text(contract, "address", where, ADDRESS).lower()
-        record = RairContract(network=network, address=address, owner=reader.text(contract, "owner", where),
-                              id=object_id("rair-contract", network, address))
-        fixtures.rair_contracts.append(record)
-        for j, product in enumerate(reader.items(contract.get("products"), f"{where}.products")):
-            pwhere = f"{where}.products[{j}]"
-            product_index = reader.integer(product, "product", pwhere)
-            for k, token in enumerate(reader.items(product.get("tokens"), f"{pwhere}.tokens")):
-                twhere = f"{pwhere}.tokens[{k}]"
-                index = reader.integer(token, "token", twhere)
-                metadata = reader.mapping(token.get("metadata", {}), f"{twhere}.metadata")
-                fixtures.rair_tokens[(network, address, product_index, index)] = {
-                    "_id": object_id("rair-token", network, address, product_index, index),
-                    "metadataURI": str(token.get("metadataURI", "none")),
-                    "token": index,
-                    "ownerAddress": str(token.get("ownerAddress", record.owner)),
-                    "offerPool": reader.number(token, "offerPool", twhere, 0),
-                    "offer": reader.number(token, "offer", twhere, 0),
-                    "contract": record.id,
-                    "uniqueIndexInContract": index,
-                    "isMinted": bool(token.get("isMinted", True)),
-                    "isURIStoredToBlockchain": bool(token.get("isURIStoredToBlockchain", True)),
-                    "metadata": _copy_data(metadata),
-                    "creationDate": str(token.get("creationDate", DEFAULT_CREATED)),
-                    "authenticityLink": str(token.get("authenticityLink", "none")),
-                }
+_SHARED = (str, int, float, bool, bytes, type(None))
 
 
-def _parse_immutable(reader: _Reader, section: dict[str, Any], fixtures: Fixtures) -> None:
-    for i, entry in enumerate(reader.items(section.get("chains"), "immutable.chains")):
-        where = f"immutable.chains[{i}]"
-        name = reader.text(entry, "name", where)
-        fixtures.immutable_chains[name] = {"id": reader.text(entry, "id", where), "name": name}
-    for i, project in enumerate(reader.items(section.get("projects"), "immutable.projects")):
-        where = f"immutable.projects[{i}]"
-        project_id = reader.text(project, "id", where)
-        for j, key in enumerate(reader.items(project.get("api_keys"), f"{where}.api_keys")):
-            scopes = key.get("scopes") or []
-            if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-                reader.fail(f"{where}.api_keys[{j}].scopes", "must be a list of strings")
-            fixtures.immutable_keys.append(ImmutableKey(
-                key=reader.text(key, "key", f"{where}.api_keys[{j}]"), project=project_id, scopes=frozenset(scopes)
-            ))
-    for i, collection in enumerate(reader.items(section.get("collections"), "immutable.collections")):
-        where = f"immutable.collections[{i}]"
-        chain = reader.text(collection, "chain", where)
-        if chain not in fixtures.immutable_chains:
-            reader.fail(f"{where}.chain", f"{chain!r} is not one of the chains listed")
-        address = reader.text(collection, "address", where, ADDRESS).lower()
-        contract_type = str(collection.get("contract_type", "ERC721"))
-        if contract_type not in ("ERC721", "ERC1155"):
-            reader.fail(f"{where}.contract_type", "must be ERC721 or ERC1155")
-        fixtures.immutable_collections.append(ImmutableCollection(
-            chain=chain, address=address, project=reader.text(collection, "project", where), contract_type=contract_type
-        ))
-        for j, nft in enumerate(reader.items(collection.get("nfts"), f"{where}.nfts")):
-            nwhere = f"{where}.nfts[{j}]"
-            token_id = reader.text(nft, "token_id", nwhere, UINT256)
-            indexed_at = str(nft.get("indexed_at", DEFAULT_CREATED))
-            fixtures.immutable_nfts[(chain, address, int(token_id))] = {
-                "chain": dict(fixtures.immutable_chains[chain]),
-                "token_id": token_id,
-                "contract_address": address,
-                "contract_type": contract_type,
-                "indexed_at": indexed_at,
-                "updated_at": str(nft.get("updated_at", indexed_at)),
-                "metadata_synced_at": nft.get("metadata_synced_at", indexed_at),
-                "metadata_id": str(nft.get("metadata_id", _uuid_from(chain, address, token_id))),
-                "name": nft.get("name"),
-                "description": nft.get("description"),
-                "image": nft.get("image"),
-                "external_link": nft.get("external_url"),
-                "external_url": nft.get("external_url"),
-                "animation_url": nft.get("animation_url"),
-                "youtube_url": nft.get("youtube_url"),
-                "attributes": _copy_data(nft.get("attributes") or []),
-                "total_supply": nft.get("total_supply", "1"),
-            }
-
-
-def _parse_tokenization(reader: _Reader, section: dict[str, Any], fixtures: Fixtures) -> None:
-    bearers = section.get("bearer_tokens") or []
-    if not isinstance(bearers, list) or not all(isinstance(b, str) and b for b in bearers):
-        reader.fail("tokenization.bearer_tokens", "must be a list of non-empty strings")
-    fixtures.tokenization_bearers.extend(bearers)
-    for i, token in enumerate(reader.items(section.get("tokens"), "tokenization.tokens")):
-        where = f"tokenization.tokens[{i}]"
-        token_id = reader.text(token, "id", where, HEX24).lower()
-        oracle = reader.mapping(token.get("oracle") or {}, f"{where}.oracle")
-        meta: dict[str, list[dict[str, Any]]] = {"images": [], "documents": []}
-        for kind in ("images", "documents"):
-            for j, item in enumerate(reader.items(token.get(kind), f"{where}.{kind}")):
-                iwhere = f"{where}.{kind}[{j}]"
-                name = reader.text(item, "name", iwhere)
-                sample = str(item.get("sample", "png" if kind == "images" else "pdf"))
-                if sample not in SAMPLES:
-                    reader.fail(f"{iwhere}.sample", f"must be one of {', '.join(sorted(SAMPLES))}")
-                content_type, data = SAMPLES[sample]
-                attachment = Attachment(id=reader.text(item, "id", iwhere, HEX24).lower(), name=name,
-                                        content_type=content_type, data=data)
-                fixtures.tokenization_attachments.append(attachment)
-                meta[kind].append({"id": attachment.id, "name": name, "content_type": content_type,
-                                   "size": len(data)})
-        created = str(token.get("created_at", DEFAULT_CREATED))
-        fixtures.tokenization_tokens[token_id] = {
-            "id": token_id,
-            "name": reader.text(token, "name", where),
-            "description": reader.text(token, "description", where),
-            "currency_token_id": token.get("currency_token_id"),
-            "salable_percentage": reader.number(token, "salable_percentage", where),
-            "oracle": {"id": oracle.get("id"), "code": oracle.get("code")},
-            "meta": meta,
-            "value": {"total_value": reader.number(token, "total_value", where),
-                      "token_price": reader.number(token, "token_price", where)},
-            "supply": reader.number(token, "supply", where),
-            "created_at": created,
-            "updated_at": str(token.get("updated_at", created)),
-        }
-
-
-_SHARED = (str, int, float, bool, bytes, type(None), RairUser, RairContract, ImmutableKey, ImmutableCollection,
-           Attachment)
-
-
-def _copy_data(value: Any) -> Any:
+def copy_data(value: Any) -> Any:
     """A deep copy of fixtures data, sharing what cannot change (scalars, frozen records)."""
     if isinstance(value, dict):
-        return {key: _copy_data(item) for key, item in value.items()}
+        return {key: copy_data(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_copy_data(item) for item in value]
-    return value if isinstance(value, _SHARED) else copy.deepcopy(value)  # a YAML date or set, say
+        return [copy_data(item) for item in value]
+    if isinstance(value, _SHARED) or _is_frozen_record(value):
+        return value
+    return copy.deepcopy(value)  # a YAML date or set, say
 
 
-def _uuid_from(*parts: str) -> str:
+def _is_frozen_record(value: Any) -> bool:
+    return dataclasses.is_dataclass(value) and not isinstance(value, type) and value.__dataclass_params__.frozen  # type: ignore[attr-defined]
+
+
+def uuid_from(*parts: str) -> str:
     digest = hashlib.sha256("/".join(parts).encode()).hexdigest()
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"

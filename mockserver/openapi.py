@@ -15,7 +15,7 @@ import yaml
 
 from mockserver.apis import registry
 from mockserver.apis.base import Api
-from mockserver.settings import Settings
+from mockserver.settings import Settings, startup_only
 
 
 def spec_dir() -> Path:
@@ -120,13 +120,26 @@ def resolve_refs(spec: Mapping[str, Any], node: Any) -> Any:
 
 def load_admin_spec() -> dict[str, Any]:
     """The admin API's own spec (part of the mock, not of any vendor's contract), naming the registry's APIs
-    where it lists them: the journal's `api` filter and the state's sections."""
+    where it lists them: the journal's `api` filter, the state's sections, the settings' sections and what each
+    API's quota shows, and the settings fixed while the server runs."""
     spec: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "data" / "admin.yaml").read_text("utf-8"))
-    names = [api.name for api in registry()]
+    apis = registry()
+    names = [api.name for api in apis]
     for parameter in spec["paths"]["/journal"]["get"]["parameters"]:
         if parameter["name"] == "api":
             parameter["schema"]["enum"] = names
     state = spec["paths"]["/state"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     state["required"] = [*names, "files"]
     state["properties"] = {**{name: {"type": "object"} for name in names}, "files": {"type": "integer"}}
+    settings = spec["components"]["schemas"]["Settings"]
+    sections = [api.name for api in apis if api.settings_section is not None]
+    settings["required"] = [*settings["required"], *sections]
+    settings["properties"] = {**settings["properties"], **{name: {"type": "object"} for name in sections}}
+    limits = spec["paths"]["/rate-limits"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    quotas = {api.name: api.rate_limits_schema for api in apis if api.rate_limits_schema is not None}
+    limits["required"] = [*quotas, *limits["required"]]
+    limits["properties"] = {**quotas, **limits["properties"]}
+    patch = spec["paths"]["/settings"]["patch"]
+    fixed = [f"`{name}`" for name in startup_only()]
+    patch["description"] = patch["description"].replace("{startup_only}", f"{', '.join(fixed[:-1])} and {fixed[-1]}")
     return spec

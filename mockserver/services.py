@@ -145,12 +145,13 @@ def limits_prefix(settings: Settings) -> str:
 
 
 def rate_limit_storage(settings: Settings) -> str:
-    """The `limits` storage of every limiter: as configured, except that a Redis store shares its Redis too.
+    """The `limits` storage of every limiter: as an API's settings name it, except that a Redis store shares its
+    Redis too.
 
     With several workers on one Redis store, per-process memory counters would let each worker spend the whole
     quota, so the default memory storage gives way to the store's URL (`unix://` spelled `redis+unix://`).
     """
-    storage = settings.immutable.rate_limit.storage
+    storage = next((api.limits_storage(settings) for api in registry() if api.limits_storage is not None), MEMORY_URL)
     if storage != MEMORY_URL or settings.store == MEMORY_URL:
         return storage
     scheme, _, rest = settings.store.partition("://")

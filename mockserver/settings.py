@@ -1,8 +1,11 @@
 """The one home of configuration: defaults, then a YAML file, then the environment, then CLI flags.
 
-Every setting has a dotted name (`immutable.rate_limit.limit`). A YAML file nests by the dots, an environment
+Every setting has a dotted name (`faults.default.error_rate`). A YAML file nests by the dots, an environment
 variable joins them with double underscores after the `MOCKSERVER_` prefix
-(`MOCKSERVER_IMMUTABLE__RATE_LIMIT__LIMIT=3`), and the CLI takes `--set immutable.rate_limit.limit=3`.
+(`MOCKSERVER_FAULTS__DEFAULT__ERROR_RATE=0.5`), and the CLI takes `--set faults.default.error_rate=0.5`.
+
+Each API brings its own section (a frozen dataclass under the API's name, `SettingsSection`): the registry in
+`mockserver.apis` adds it here, and `Settings` reads it as an attribute (`settings.<api>.<name>`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, NoReturn, TypeVar, get_args, get_origin
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -32,8 +35,8 @@ Strategy = Literal["fixed-window", "sliding-window"]
 Cost = Literal["request", "item"]
 LimitKey = Literal["credential", "client"]
 # Settings fixed once the server runs: how it is reached, where its data comes from, what is built into the
-# served specs and app (`rair.max_files` is the spec's maxItems).
-STARTUP_ONLY = ("host", "port", "fixtures", "validate_responses", "rair.max_files", "cors_origins", "store",
+# served app (an API section adds those it builds into its spec).
+STARTUP_ONLY = ("host", "port", "fixtures", "validate_responses", "cors_origins", "store",
                 "store_prefix", "worker_header", "seed", "access_log", "fast_path",
                 # Built into the HTTP protocol and the upload slots when the server starts.
                 "clients.header_timeout", "clients.max_header_bytes", "clients.max_headers",
@@ -43,27 +46,71 @@ MEMORY_URL = "memory://"
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 # Settings that hold secrets, shown redacted wherever settings are shown (the admin API, the page, reprs): URLs
 # whose password is hidden, and values hidden whole.
-SECRET_URLS = ("store", "immutable.rate_limit.storage")
+SECRET_URLS = ("store",)
 SECRET_VALUES = ("admin.token",)
 REDACTED = "[redacted]"
 # An `admin.allowed_hosts` name: `*`, `*.domain`, a name or an IPv4 address; IPv6 addresses are checked apart.
 # Never a port or a scheme (the port is not what DNS rebinding changes).
 _HOST_NAME = re.compile(r"\*|(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?", re.IGNORECASE)
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SettingsSection:
+    """An API's part of the settings: a frozen dataclass built with defaults for what is not given (its
+    `__post_init__` checks it, naming each setting in full through `require`), and which of its settings
+    (named within the section) are fixed at startup or secret."""
+
+    type: type[Any]
+    startup_only: tuple[str, ...] = ()
+    secret_urls: tuple[str, ...] = ()
+    secret_values: tuple[str, ...] = ()
+
+
+# The sections of the registered APIs by name, in the registry's order: `mockserver.apis` adds and removes them.
+_sections: dict[str, SettingsSection] = {}
+
+
+def add_section(name: str, section: SettingsSection) -> None:
+    """Settings built from now on have this API's section under `name`."""
+    _sections[name] = section
+
+
+def remove_section(name: str) -> None:
+    _sections.pop(name, None)
+
+
+def startup_only() -> tuple[str, ...]:
+    """The dotted names of every setting fixed once the server runs."""
+    return STARTUP_ONLY + _section_names(lambda section: section.startup_only)
+
+
+def secret_urls() -> tuple[str, ...]:
+    return SECRET_URLS + _section_names(lambda section: section.secret_urls)
+
+
+def secret_values() -> tuple[str, ...]:
+    return SECRET_VALUES + _section_names(lambda section: section.secret_values)
+
+
+def _section_names(names: Callable[[SettingsSection], tuple[str, ...]]) -> tuple[str, ...]:
+    return tuple(f"{api}.{name}" for api, section in _sections.items() for name in names(section))
+
+
+def _default_sections() -> dict[str, Any]:
+    return {name: section.type() for name, section in _sections.items()}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RateLimitSettings:
-    """Immutable's per-project refresh quota; `cost` says whether a refresh spends one unit or one per item."""
+    """A quota of `limit` units per `window` seconds counted in a `limits` storage; `cost` says whether a request
+    spends one unit or one per item. The section that holds it checks its values, naming them."""
 
     limit: int = 1000
     window: int = 3600
     strategy: Strategy = "fixed-window"
     storage: str = dataclasses.field(default="memory://", repr=False)  # a URL that may hold a password
     cost: Cost = "request"
-
-    def __post_init__(self) -> None:
-        _require(self.limit >= 1, "immutable.rate_limit.limit", "must be at least 1")
-        _require(self.window >= 1, "immutable.rate_limit.window", "must be at least 1 second")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -76,8 +123,8 @@ class OperationLimitSettings:
     strategy: Strategy = "fixed-window"
 
     def __post_init__(self) -> None:
-        _require(self.limit >= 1, "operation_limits.*.limit", "must be at least 1")
-        _require(self.window >= 1, "operation_limits.*.window", "must be at least 1 second")
+        require(self.limit >= 1, "operation_limits.*.limit", "must be at least 1")
+        require(self.window >= 1, "operation_limits.*.window", "must be at least 1 second")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -90,11 +137,11 @@ class FaultSettings:
     error_status: int = 500
 
     def __post_init__(self) -> None:
-        _require(self.latency_ms >= 0, "faults.latency_ms", "must not be negative")
-        _require(self.latency_max_ms is None or self.latency_max_ms >= self.latency_ms,
+        require(self.latency_ms >= 0, "faults.latency_ms", "must not be negative")
+        require(self.latency_max_ms is None or self.latency_max_ms >= self.latency_ms,
                  "faults.latency_max_ms", "must not be below latency_ms")
-        _require(0.0 <= self.error_rate <= 1.0, "faults.error_rate", "must be between 0 and 1")
-        _require(400 <= self.error_status <= 599, "faults.error_status", "must be a 4xx or 5xx status")
+        require(0.0 <= self.error_rate <= 1.0, "faults.error_rate", "must be between 0 and 1")
+        require(400 <= self.error_status <= 599, "faults.error_status", "must be a 4xx or 5xx status")
 
     @property
     def active(self) -> bool:
@@ -123,44 +170,8 @@ class AdminSettings:
 
     def __post_init__(self) -> None:
         for pattern in self.allowed_hosts:
-            _require(_is_host_pattern(pattern), "admin.allowed_hosts",
+            require(_is_host_pattern(pattern), "admin.allowed_hosts",
                      f"entries are a host name or address without port, '*.' and a domain, or '*'; got {pattern!r}")
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class RairSettings:
-    """Upload limits of RAIR's token metadata update."""
-
-    max_files: int = 2
-    max_file_bytes: int = 10 * MiB
-
-    def __post_init__(self) -> None:
-        _require(self.max_files >= 0, "rair.max_files", "must not be negative")
-        _require(self.max_file_bytes >= 1, "rair.max_file_bytes", "must be at least 1")
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ImmutableSettings:
-    """Immutable's refresh behaviour: how long a refresh takes to show, and the quota."""
-
-    refresh_delay: float = 0.0
-    rate_limit: RateLimitSettings = dataclasses.field(default_factory=RateLimitSettings)
-
-    def __post_init__(self) -> None:
-        _require(self.refresh_delay >= 0, "immutable.refresh_delay", "must not be negative")
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class TokenizationSettings:
-    """Upload limits of Tokenization TR's admin token update."""
-
-    max_file_bytes: int = 10 * MiB
-    # The whole request is held while it is validated, so this also bounds memory per upload in flight.
-    max_request_bytes: int = 25 * MiB
-
-    def __post_init__(self) -> None:
-        _require(self.max_file_bytes >= 1, "tokenization.max_file_bytes", "must be at least 1")
-        _require(self.max_request_bytes >= 1, "tokenization.max_request_bytes", "must be at least 1")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -186,19 +197,19 @@ class ClientLimitSettings:
     large_body_wait: float = 10.0
 
     def __post_init__(self) -> None:
-        _require(self.body_timeout > 0, "clients.body_timeout", "must be more than 0 seconds")
-        _require(self.body_deadline > 0, "clients.body_deadline", "must be more than 0 seconds")
-        _require(self.header_timeout > 0, "clients.header_timeout", "must be more than 0 seconds")
-        _require(self.max_header_bytes >= 1 * KiB, "clients.max_header_bytes", "must be at least 1024")
-        _require(self.max_headers >= 1, "clients.max_headers", "must be at least 1")
-        _require(self.max_large_bodies >= 1, "clients.max_large_bodies", "must be at least 1")
-        _require(self.large_body_bytes >= 0, "clients.large_body_bytes", "must not be negative")
-        _require(self.large_body_wait >= 0, "clients.large_body_wait", "must not be negative")
+        require(self.body_timeout > 0, "clients.body_timeout", "must be more than 0 seconds")
+        require(self.body_deadline > 0, "clients.body_deadline", "must be more than 0 seconds")
+        require(self.header_timeout > 0, "clients.header_timeout", "must be more than 0 seconds")
+        require(self.max_header_bytes >= 1 * KiB, "clients.max_header_bytes", "must be at least 1024")
+        require(self.max_headers >= 1, "clients.max_headers", "must be at least 1")
+        require(self.max_large_bodies >= 1, "clients.max_large_bodies", "must be at least 1")
+        require(self.large_body_bytes >= 0, "clients.large_body_bytes", "must not be negative")
+        require(self.large_body_wait >= 0, "clients.large_body_wait", "must not be negative")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Settings:
-    """Everything the server can be told; immutable once built."""
+    """Everything the server can be told; frozen once built."""
 
     host: str = "127.0.0.1"
     port: int = 8080
@@ -216,23 +227,36 @@ class Settings:
     # off, every request takes the Connexion path, for comparing the two.
     fast_path: bool = True
     cors_origins: tuple[str, ...] = ("*",)
-    rair: RairSettings = dataclasses.field(default_factory=RairSettings)
-    immutable: ImmutableSettings = dataclasses.field(default_factory=ImmutableSettings)
-    tokenization: TokenizationSettings = dataclasses.field(default_factory=TokenizationSettings)
+    # Each registered API's section by its name, read as `settings.<name>`; in the tree, each is a top-level key.
+    apis: dict[str, Any] = dataclasses.field(default_factory=lambda: _default_sections())
     operation_limits: dict[str, OperationLimitSettings] = dataclasses.field(default_factory=dict)
     faults: FaultsSettings = dataclasses.field(default_factory=FaultsSettings)
     admin: AdminSettings = dataclasses.field(default_factory=AdminSettings)
     clients: ClientLimitSettings = dataclasses.field(default_factory=ClientLimitSettings)
 
     def __post_init__(self) -> None:
-        _require(0 <= self.port <= 65535, "port", "must be between 0 and 65535")
+        require(0 <= self.port <= 65535, "port", "must be between 0 and 65535")
         scheme, separator, _ = self.store.partition("://")
-        _require(self.store == MEMORY_URL or (bool(separator) and scheme.lower() in REDIS_SCHEMES),
+        require(self.store == MEMORY_URL or (bool(separator) and scheme.lower() in REDIS_SCHEMES),
                  "store", f"must be memory:// or a redis://, rediss:// or unix:// URL; got {redact_url(self.store)!r}")
         for origin in self.cors_origins:
             # Browsers send a bare origin and CORS matches it exactly: a path or trailing slash never matches.
-            _require(origin == "*" or bool(_ORIGIN.match(origin)), "cors_origins",
+            require(origin == "*" or bool(_ORIGIN.match(origin)), "cors_origins",
                      f"entries are '*' or scheme://host[:port]; got {origin!r}")
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names that are not fields: an API's section.
+        try:
+            return self.__dict__["apis"][name]
+        except KeyError:
+            raise AttributeError(f"no setting or API section {name!r}") from None
+
+    def section(self, name: str, kind: type[T]) -> T:
+        """An API's section, typed: what its package reads its settings through."""
+        section = self.apis[name]
+        if not isinstance(section, kind):  # pragma: no cover - a registry out of step with these settings
+            raise TypeError(f"settings section {name!r} is a {type(section).__name__}, not a {kind.__name__}")
+        return section
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with top-level fields replaced, validated like any other."""
@@ -250,15 +274,23 @@ class Settings:
 
 
 def settings_tree(settings: Settings) -> dict[str, Any]:
-    """The settings as the nested mapping a YAML file or the admin API uses (tuples as lists, as in YAML)."""
-    return dataclasses.asdict(settings, dict_factory=lambda items: {k: list(v) if isinstance(v, tuple) else v
-                                                                     for k, v in items})
+    """The settings as the nested mapping a YAML file or the admin API uses (tuples as lists, as in YAML), each
+    API's section a top-level key where `apis` stands."""
+    nested = dataclasses.asdict(settings, dict_factory=lambda items: {k: list(v) if isinstance(v, tuple) else v
+                                                                       for k, v in items})
+    tree: dict[str, Any] = {}
+    for name, value in nested.items():
+        if name == "apis":
+            tree.update(value)
+        else:
+            tree[name] = value
+    return tree
 
 
 def public_settings_tree(settings: Settings) -> dict[str, Any]:
     """`settings_tree` with every secret redacted: what the admin API and the page show."""
     tree = settings_tree(settings)
-    for dotted in SECRET_URLS + SECRET_VALUES:
+    for dotted in secret_urls() + secret_values():
         *sections, name = dotted.split(".")
         node = tree
         for section in sections:
@@ -287,7 +319,7 @@ def redact_url(url: str) -> str:
 def _redacted(dotted: str, value: Any) -> Any:
     if value is None:
         return None  # shows that no secret is set
-    return redact_url(value) if dotted in SECRET_URLS else REDACTED
+    return redact_url(value) if dotted in secret_urls() else REDACTED
 
 
 def _unredacted(settings: Settings, patch: Mapping[str, Any]) -> dict[str, Any]:
@@ -295,7 +327,7 @@ def _unredacted(settings: Settings, patch: Mapping[str, Any]) -> dict[str, Any]:
     admin API and PATCHed back changes no secret."""
     unredacted = copy.deepcopy(dict(patch))
     actual = _flatten(settings_tree(settings))
-    for dotted in SECRET_URLS + SECRET_VALUES:
+    for dotted in secret_urls() + secret_values():
         *sections, name = dotted.split(".")
         node: Any = unredacted
         for section in sections:
@@ -307,19 +339,20 @@ def _unredacted(settings: Settings, patch: Mapping[str, Any]) -> dict[str, Any]:
 
 def settings_from_tree(tree: Mapping[str, Any]) -> Settings:
     """Settings from the mapping `settings_tree` gives (how the CLI hands its settings to worker processes)."""
-    return _build(Settings, tree, prefix="")
+    return _build_settings(tree)
 
 
 def patch_settings(settings: Settings, patch: Mapping[str, Any]) -> Settings:
     """New settings with `patch` (a partial tree) merged in; startup-only settings cannot change."""
     patch = _unredacted(settings, patch)
     current = _flatten(settings_tree(settings))
-    frozen = sorted(name for name, value in _flatten(patch).items() if name in STARTUP_ONLY and value != current[name])
+    frozen_names = startup_only()
+    frozen = sorted(name for name, value in _flatten(patch).items() if name in frozen_names and value != current[name])
     if frozen:
         raise ConfigError(f"{', '.join(frozen)} cannot change while the server runs")
     tree = settings_tree(settings)
     _merge(tree, patch)
-    return _build(Settings, tree, prefix="")
+    return _build_settings(tree)
 
 
 def load_settings(
@@ -337,7 +370,7 @@ def load_settings(
             _set_dotted(tree, key[len(ENV_PREFIX) :].lower().replace("__", "."), value)
     for dotted, value in (overrides or {}).items():
         _set_dotted(tree, dotted, value)
-    return _build(Settings, tree, prefix="")
+    return _build_settings(tree)
 
 
 def parse_assignment(text: str) -> tuple[str, str]:
@@ -384,12 +417,24 @@ def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
     node[leaf] = value
 
 
-T = TypeVar("T")
+
+def _build_settings(tree: Mapping[str, Any]) -> Settings:
+    """`Settings` from a tree whose API sections are top-level keys beside the shared settings."""
+    apis: dict[str, Any] = {}
+    for name, section in _sections.items():
+        raw = tree.get(name, {})
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"{name} is a section; give it a mapping")
+        apis[name] = _build(section.type, raw, prefix=name + ".")
+    shared = {key: value for key, value in tree.items() if key not in _sections}
+    return _build(Settings, shared, prefix="", sections=apis)
 
 
-def _build(cls: type[T], tree: Mapping[str, Any], *, prefix: str) -> T:
+def _build(cls: type[T], tree: Mapping[str, Any], *, prefix: str, sections: dict[str, Any] | None = None) -> T:
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    if sections is not None:  # the `apis` field is set through the sections' own names
+        known = (known - {"apis"}) | set(_sections)
     unknown = sorted(set(tree) - known)
     if unknown:
         names = ", ".join(prefix + name for name in unknown)
@@ -413,6 +458,8 @@ def _build(cls: type[T], tree: Mapping[str, Any], *, prefix: str) -> T:
             }
         else:
             kwargs[name] = _coerce(raw, hint, dotted)
+    if sections is not None:
+        kwargs["apis"] = sections
     return cls(**kwargs)
 
 
@@ -484,6 +531,7 @@ def _is_host_pattern(pattern: str) -> bool:
     return True
 
 
-def _require(condition: bool, dotted: str, message: str) -> None:
+def require(condition: bool, dotted: str, message: str) -> None:
+    """ConfigError naming the setting `dotted` when `condition` fails: how a section's `__post_init__` checks it."""
     if not condition:
         raise ConfigError(f"{dotted} {message}")

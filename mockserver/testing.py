@@ -8,7 +8,7 @@ returns once `GET /__mock/health` has said the store answers too.
 
     from mockserver.testing import MockServer
 
-    with MockServer(seed=1, settings={"immutable.rate_limit.limit": 2}) as mock:
+    with MockServer(seed=1, settings={"faults.default.latency_ms": 5}) as mock:
         with mock.client() as client:
             client.post(...)
         [entry] = mock.journal(operation="RefreshNFTMetadataByTokenID")
@@ -25,8 +25,8 @@ process) and `mock_server_http` (on a real port), a fresh server per test unless
 Configure a test's server with the `mock_server` marker, whose keywords are `MockServer`'s (`http` aside), or
 for every test by overriding the `mock_server_options` fixture:
 
-    @pytest.mark.mock_server(seed=7, manual_clock=True, settings={"immutable.refresh_delay": 5})
-    def test_refresh_shows_after_the_delay(mock_server): ...
+    @pytest.mark.mock_server(seed=7, manual_clock=True, settings={"faults.default.error_rate": 0.5})
+    def test_my_app_retries_failed_calls(mock_server): ...
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class MockServer:
 
     Keyword-only configuration:
 
-    - `settings`: a `Settings`, or dotted overrides such as `{"immutable.rate_limit.limit": 3}` on the defaults
+    - `settings`: a `Settings`, or dotted overrides such as `{"faults.default.error_rate": 0.5}` on the defaults
       (`MOCKSERVER_*` variables are ignored, so the environment cannot change a test).
     - `fixtures`: a `Fixtures`, a fixtures file, or a fixtures mapping (as the YAML holds); the built-in ones
       when omitted.
@@ -241,15 +241,20 @@ class MockServer:
         self.services.reset(_fixtures(fixtures, self.settings) if fixtures is not None else None)
 
     def update_settings(self, patch: Mapping[str, Any]) -> Settings:
-        """Merge settings in, as `PATCH /__mock/settings` does; keys may be dotted (`"immutable.refresh_delay"`)
+        """Merge settings in, as `PATCH /__mock/settings` does; keys may be dotted (`"faults.default.latency_ms"`)
         or nested. Raises `ConfigError` (changing nothing) for an unknown or invalid setting."""
         return self.services.update(_nest(patch))
 
     def set_limit(self, limit: int, *, window: int | None = None, strategy: Strategy | None = None,
                   cost: Literal["request", "item"] | None = None) -> None:
-        """Immutable's refresh quota per project; what is not given stays. A change starts a new window."""
+        """The quota of the API that has one (`Api.quota_setting`); what is not given stays. A change starts a new
+        window."""
+        from mockserver.apis import registry
+
+        [api] = [api for api in registry() if api.quota_setting is not None]
         given = {"limit": limit, "window": window, "strategy": strategy, "cost": cost}
-        self.update_settings({"immutable": {"rate_limit": {k: v for k, v in given.items() if v is not None}}})
+        quota = {k: v for k, v in given.items() if v is not None}
+        self.update_settings({f"{api.name}.{api.quota_setting}.{name}": value for name, value in quota.items()})
 
     def force_status(self, api: str, operation_id: str, status: int, rate: float = 1.0) -> None:
         """Make an operation fail with `status` (4xx or 5xx) for a share `rate` of its requests (all by default),

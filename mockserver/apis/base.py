@@ -13,11 +13,13 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
+from mockserver.apis.generate import FixturesGenerator
+from mockserver.apis.page import PageView
 from mockserver.clock import Clock
 from mockserver.errors import ApiError
 from mockserver.files import FILES_PREFIX, Upload
-from mockserver.fixtures import Fixtures
-from mockserver.settings import MiB, Settings
+from mockserver.fixtures import Fixtures, FixturesSection
+from mockserver.settings import MiB, Settings, SettingsSection
 from mockserver.store import Record, RecordSets, Store
 
 ErrorRenderer = Callable[[ApiError], dict[str, Any]]
@@ -55,6 +57,8 @@ class ApiInfo:
 
     name: str
     title: str
+    # What people call it, for the command's help: "ACME", "ACME Cloud".
+    label: str
     spec_file: str
     prefix: str
     render_error: ErrorRenderer
@@ -112,8 +116,24 @@ class Api(ApiInfo, Generic[Service]):
     configure: Callable[[Service, ApiContext, Settings], None] = lambda service, context, previous: None
     # Forgets what a reset forgets beside the store (quota spent, say).
     reset: Callable[[Service], None] = lambda service: None
-    # What the admin API's rate-limits view shows of it; None: it has no limits of its own.
+    # What the admin API's rate-limits view shows of it, and that view's JSON schema; None: it has no limits of its
+    # own.
     rate_limits: Callable[[Service], dict[str, Any]] | None = None
+    rate_limits_schema: dict[str, Any] | None = None
+    # What the page at `/` shows of it (served by `GET /__mock/apis`); None: only its name and links.
+    page: PageView | None = None
+    # Its section of the fixtures (`<name>:` in a fixtures file), if it has one.
+    fixtures_section: FixturesSection | None = None
+    # How it makes its section of generated fixtures (`mockserver fixtures`), if it takes part.
+    fixtures_generator: FixturesGenerator | None = None
+    # Its section of the settings (`settings.<name>`), if it has one.
+    settings_section: SettingsSection | None = None
+    # Where in its settings section its quota is (a `RateLimitSettings`, what `MockServer.set_limit` changes), if it
+    # has one.
+    quota_setting: str | None = None
+    # The `limits` storage its settings name, which every limiter of the server then counts in; None: it names
+    # none (then limiters count in memory, or in a Redis store's Redis).
+    limits_storage: Callable[[Settings], str] | None = None
     # Entered around each request to it (and left once answered): per-request state of its own.
     request_scope: Callable[[Service], AbstractContextManager[object]] = lambda service: contextlib.nullcontext()
 

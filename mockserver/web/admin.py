@@ -1,7 +1,8 @@
-"""The admin API under `/__mock/`: settings, state, rate limits, journal, reset and fixtures."""
+"""The admin API under `/__mock/`: settings, the APIs served, state, rate limits, journal, reset and fixtures."""
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import json
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.apis import registry
 from mockserver.errors import ApiError, ConfigError, FixturesError, StoreUnavailable
-from mockserver.fixtures import SECTIONS, Fixtures, parse_fixtures, read_yaml
+from mockserver.fixtures import Fixtures, parse_fixtures, read_yaml, section_names
 from mockserver.services import Services
 from mockserver.settings import public_settings_tree
 from mockserver.store import MEMORY_URL
@@ -75,8 +76,9 @@ class AdminHandlers:
         # A file may be empty on purpose; an empty body is a mistake (a missing file under `curl --data-binary @`)
         # that would wipe every record and the fixtures a reset goes back to.
         if document is None or document == {}:
+            *others, last = section_names()
             raise ApiError(400, "The fixtures document is empty: send a mapping with at least one of the sections "
-                                f"{', '.join(SECTIONS[:-1])} or {SECTIONS[-1]}. Nothing was changed.")
+                                f"{', '.join(others)} or {last}. Nothing was changed.")
         try:
             fixtures = parse_fixtures(document, source="request body")
         except FixturesError as exc:
@@ -86,6 +88,13 @@ class AdminHandlers:
                                 "would empty every API: send at least one. Nothing was changed.")
         self._services.reset(fixtures)
         return _no_content()
+
+    async def getApis(self) -> Any:
+        return _json({"apis": [
+            {"name": api.name, "label": api.label, "title": api.title, "docs": f"/docs/{api.name}/",
+             "spec": f"/openapi/{api.name}.json", "page": dataclasses.asdict(api.page) if api.page else None}
+            for api in registry()
+        ]})
 
     async def getState(self) -> Any:
         services = self._services

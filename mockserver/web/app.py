@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mockserver.apis import Api, api_for_path, registry
 from mockserver.clock import Clock
 from mockserver.errors import ApiError
-from mockserver.files import FILES_PREFIX
+from mockserver.files import CACHE_FOREVER, FILES_PREFIX
 from mockserver.fixtures import Fixtures
 from mockserver.openapi import load_admin_spec, load_spec, route_table
 from mockserver.services import Services, Sleep
@@ -200,7 +200,7 @@ class MockApp:
             return JSONResponse({"status": 404, "title": "No stored file has this key."}, status_code=404)
         # Uploads are client content: never let a browser run them as part of this origin.
         headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox",
-                   "Cache-Control": "public, max-age=31536000, immutable"}
+                   "Cache-Control": CACHE_FOREVER}
         return Response(blob.data, media_type=blob.content_type, headers=headers)
 
     def __repr__(self) -> str:

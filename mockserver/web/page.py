@@ -1,19 +1,23 @@
 """The web page at `/`: plain HTML, CSS and JavaScript from `data/page/`, no build step and nothing from elsewhere.
 
-The page reads everything it shows from the admin API (`/__mock/state`, `/__mock/rate-limits`,
-`/__mock/journal`), so it needs no routes of its own beyond its files.
+The page reads everything it shows from the admin API (`/__mock/apis`, `/__mock/state`, `/__mock/rate-limits`,
+`/__mock/journal`), so it needs no routes of its own beyond its files. The HTML names each registered API once, at
+startup: its card (links to its Swagger UI and spec work without the admin API) and where its records go.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import html
 from importlib import resources
 
 from connexion import AsyncApp
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+
+from mockserver.apis import Api, registry
 
 PAGE_PREFIX = "/__page/"
 
@@ -44,16 +48,55 @@ class Asset:
     etag: str
 
 
+API_CARDS = "<!-- api cards: one per API, filled in by mockserver/web/page.py from the registry -->\n"
+API_RECORDS = "<!-- api records: a table per API, filled in by mockserver/web/page.py from the registry -->\n"
+
+
 def _read(name: str, media_type: str) -> Asset:
-    data = (resources.files("mockserver") / "data" / "page" / name).read_bytes()
+    return _asset((resources.files("mockserver") / "data" / "page" / name).read_bytes(), media_type)
+
+
+def _asset(data: bytes, media_type: str) -> Asset:
     return Asset(data, media_type, f'"{hashlib.sha256(data).hexdigest()[:32]}"')
+
+
+def _index(apis: tuple[Api[object], ...]) -> Asset:
+    """index.html with a card and a records table's place for each API."""
+    text = _read(INDEX, INDEX_TYPE).data.decode("utf-8")
+    text = text.replace(API_CARDS, "".join(_card(api) for api in apis))
+    text = text.replace(API_RECORDS, "".join(_records(api) for api in apis))
+    return _asset(text.encode("utf-8"), INDEX_TYPE)
+
+
+def _card(api: Api[object]) -> str:
+    name, label = html.escape(api.name), html.escape(api.label)
+    lines = [f'        <li class="api api-{name}">', f"          <h3>{label}</h3>"]
+    if api.page is not None:
+        # A line-break opportunity after each "/" but the first, so a long path wraps between segments.
+        method, *segments = (html.escape(part) for part in api.page.operation.split("/"))
+        operation = method + "/" + "/<wbr>".join(segments)
+        lines += [f"          <p>{html.escape(api.page.summary)}</p>",
+                  f'          <p class="paths"><code>{operation}</code></p>']
+    lines.append(f'          <p class="links"><a href="/docs/{name}/">Swagger UI</a> '
+                 f'<a href="/openapi/{name}.json">OpenAPI JSON</a></p>')
+    lines.append("        </li>")
+    return "\n".join(lines) + "\n"
+
+
+def _records(api: Api[object]) -> str:
+    if api.page is None:
+        return ""
+    name = html.escape(api.name)
+    return (f'      <h3 id="{name}-title">{html.escape(api.page.table.title)} '
+            f'<span class="count" id="{name}-count"></span></h3>\n'
+            f'      <div id="{name}" class="table-wrap api-records"><p class="empty">Loading…</p></div>\n')
 
 
 class Page:
     """Serves `/` and the page's files under `/__page/`."""
 
     def __init__(self) -> None:
-        self._index = _read(INDEX, INDEX_TYPE)
+        self._index = _index(registry())
         self._assets = {name: _read(name, media_type) for name, media_type in ASSET_TYPES.items()}
 
     async def index(self, request: Request) -> Response:

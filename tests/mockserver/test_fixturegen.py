@@ -13,13 +13,9 @@ import yaml
 from click.testing import CliRunner
 
 from mockserver import cli
-from mockserver.fixturegen import (
-    NFTS_PER_COLLECTION,
-    TOKENS_PER_PRODUCT,
-    fixtures_yaml,
-    generate_fixtures,
-    split_tokens,
-)
+from mockserver.apis.immutable.fixturegen import NFTS_PER_COLLECTION
+from mockserver.apis.rair.fixturegen import TOKENS_PER_PRODUCT
+from mockserver.fixturegen import fixtures_yaml, generate_fixtures, split_tokens
 from mockserver.fixtures import load_fixtures, parse_fixtures
 from mockserver.settings import Settings
 from mockserver.web import MockApp, create_app

@@ -6,7 +6,10 @@
 from __future__ import annotations
 
 from mockserver.apis.base import Api
+from mockserver.apis.immutable.fixturegen import GENERATOR
+from mockserver.apis.immutable.fixtures import SECTION as FIXTURES
 from mockserver.apis.immutable.operations import (
+    RATE_LIMITS_SCHEMA,
     RequestScope,
     build,
     configure,
@@ -18,10 +21,32 @@ from mockserver.apis.immutable.operations import (
     state,
 )
 from mockserver.apis.immutable.service import ImmutableRecords, ImmutableService, render_error, seed_part
+from mockserver.apis.immutable.settings import SECTION as SETTINGS
+from mockserver.apis.immutable.settings import limits_storage
+from mockserver.apis.page import Column, Count, PageView, QuotaView, RecordsTable
+
+PAGE = PageView(
+    summary="NFT metadata refresh",
+    operation="POST /v1/chains/{chain}/collections/{contract}/nfts/refresh-metadata",
+    table=RecordsTable(title="Immutable NFTs", records="nfts", row_id="token_id", empty="No Immutable NFTs.", columns=(
+        Column(title="Chain", field="chain.name", css="nowrap"),
+        Column(title="Collection", field="contract_address", kind="short"),
+        Column(title="Token", field="token_id"),
+        Column(title="Image", field="image", kind="image", other="name", noun="NFT"),
+        Column(title="Name", field="name", css="name"),
+        Column(title="Description", field="description", css="desc"),
+        Column(title="Attributes", field="attributes", kind="attributes"),
+        Column(title="Metadata synced", field="metadata_synced_at", kind="time"),
+    )),
+    counts=(Count(field="pending_refreshes", label="Immutable refresh(es) pending"),),
+    quota=QuotaView(summary="Immutable refreshes", title="Immutable refresh quota per project", rows="projects",
+                    row_key="project", row_title="Project", empty="No Immutable projects."),
+)
 
 API = Api[ImmutableService](
     name="immutable",
     title="Immutable zkEVM API",
+    label="Immutable zkEVM",
     spec_file="immutable.yaml",
     prefix="/v1/chains/",
     render_error=render_error,
@@ -34,6 +59,7 @@ API = Api[ImmutableService](
     configure=configure,
     reset=reset,
     rate_limits=rate_limits,
+    rate_limits_schema=RATE_LIMITS_SCHEMA,
     operations=operations,
     principal=principal,
     state=state,
@@ -43,6 +69,12 @@ API = Api[ImmutableService](
     cors_response_headers=("imx-refreshes-limit", "imx-refresh-limit-reset", "imx-remaining-refreshes"),
     forced_429_headers=forced_429_headers,
     request_scope=RequestScope,
+    fixtures_section=FIXTURES,
+    fixtures_generator=GENERATOR,
+    settings_section=SETTINGS,
+    page=PAGE,
+    limits_storage=limits_storage,
+    quota_setting="rate_limit",
 )
 
 __all__ = ["API", "ImmutableRecords", "ImmutableService"]

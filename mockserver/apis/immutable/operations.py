@@ -9,6 +9,7 @@ from typing import Any
 
 from mockserver.apis.base import ApiContext, Handler
 from mockserver.apis.immutable.service import TRACE_IDS, ImmutableRecords, ImmutableService
+from mockserver.apis.immutable.settings import immutable_settings
 from mockserver.clock import isoformat
 from mockserver.ratelimit import Quota, QuotaLimiter
 from mockserver.settings import Settings
@@ -57,7 +58,7 @@ def forced_429_headers(service: ImmutableService) -> dict[str, str]:
 
 
 def build(context: ApiContext) -> ImmutableService:
-    return ImmutableService(ImmutableRecords(context.store), context.settings.immutable, context.clock,
+    return ImmutableService(ImmutableRecords(context.store), immutable_settings(context.settings), context.clock,
                             _limiter(context), trace_ids=context.trace_id)
 
 
@@ -77,9 +78,9 @@ class RequestScope:
 
 
 def configure(service: ImmutableService, context: ApiContext, previous: Settings) -> None:
-    service.settings = context.settings.immutable
+    service.settings = immutable_settings(context.settings)
     # A changed limit starts a new window; an unchanged limiter keeps what has been spent.
-    if previous.immutable.rate_limit != context.settings.immutable.rate_limit:
+    if immutable_settings(previous).rate_limit != service.settings.rate_limit:
         service.limiter = _limiter(context)
 
 
@@ -96,8 +97,31 @@ def rate_limits(service: ImmutableService) -> dict[str, Any]:
     }
 
 
+# What `rate_limits` returns, as the admin API's spec describes it.
+RATE_LIMITS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["limit", "window", "strategy", "cost", "projects"],
+    "properties": {
+        "limit": {"type": "integer"},
+        "window": {"type": "integer"},
+        "strategy": {"type": "string"},
+        "cost": {"type": "string"},
+        "projects": {"type": "array", "items": {
+            "type": "object",
+            "required": ["project", "limit", "remaining", "reset"],
+            "properties": {
+                "project": {"type": "string"},
+                "limit": {"type": "integer"},
+                "remaining": {"type": "integer"},
+                "reset": {"type": "string", "description": "when the window ends (RFC 3339)"},
+            },
+        }},
+    },
+}
+
+
 def _limiter(context: ApiContext) -> QuotaLimiter:
-    settings = dataclasses.replace(context.settings.immutable.rate_limit, storage=context.limits_storage)
+    settings = dataclasses.replace(immutable_settings(context.settings).rate_limit, storage=context.limits_storage)
     return QuotaLimiter(settings, context.clock, key_prefix=context.limits_prefix + "immutable")
 
 

@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 from typing import Any, TypedDict, cast
 
 from mockserver.apis.base import random_trace_id
+from mockserver.apis.immutable.fixtures import ImmutableCollection, ImmutableKey, immutable_fixtures
+from mockserver.apis.immutable.settings import ImmutableSettings
 from mockserver.clock import Clock, isoformat
 from mockserver.errors import ApiError
-from mockserver.fixtures import Fixtures, ImmutableCollection, ImmutableKey
+from mockserver.fixtures import Fixtures
 from mockserver.ratelimit import Quota, QuotaLimiter
-from mockserver.settings import ImmutableSettings
 from mockserver.store import Record, RecordSets, Scheduled, Seed, SeedView, Store
 
 KiB = 1024
@@ -111,12 +112,13 @@ class PendingRefresh:
 
 def seed_part(fixtures: Fixtures) -> tuple[RecordSets, list[tuple[bytes, str]]]:
     """Immutable's records of a store loaded with `fixtures` (it has no files of its own)."""
+    section = immutable_fixtures(fixtures)
     return {
-        CHAINS: {(name,): chain for name, chain in fixtures.immutable_chains.items()},
+        CHAINS: {(name,): chain for name, chain in section.chains.items()},
         KEYS: {(key.key,): {"key": key.key, "project": key.project, "scopes": sorted(key.scopes)}
-               for key in fixtures.immutable_keys},
-        COLLECTIONS: {(c.chain, c.address): dataclasses.asdict(c) for c in fixtures.immutable_collections},
-        NFTS: dict(fixtures.immutable_nfts.items()),
+               for key in section.keys},
+        COLLECTIONS: {(c.chain, c.address): dataclasses.asdict(c) for c in section.collections},
+        NFTS: dict(section.nfts.items()),
     }, []
 
 

@@ -6,6 +6,9 @@
 from __future__ import annotations
 
 from mockserver.apis.base import Api
+from mockserver.apis.page import Column, PageView, RecordsTable
+from mockserver.apis.rair.fixturegen import GENERATOR
+from mockserver.apis.rair.fixtures import SECTION as FIXTURES
 from mockserver.apis.rair.operations import (
     build,
     configure,
@@ -16,10 +19,27 @@ from mockserver.apis.rair.operations import (
     upload_cap,
 )
 from mockserver.apis.rair.service import RairRecords, RairService, render_error, seed_part
+from mockserver.apis.rair.settings import SECTION as SETTINGS
+
+PAGE = PageView(
+    summary="Token metadata update",
+    operation="POST /api/nft/network/{networkId}/{contract}/{product}/token/{token}",
+    table=RecordsTable(title="RAIR tokens", records="tokens", row_id="token", empty="No RAIR tokens.", columns=(
+        Column(title="Contract", field="contract", kind="short"),
+        Column(title="Token", field="token"),
+        Column(title="Image", field="metadata.image", kind="image", other="metadata.name", noun="token"),
+        Column(title="Name", field="metadata.name", css="name"),
+        Column(title="Description", field="metadata.description", css="desc"),
+        Column(title="Attributes", field="metadata.attributes", kind="attributes"),
+        Column(title="Owner", field="ownerAddress", kind="short"),
+        Column(title="Minted", field="isMinted", kind="yes-no"),
+    )),
+)
 
 API = Api[RairService](
     name="rair",
     title="RAIR token metadata",
+    label="RAIR",
     spec_file="rair.yaml",
     prefix="/api/nft/",
     render_error=render_error,
@@ -34,6 +54,10 @@ API = Api[RairService](
     state=state,
     upload_cap=upload_cap,
     configure_spec=configure_spec,
+    fixtures_section=FIXTURES,
+    fixtures_generator=GENERATOR,
+    settings_section=SETTINGS,
+    page=PAGE,
 )
 
 __all__ = ["API", "RairRecords", "RairService"]

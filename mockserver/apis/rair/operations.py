@@ -6,6 +6,7 @@ from typing import Any
 
 from mockserver.apis.base import MULTIPART_OVERHEAD, ApiContext, Handler, UploadedFile, file_urls, read_uploads
 from mockserver.apis.rair.service import RairRecords, RairService
+from mockserver.apis.rair.settings import rair_settings
 from mockserver.settings import Settings
 
 
@@ -38,17 +39,18 @@ def upload_cap(settings: Settings, method: str) -> int | None:
     """An update carries at most `max_files` files of `max_file_bytes`, plus the multipart framing."""
     if method != "POST":
         return None
-    return settings.rair.max_files * settings.rair.max_file_bytes + MULTIPART_OVERHEAD
+    section = rair_settings(settings)
+    return section.max_files * section.max_file_bytes + MULTIPART_OVERHEAD
 
 
 def configure_spec(spec: dict[str, Any], settings: Settings) -> None:
     files = spec["components"]["schemas"]["TokenMetadataUpdate"]["properties"]["files"]
-    files["maxItems"] = settings.rair.max_files
+    files["maxItems"] = rair_settings(settings).max_files
 
 
 def build(context: ApiContext) -> RairService:
-    return RairService(RairRecords(context.store), context.store.blobs, context.settings.rair)
+    return RairService(RairRecords(context.store), context.store.blobs, rair_settings(context.settings))
 
 
 def configure(service: RairService, context: ApiContext, previous: Settings) -> None:
-    service.settings = context.settings.rair
+    service.settings = rair_settings(context.settings)

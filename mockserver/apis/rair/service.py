@@ -9,10 +9,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypedDict, cast
 
 from mockserver.apis.base import check_file_size, in_seed_order
+from mockserver.apis.rair.fixtures import RairContract, RairUser, rair_fixtures
+from mockserver.apis.rair.settings import RairSettings
 from mockserver.errors import ApiError
 from mockserver.files import OCTET_STREAM, Upload
-from mockserver.fixtures import Fixtures, RairContract, RairUser
-from mockserver.settings import RairSettings
+from mockserver.fixtures import Fixtures
 from mockserver.store import Blobs, Record, RecordSets, Seed, SeedView, Store
 
 TEXT_FIELDS = ("name", "description", "artist", "external_url", "image", "animation_url")
@@ -52,10 +53,11 @@ def render_error(error: ApiError) -> dict[str, Any]:
 
 def seed_part(fixtures: Fixtures) -> tuple[RecordSets, list[tuple[bytes, str]]]:
     """RAIR's records of a store loaded with `fixtures` (it has no files of its own)."""
+    section = rair_fixtures(fixtures)
     return {
-        USERS: {(user.credential,): dataclasses.asdict(user) for user in fixtures.rair_users},
-        CONTRACTS: {(c.network, c.address): dataclasses.asdict(c) for c in fixtures.rair_contracts},
-        TOKENS: dict(fixtures.rair_tokens.items()),
+        USERS: {(user.credential,): dataclasses.asdict(user) for user in section.users},
+        CONTRACTS: {(c.network, c.address): dataclasses.asdict(c) for c in section.contracts},
+        TOKENS: dict(section.tokens.items()),
     }, []
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from mockserver.apis.base import ApiContext, Handler, Reply, UploadedFile, file_urls, read_uploads
 from mockserver.apis.tokenization.service import TokenizationRecords, TokenizationService
+from mockserver.apis.tokenization.settings import tokenization_settings
 from mockserver.files import FILES_PREFIX
 from mockserver.settings import Settings
 
@@ -43,13 +44,13 @@ def state(service: TokenizationService, now: float) -> dict[str, Any]:
 
 
 def upload_cap(settings: Settings, method: str) -> int | None:
-    return settings.tokenization.max_request_bytes if method == "PUT" else None
+    return tokenization_settings(settings).max_request_bytes if method == "PUT" else None
 
 
 def build(context: ApiContext) -> TokenizationService:
     return TokenizationService(TokenizationRecords(context.store), context.store.blobs,
-                               context.settings.tokenization, context.clock)
+                               tokenization_settings(context.settings), context.clock)
 
 
 def configure(service: TokenizationService, context: ApiContext, previous: Settings) -> None:
-    service.settings = context.settings.tokenization
+    service.settings = tokenization_settings(context.settings)

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mockserver.apis.base import check_file_size, in_seed_order
+from mockserver.apis.tokenization.fixtures import tokenization_fixtures
+from mockserver.apis.tokenization.settings import TokenizationSettings
 from mockserver.clock import Clock, isoformat
 from mockserver.errors import ApiError
 from mockserver.files import OCTET_STREAM, Upload, digest
 from mockserver.fixtures import Fixtures, object_id
-from mockserver.settings import TokenizationSettings
 from mockserver.store import Blobs, Record, RecordSets, SeedView, Store
 
 ALLOWED_TYPES = {
@@ -36,11 +37,12 @@ def render_error(error: ApiError) -> dict[str, Any]:
 
 def seed_part(fixtures: Fixtures) -> tuple[RecordSets, list[tuple[bytes, str]]]:
     """Tokenization's records and files of a store loaded with `fixtures`."""
+    section = tokenization_fixtures(fixtures)
     return {
-        BEARERS: {(bearer,): {} for bearer in fixtures.tokenization_bearers},
-        TOKENS: {(token_id,): token for token_id, token in fixtures.tokenization_tokens.items()},
-        ATTACHMENTS: {(a.id,): {"blob": digest(a.data)} for a in fixtures.tokenization_attachments},
-    }, [(a.data, a.content_type) for a in fixtures.tokenization_attachments]
+        BEARERS: {(bearer,): {} for bearer in section.bearers},
+        TOKENS: {(token_id,): token for token_id, token in section.tokens.items()},
+        ATTACHMENTS: {(a.id,): {"blob": digest(a.data)} for a in section.attachments},
+    }, [(a.data, a.content_type) for a in section.attachments]
 
 
 class TokenizationRecords:

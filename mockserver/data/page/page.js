@@ -14,6 +14,8 @@
 
   const $ = (id) => document.getElementById(id);
   const last = { state: null, limits: null, journal: null };
+  // What the page shows of each API (GET /__mock/apis), read once the admin API first answers.
+  let views = null;
   let paused = false;
   let timer = null;
   let inFlight = false;
@@ -115,48 +117,44 @@
 
   // Store
 
+  // Each API's records table, as the admin API describes it (GET /__mock/apis: `page.table`).
+
+  function pick(record, path) {
+    return path.split(".").reduce((value, key) => (value === null || value === undefined ? undefined : value[key]), record);
+  }
+
+  function cell(record, column) {
+    const value = pick(record, column.field);
+    let content;
+    switch (column.kind) {
+      case "short": content = short(value); break;
+      case "image": content = image(value, `Image of ${pick(record, column.other) ?? column.noun}`); break;
+      case "attributes": content = attributes(value); break;
+      case "time": content = time(value); break;
+      case "yes-no": content = value ? "yes" : "no"; break;
+      case "percent": content = value === null || value === undefined ? none() : `${value} %`; break;
+      case "images": content = attachments(value, true); break;
+      case "files": content = attachments(value, false); break;
+      case "each": content = `${value ?? "—"} (${pick(record, column.other) ?? "—"} each)`; break;
+      default: content = text(value);
+    }
+    return column.css ? el("td", { className: column.css }, content) : content;
+  }
+
   function renderState(state) {
-    const rair = (state.rair && state.rair.tokens) || [];
-    const immutable = (state.immutable && state.immutable.nfts) || [];
-    const tokenization = (state.tokenization && state.tokenization.tokens) || [];
-    $("rair-count").textContent = `(${rair.length})`;
-    $("immutable-count").textContent = `(${immutable.length})`;
-    $("tokenization-count").textContent = `(${tokenization.length})`;
-    const pending = state.immutable ? state.immutable.pending_refreshes : 0;
-    $("store-summary").textContent =
-      `${state.files ?? 0} stored file(s) · ${pending ?? 0} Immutable refresh(es) pending`;
-
-    replace("rair", table("RAIR tokens",
-      ["Contract", "Token", "Image", "Name", "Description", "Attributes", "Owner", "Minted"],
-      rair.map((t) => {
-        const m = t.metadata || {};
-        return row({ "data-token": t.token }, [
-          short(t.contract), text(t.token), image(m.image, `Image of ${m.name ?? "token"}`),
-          el("td", { className: "name" }, text(m.name)), el("td", { className: "desc" }, text(m.description)),
-          attributes(m.attributes), short(t.ownerAddress), t.isMinted ? "yes" : "no",
-        ]);
-      }), "No RAIR tokens."));
-
-    replace("immutable", table("Immutable NFTs",
-      ["Chain", "Collection", "Token", "Image", "Name", "Description", "Attributes", "Metadata synced"],
-      immutable.map((n) => row({ "data-token": n.token_id }, [
-        el("td", { className: "nowrap" }, text(n.chain && n.chain.name)), short(n.contract_address), text(n.token_id),
-        image(n.image, `Image of ${n.name ?? "NFT"}`), el("td", { className: "name" }, text(n.name)),
-        el("td", { className: "desc" }, text(n.description)), attributes(n.attributes), time(n.metadata_synced_at),
-      ])), "No Immutable NFTs."));
-
-    replace("tokenization", table("Tokenization tokens",
-      ["Token", "Name", "Description", "Value", "Salable", "Images", "Documents", "Updated"],
-      tokenization.map((t) => {
-        const meta = t.meta || {};
-        const value = t.value || {};
-        return row({ "data-token": t.id }, [
-          short(t.id), el("td", { className: "name" }, text(t.name)), el("td", { className: "desc" }, text(t.description)),
-          `${value.total_value ?? "—"} (${value.token_price ?? "—"} each)`,
-          t.salable_percentage === null || t.salable_percentage === undefined ? none() : `${t.salable_percentage} %`,
-          attachments(meta.images, true), attachments(meta.documents, false), time(t.updated_at),
-        ]);
-      }), "No Tokenization tokens."));
+    const summary = [`${state.files ?? 0} stored file(s)`];
+    for (const api of views) {
+      const view = api.page;
+      if (!view || !$(api.name)) continue;
+      const section = state[api.name] || {};
+      const records = section[view.table.records] || [];
+      $(`${api.name}-count`).textContent = `(${records.length})`;
+      for (const count of view.counts) summary.push(`${section[count.field] ?? 0} ${count.label}`);
+      replace(api.name, table(view.table.title, view.table.columns.map((c) => c.title),
+        records.map((r) => row({ "data-token": pick(r, view.table.row_id) }, view.table.columns.map((c) => cell(r, c)))),
+        view.table.empty));
+    }
+    $("store-summary").textContent = summary.join(" · ");
   }
 
   function attachments(list, images) {
@@ -176,22 +174,30 @@
 
   // Rate limits
 
-  function renderLimits(limits) {
-    const imx = limits.immutable || {};
-    $("limits-summary").textContent =
-      `Immutable refreshes: ${imx.limit} per ${imx.window} s per project, ${imx.strategy}, counted per ${imx.cost}`;
-    replace("rate-limits", table("Immutable refresh quota per project",
-      ["Project", ["Remaining", "num"], ["Limit", "num"], "Used", "Window resets"],
-      (imx.projects || []).map((p) => row({ "data-project": p.project }, [
-        el("td", { className: "project" }, text(p.project)),
+  function quotaTable(view, quota) {
+    return table(view.title,
+      [view.row_title, ["Remaining", "num"], ["Limit", "num"], "Used", "Window resets"],
+      (quota[view.rows] || []).map((p) => row({ [`data-${view.row_key}`]: p[view.row_key] }, [
+        el("td", { className: view.row_key }, text(p[view.row_key])),
         el("td", { className: "remaining num" }, text(p.remaining)),
         el("td", { className: "num" }, text(p.limit)),
         el("td", { className: "used" }, el("meter", {
           min: 0, max: p.limit, value: p.limit - p.remaining, low: p.limit * 0.5, high: p.limit * 0.9, optimum: 0,
-          "aria-label": `${p.project}: ${p.limit - p.remaining} of ${p.limit} used`,
+          "aria-label": `${p[view.row_key]}: ${p.limit - p.remaining} of ${p.limit} used`,
         }), " ", el("span", { className: "muted" }, `${p.limit - p.remaining} used`)),
         time(p.reset),
-      ])), "No Immutable projects."));
+      ])), view.empty);
+  }
+
+  function renderLimits(limits) {
+    const quotas = views.filter((api) => api.page && api.page.quota && limits[api.name]);
+    $("limits-summary").textContent = quotas.map((api) => {
+      const q = limits[api.name];
+      const view = api.page.quota;
+      return `${view.summary}: ${q.limit} per ${q.window} s per ${view.row_key}, ${q.strategy}, counted per ${q.cost}`;
+    }).join(" · ");
+    $("rate-limits").replaceChildren(...(quotas.length === 0 ? [el("p", { className: "empty" }, "No API has a quota.")]
+      : quotas.map((api) => quotaTable(api.page.quota, limits[api.name]))));
     const operations = Object.entries(limits.operations || {});
     $("operation-limits").replaceChildren(operations.length === 0 ? "" : el("div", {},
       el("h3", {}, "Operation limits"),
@@ -257,7 +263,8 @@
     setText("notice-text", message);
     $("notice").hidden = false;
     // Sections never filled say why; ones already shown keep their last data.
-    const sections = { state: ["rair", "immutable", "tokenization"], limits: ["rate-limits"], journal: ["journal-entries"] };
+    const records = [...document.querySelectorAll(".api-records")].map((node) => node.id);
+    const sections = { state: records, limits: ["rate-limits"], journal: ["journal-entries"] };
     for (const [key, ids] of Object.entries(sections)) {
       if (last[key] !== null) continue;
       for (const id of ids) replace(id, el("p", { className: "empty" }, "Not available: see the message above."));
@@ -273,9 +280,9 @@
     if (inFlight) return;
     inFlight = true;
     try {
-      const [state, limits, journal] = await Promise.all(
-        ["/state", "/rate-limits", `/journal?limit=${JOURNAL_LIMIT}`].map(get));
-      const answers = [state, limits, journal];
+      const [state, limits, journal, apis] = await Promise.all(
+        ["/state", "/rate-limits", `/journal?limit=${JOURNAL_LIMIT}`, ...(views === null ? ["/apis"] : [])].map(get));
+      const answers = apis ? [state, limits, journal, apis] : [state, limits, journal];
       $("token-form").hidden = token() === null && !answers.some((a) => a.status === 401);
       if (answers.some((a) => a.status === 404)) {
         notice("The admin API is off",
@@ -299,6 +306,7 @@
         return;
       }
       $("notice").hidden = true;
+      if (apis) views = JSON.parse(apis.body).apis;
       if (state.body !== last.state) renderState(JSON.parse(state.body));
       if (limits.body !== last.limits) renderLimits(JSON.parse(limits.body));
       if (journal.body !== last.journal) renderJournal(JSON.parse(journal.body));
