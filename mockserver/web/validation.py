@@ -55,14 +55,18 @@ TOO_DEEP = f"nests arrays and objects more than {MAX_JSON_DEPTH} levels deep"
 
 def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether parsed JSON nests arrays and objects more than `limit` levels deep."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
+    # Level by level: one list comprehension per container rather than a stack entry per container, which
+    # matters for the 250-item refresh (about a thousand containers).
+    level: list[Any] = [value] if isinstance(value, dict | list) else []
+    for _ in range(limit):
+        below: list[Any] = []
+        for node in level:
+            below += [child for child in (node.values() if isinstance(node, dict) else node)
+                      if isinstance(child, dict | list)]
+        if not below:
+            return False
+        level = below
+    return True
 
 
 def _ecma_pattern(
