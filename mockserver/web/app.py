@@ -91,7 +91,8 @@ class MockApp:
             lambda app: BodyTimeoutMiddleware(app, timeout=lambda: self.settings.clients.body_timeout,
                                               deadline=lambda: self.settings.clients.body_deadline),
             # Valid JSON and body-less requests answered without Connexion's per-request work.
-            *([lambda app: FastPath(app, services, self._fast_routes(specs, handlers), json_cap=JSON_BODY_CAP)]
+            *([lambda app: FastPath(app, services, self._fast_routes(specs, handlers), json_cap=JSON_BODY_CAP,
+                                      body_cap=self.body_cap)]
               if settings.fast_path else []),
         ]
         for layer in reversed(layers):
