@@ -34,6 +34,7 @@ from mockserver.web.fastpath import FastPath, Route, compile_routes
 from mockserver.web.handlers import Handlers
 from mockserver.web.hosts import AllowedHostsMiddleware
 from mockserver.web.journal import JournalMiddleware
+from mockserver.web.mediatype import MediaTypeCaseMiddleware
 from mockserver.web.methods import MethodGuardMiddleware
 from mockserver.web.page import add_page
 from mockserver.web.security import admin_check, credential_check, security_map
@@ -134,6 +135,7 @@ class MockApp:
         if cors:
             add_cors(app, self.settings.cors_origins)
         app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, cap=self.body_cap)
+        app.add_middleware(MediaTypeCaseMiddleware, position=MiddlewarePosition.BEFORE_ROUTING)
         if store_check:  # before waiting for an upload slot: a store that does not answer is 503 at once
             app.add_middleware(StoreCheckMiddleware, position=MiddlewarePosition.BEFORE_ROUTING,
                                services=self.services)
