@@ -886,14 +886,15 @@ class Bench:
             raise RuntimeError(f"autocannon failed ({out.returncode}): {out.stderr.strip()[-2000:]}")
         return parse_autocannon(json.loads(out.stdout))
 
-    def check(self, op: Operation, base_url: str, want_exact: bool) -> str:
+    def check(self, server: Server, op: Operation, want_exact: bool) -> str:
         """Send the operation once; a note if the answer is not the expected one (the load still runs)."""
-        status, body = http_request(op.method, base_url + op.path, op.headers, op.body)
+        status, body = http_request(op.method, server.base_url + op.path, op.headers, op.body)
         ok = status == op.expect if want_exact else 200 <= status < 300
         if ok:
             return ""
         snippet = body[:200].decode("utf-8", "replace")
-        self.notes.append(f"{op.key}: single request answered {status}, expected {op.expect}: {snippet}")
+        self.notes.append(f"{server.name} {op.key}: single request answered {status}, expected {op.expect}: "
+                          f"{snippet}")
         return f"answered {status}"
 
     def run_server(self, server: Server, ops: Sequence[Operation], *, exact: bool) -> None:
@@ -918,7 +919,7 @@ class Bench:
 
     def measure(self, server: Server, op: Operation, *, exact: bool) -> Row:
         """One operation against a running server: check, warm up, settle, load, settle."""
-        note = self.check(op, server.base_url, exact)
+        note = self.check(server, op, exact)
         if self.options.warmup > 0:
             self.load(op, server.base_url, self.options.warmup)
         wait_idle(server.pid)

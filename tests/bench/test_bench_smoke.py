@@ -313,3 +313,15 @@ def test_inprocess_timer_runs_an_operation(capsys: pytest.CaptureFixture[str]) -
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == ["get-nft", "tkn-update"]
     assert all("us CPU per request" in line for line in lines)
+
+
+def test_scale_out_is_asked_for_and_its_redis_stays_on_loopback_without_persistence(tmp_path: Path) -> None:
+    assert bench.parse_args(["--scale-out"]).scale_out
+    assert not bench.parse_args([]).scale_out
+
+    redis = bench.redis_server(tmp_path / "redis.log")
+
+    assert redis.ready_path is None  # not HTTP: ready once its port accepts a connection
+    assert redis.command[1:4] == ["--bind", "127.0.0.1", "--port"]
+    assert redis.command[-4:] == ["--save", "", "--appendonly", "no"]
+    assert not redis.running
