@@ -398,6 +398,9 @@ class FastPath:
         try:
             returned = await route.handler(**kwargs)
             if isinstance(returned, Reply):
+                if self.services.settings.validate_responses:
+                    _check_response(route, returned.status, returned.body if returned.content_type == JSON else None,
+                                    {})
                 await self._reply(send, returned)
                 return
             status, payload, headers = _result(returned)
@@ -414,7 +417,6 @@ class FastPath:
         raw += [(b"content-type", JSON.encode()), (b"content-length", str(len(payload)).encode()), VARY]
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": payload})
-
 
     async def _reply(self, send: Send, reply: Reply) -> None:
         """A response the handler shaped itself, with the headers Connexion sends for it."""
@@ -481,8 +483,9 @@ def _result(returned: Any) -> tuple[int, bytes, dict[str, str]]:
     return status, (ENCODER.encode(returned) + "\n").encode(), headers
 
 
-def _check_response(route: Route, status: int, payload: bytes, headers: Mapping[str, str]) -> None:
-    """What Connexion's response validation checks: required headers and the body's schema."""
+def _check_response(route: Route, status: int, payload: bytes | None, headers: Mapping[str, str]) -> None:
+    """What Connexion's response validation checks: required headers and the body's schema (of a JSON body;
+    `payload` None: not JSON, so only the headers)."""
     spec = route.responses.get(status)
     if spec is None:
         return
@@ -490,7 +493,7 @@ def _check_response(route: Route, status: int, payload: bytes, headers: Mapping[
     if missing:
         raise ApiError(500, "Keys in response header don't match response specification. Difference: "
                             f"{', '.join(sorted(missing))}")
-    if spec.schema is not None:
+    if spec.schema is not None and payload is not None:
         body = json.loads(payload)
         if not spec.schema.is_valid(body):
             try:
