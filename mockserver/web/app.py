@@ -91,7 +91,7 @@ class MockApp:
             # 408 for a body that stalls or trickles past its deadline.
             lambda app: BodyTimeoutMiddleware(app, timeout=lambda: self.settings.clients.body_timeout,
                                               deadline=lambda: self.settings.clients.body_deadline),
-            # Valid JSON and body-less requests answered without Connexion's per-request work.
+            # Valid JSON, multipart and body-less requests answered without Connexion's per-request work.
             *([lambda app: FastPath(app, services, self._fast_routes(specs, handlers), json_cap=JSON_BODY_CAP,
                                       body_cap=self.body_cap)]
               if settings.fast_path else []),
