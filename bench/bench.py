@@ -70,7 +70,16 @@ BOUNDARY = "----mockserver-bench-7d1e4f"
 KEY_OPERATION = "refresh-1"
 TARGET_RATIO = 2.0
 TARGET_P99_MS = 20.0
+PRISM = "prism"
 PRISM_VALIDATING = "prism (validating)"
+# The stack's own limit: Starlette on uvicorn parsing the JSON body and answering 202 (bench/baseline.py).
+BASELINE = "bare Starlette"
+BASELINE_OPERATIONS = ("refresh-1", "refresh-250")
+# What the mock should reach of the baseline, per operation (issue 14).
+BASELINE_TARGETS = {"refresh-1": 0.5, "refresh-250": 0.25}
+# Operations of one item, held to the p99 target.
+SINGLE_ITEM_OPERATIONS = ("refresh-1", "get-nft", "rair-update", "tkn-update")
+SCALE_OUT = "mock, 2 workers + Redis"
 # Cores kept busy by other processes during a run above which its numbers are flagged as noisy.
 NOISY_OTHER_CPU = 0.25
 
@@ -129,7 +138,9 @@ def multipart(fields: Sequence[tuple[str, str | FilePart]], boundary: str = BOUN
                     f"Content-Type: {value.content_type}\r\n\r\n").encode()
             out += value.data
         else:
-            out += f'Content-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+            # Every part says its type: Prism 5.14 crashes on a part without one.
+            out += (f'Content-Disposition: form-data; name="{name}"\r\n'
+                    "Content-Type: text/plain; charset=utf-8\r\n\r\n").encode()
             out += value.encode()
         out += b"\r\n"
     out += f"--{boundary}--\r\n".encode()
@@ -151,6 +162,11 @@ class Operation:
     body: bytes | None
     expect: int
     api: str
+
+    @property
+    def spec_file(self) -> Path:
+        """The spec of the operation's API: Prism mocks one per process."""
+        return ROOT / "specs" / f"{self.api}.yaml"
 
     def spec(self, base_url: str, body_file: Path | None, connections: int, duration: float) -> dict[str, Any]:
         """The autocannon driver's input for this operation."""
@@ -323,23 +339,51 @@ def find_row(rows: Sequence[Row], server: str, operation: str) -> Row | None:
     return next((r for r in rows if r.server == server and r.operation == operation and r.result), None)
 
 
-def summary(rows: Sequence[Row], *, mock: str = "mock", prisms: Sequence[str] = ("prism", PRISM_VALIDATING),
+def ratios(rows: Sequence[Row], *, mock: str = "mock") -> dict[str, dict[str, float]]:
+    """Per operation: the mock's throughput over each other server's in the same run, and the mock's p99."""
+    out: dict[str, dict[str, float]] = {}
+    for row in rows:
+        if row.server != mock or row.result is None:
+            continue
+        entry = out.setdefault(row.operation, {"p99_ms": row.result.p99_ms})
+        for other in (PRISM, PRISM_VALIDATING, BASELINE, SCALE_OUT):
+            theirs = find_row(rows, other, row.operation)
+            if theirs is not None and theirs.result is not None and theirs.result.rps > 0:
+                entry[other] = row.result.rps / theirs.result.rps
+    return out
+
+
+def summary(rows: Sequence[Row], *, mock: str = "mock", prisms: Sequence[str] = (PRISM, PRISM_VALIDATING),
             validating: str = "mock +validate-responses") -> list[str]:
-    """The verdict lines under the table: mock/Prism ratio, the issue's target, response validation's cost."""
+    """The verdict lines under the table: per operation the mock's ratio to each Prism (target 2x), to the bare
+    Starlette baseline (its target share), the scale-out row, the p99 target; response validation's cost."""
     lines = []
-    ours = find_row(rows, mock, KEY_OPERATION)
-    if ours and ours.result:
+    for operation, entry in ratios(rows, mock=mock).items():
+        ours = find_row(rows, mock, operation)
+        assert ours is not None
+        assert ours.result is not None
         for prism in prisms:
-            theirs = find_row(rows, prism, KEY_OPERATION)
-            if theirs is None or theirs.result is None or theirs.result.rps <= 0:
+            theirs = find_row(rows, prism, operation)
+            if prism not in entry or theirs is None or theirs.result is None:
                 continue
-            ratio = ours.result.rps / theirs.result.rps
-            verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
-            lines.append(f"refresh-metadata 1 item: mock {ours.result.rps:,.0f} req/s / {prism} "
-                         f"{theirs.result.rps:,.0f} req/s = {ratio:.2f}x (target >= {TARGET_RATIO:g}x: {verdict})")
-        p99 = ours.result.p99_ms
-        verdict = "met" if p99 < TARGET_P99_MS else "NOT met"
-        lines.append(f"refresh-metadata 1 item: mock p99 {p99:g} ms (target < {TARGET_P99_MS:g} ms: {verdict})")
+            verdict = "met" if entry[prism] >= TARGET_RATIO else "NOT met"
+            lines.append(f"{operation}: mock {ours.result.rps:,.0f} req/s / {prism} {theirs.result.rps:,.0f} "
+                         f"req/s = {entry[prism]:.2f}x (target >= {TARGET_RATIO:g}x: {verdict})")
+        base = find_row(rows, BASELINE, operation)
+        if BASELINE in entry and base is not None and base.result is not None:
+            share = entry[BASELINE]
+            target = BASELINE_TARGETS.get(operation)
+            verdict = "" if target is None else f" (target >= {target:.0%}: {'met' if share >= target else 'NOT met'})"
+            lines.append(f"{operation}: mock {ours.result.rps:,.0f} req/s / {BASELINE} {base.result.rps:,.0f} "
+                         f"req/s = {share:.0%}{verdict}")
+        scaled = find_row(rows, SCALE_OUT, operation)
+        if SCALE_OUT in entry and scaled is not None and scaled.result is not None:
+            lines.append(f"{operation}: {SCALE_OUT} {scaled.result.rps:,.0f} req/s = {1 / entry[SCALE_OUT]:.2f}x "
+                         f"the mock's one worker in memory")
+        if operation in SINGLE_ITEM_OPERATIONS:
+            p99 = ours.result.p99_ms
+            verdict = "met" if p99 < TARGET_P99_MS else "NOT met"
+            lines.append(f"{operation}: mock p99 {p99:g} ms (target < {TARGET_P99_MS:g} ms: {verdict})")
     for row in rows:
         if row.server != validating or row.result is None:
             continue
@@ -601,8 +645,10 @@ class RssSampler:
 class Server:
     """A server process on a loopback port, its output in a log file, stopped by its own pid."""
 
-    def __init__(self, name: str, command: list[str], port: int, ready_path: str, log: Path,
+    def __init__(self, name: str, command: list[str], port: int, ready_path: str | None, log: Path,
                  cwd: Path = ROOT, start_timeout: float = 60.0) -> None:
+        """`ready_path`: any HTTP answer there means started; None: a server that is not HTTP (Redis), started
+        once its port accepts a connection."""
         self.name, self.command, self.port, self.ready_path = name, command, port, ready_path
         self.log_path, self.cwd, self.start_timeout = log, cwd, start_timeout
         self.process: subprocess.Popen[bytes] | None = None
@@ -639,6 +685,9 @@ class Server:
                 raise ServerFailed(f"{self.name} exited with {self.process.returncode} while starting; "
                                    f"log tail:\n{self.log_tail()}")
             with contextlib.suppress(OSError, urllib.error.URLError):
+                if self.ready_path is None:
+                    socket.create_connection((HOST, self.port), timeout=2).close()
+                    return
                 status, _ = http_request("GET", self.base_url + self.ready_path, timeout=2)
                 if status:
                     return
@@ -727,6 +776,16 @@ def prism_server(spec: Path, log: Path, *, name: str = "prism", ready_path: str 
     return Server(name, [*command, str(spec)], port, ready_path, log)
 
 
+def redis_server(log: Path) -> Server:
+    """A throwaway redis-server on a free loopback port, without persistence (not started yet)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise ServerFailed("redis-server is not on PATH (the Redis store's rows need it)")
+    port = free_port()
+    command = [binary, "--bind", HOST, "--port", str(port), "--save", "", "--appendonly", "no"]
+    return Server("redis", command, port, None, log)
+
+
 def py_spy(console: Any) -> Path:
     """py-spy's binary, pip-installed into bench/.tools/py (not into the project's environment)."""
     path = TOOLS / "py" / "bin" / "py-spy"
@@ -793,6 +852,7 @@ class Options:
     results: Path
     repeat: int = 1
     tokens: int | None = None
+    scale_out: bool = False
     mock_command: list[str] = dataclasses.field(default_factory=lambda: [sys.executable, "-m", "mockserver"])
 
 
@@ -826,14 +886,15 @@ class Bench:
             raise RuntimeError(f"autocannon failed ({out.returncode}): {out.stderr.strip()[-2000:]}")
         return parse_autocannon(json.loads(out.stdout))
 
-    def check(self, op: Operation, base_url: str, want_exact: bool) -> str:
+    def check(self, server: Server, op: Operation, want_exact: bool) -> str:
         """Send the operation once; a note if the answer is not the expected one (the load still runs)."""
-        status, body = http_request(op.method, base_url + op.path, op.headers, op.body)
+        status, body = http_request(op.method, server.base_url + op.path, op.headers, op.body)
         ok = status == op.expect if want_exact else 200 <= status < 300
         if ok:
             return ""
         snippet = body[:200].decode("utf-8", "replace")
-        self.notes.append(f"{op.key}: single request answered {status}, expected {op.expect}: {snippet}")
+        self.notes.append(f"{server.name} {op.key}: single request answered {status}, expected {op.expect}: "
+                          f"{snippet}")
         return f"answered {status}"
 
     def run_server(self, server: Server, ops: Sequence[Operation], *, exact: bool) -> None:
@@ -858,7 +919,7 @@ class Bench:
 
     def measure(self, server: Server, op: Operation, *, exact: bool) -> Row:
         """One operation against a running server: check, warm up, settle, load, settle."""
-        note = self.check(op, server.base_url, exact)
+        note = self.check(server, op, exact)
         if self.options.warmup > 0:
             self.load(op, server.base_url, self.options.warmup)
         wait_idle(server.pid)
@@ -914,26 +975,39 @@ class Bench:
                 self.console.print(table)
             self.console.print(f"collapsed stacks (flamegraph.pl or speedscope read them): {display(raw)}")
 
-    def mock(self, name: str, *, validate_responses: bool, fixtures: Path | None = None) -> Server:
+    def mock(self, name: str, *, validate_responses: bool, fixtures: Path | None = None,
+             workers: int = 1, store: str | None = None) -> Server:
         port = free_port()
         command = [*self.options.mock_command, "serve", "--host", HOST, "--port", str(port),
                    "--set", f"immutable.rate_limit.limit={MOCK_RATE_LIMIT}", "--log-level", self.options.log_level]
         if validate_responses:
             command.append("--validate-responses")
+        if workers != 1:
+            command += ["--workers", str(workers)]
+        if store is not None:
+            command += ["--store", store]
         if fixtures is not None:
             command += ["--fixtures", str(fixtures)]
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         return Server(name, command, port, "/openapi/immutable.json", self.options.results / f"{slug}.log")
 
-    def prism(self, name: str = "prism", spec: Path = ROOT / "specs" / "immutable.yaml") -> Server:
+    def prism(self, spec: Path, name: str = PRISM) -> Server:
         level = self.options.log_level
         quiet = {"warning": "warn", "error": "error", "critical": "error"}.get(level)
-        slug = name.replace(" ", "").replace("+", "-")
-        return prism_server(spec, self.options.results / f"{slug}.log", name=name,
-                            ready_path=f"{COLLECTION_PATH}/nfts/1", verbose_level=quiet, console=self.console)
+        slug = name.replace(" ", "").replace("+", "-") + "-" + spec.stem
+        # Any answer means it is up (Prism answers 404 at /).
+        return prism_server(spec, self.options.results / f"{slug}.log", name=name, ready_path="/",
+                            verbose_level=quiet, console=self.console)
 
-    def prism_validating_spec(self) -> Path:
-        """specs/immutable.yaml with `null` dropped from enums of nullable schemas, which Prism can check.
+    def baseline(self) -> Server:
+        """bench/baseline.py on uvicorn, one worker, with the mock's log level (so the access log alike)."""
+        port = free_port()
+        command = [sys.executable, "-m", "uvicorn", "--app-dir", str(BENCH_DIR), "baseline:app", "--host", HOST,
+                   "--port", str(port), "--log-level", self.options.log_level]
+        return Server(BASELINE, command, port, "/", self.options.results / "bare-starlette.log")
+
+    def prism_validating_spec(self, spec_file: Path) -> Path:
+        """A spec with `null` dropped from enums of nullable schemas, which Prism can check.
 
         As written (`nullable: true` plus an enum that lists null, as OpenAPI 3.0.3 asks), the refresh body's
         schema makes Prism 5 skip body validation without a word: it answers 202 even to `{}`. Without the
@@ -941,8 +1015,8 @@ class Bench:
         """
         import yaml
 
-        spec = yaml.safe_load((ROOT / "specs" / "immutable.yaml").read_text())
-        path = self.options.results / "immutable-prism-validating.yaml"
+        spec = yaml.safe_load(spec_file.read_text())
+        path = self.options.results / f"{spec_file.stem}-prism-validating.yaml"
         path.write_text(yaml.safe_dump(drop_nullable_enum_nulls(spec), sort_keys=False))
         return path
 
@@ -967,13 +1041,39 @@ class Bench:
                             exact=True)
         if self.options.validate_responses:
             self.run_server(self.mock("mock +validate-responses", validate_responses=True), ops, exact=True)
+        if self.options.scale_out:
+            self.run_scale_out(ops)
         if self.options.prism:
-            immutable_ops = [op for op in ops if op.api == "immutable"]
-            self.run_server(self.prism(), immutable_ops, exact=False)
-            self.run_server(self.prism(PRISM_VALIDATING, self.prism_validating_spec()), immutable_ops, exact=False)
+            baseline_ops = [op for op in ops if op.key in BASELINE_OPERATIONS]
+            if baseline_ops:
+                self.run_server(self.baseline(), baseline_ops, exact=True)
+            # Prism mocks one spec per process: one process per API, plain and validating.
+            by_spec: dict[Path, list[Operation]] = {}
+            for op in ops:
+                by_spec.setdefault(op.spec_file, []).append(op)
+            for spec_file, spec_ops in by_spec.items():
+                self.run_server(self.prism(spec_file), spec_ops, exact=False)
+            for spec_file, spec_ops in by_spec.items():
+                self.run_server(self.prism(self.prism_validating_spec(spec_file), PRISM_VALIDATING), spec_ops,
+                                exact=False)
         if self.options.profile:
             key = next((op for op in ops if op.key == KEY_OPERATION), ops[0])
             self.profile(self.mock("mock (profiled)", validate_responses=False), key)
+
+
+    def run_scale_out(self, ops: Sequence[Operation]) -> None:
+        """The mock with two workers sharing a Redis store this run starts (and stops)."""
+        try:
+            redis = redis_server(self.options.results / "redis.log")
+            redis.start()
+        except ServerFailed as exc:
+            self.notes.append(f"{SCALE_OUT}: {exc}")
+            return
+        try:
+            url = f"redis://{HOST}:{redis.port}/0"
+            self.run_server(self.mock(SCALE_OUT, validate_responses=False, workers=2, store=url), ops, exact=True)
+        finally:
+            redis.stop()
 
 
 def drop_nullable_enum_nulls(node: Any) -> Any:
@@ -1016,8 +1116,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
                         help="measure each operation N times and keep the run other processes disturbed least "
                              "(for shared machines; see the `other CPU` column)")
     parser.add_argument("--prism", action="store_true",
-                        help="also run the Immutable operations against Stoplight Prism 5, on specs/immutable.yaml "
-                             "(whose refresh body Prism does not validate) and on a copy it validates")
+                        help="also run every operation against Stoplight Prism 5 (one process per spec, as "
+                             "written and on a copy whose bodies it validates) and the refreshes against a bare "
+                             "Starlette app (bench/baseline.py); ratios per operation")
+    parser.add_argument("--scale-out", action="store_true",
+                        help="also run the mock with --workers 2 --store redis://... on a redis-server started "
+                             "for the run")
     parser.add_argument("--validate-responses", action="store_true",
                         help="also run the mock with --validate-responses and print what it costs")
     parser.add_argument("--profile", action="store_true",
@@ -1056,6 +1160,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         only=args.only,
         repeat=args.repeat,
         tokens=args.tokens,
+        scale_out=args.scale_out,
         results=(args.results or RESULTS / stamp).resolve(),
         **({"mock_command": shlex.split(args.mock_command)} if args.mock_command else {}),
     )
@@ -1093,6 +1198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "options": {**dataclasses.asdict(options), "results": str(options.results)},
         "rows": [dataclasses.asdict(row) for row in bench.rows],
         "summary": summary(bench.rows),
+        "ratios": ratios(bench.rows),
         "notes": bench.notes,
     }, indent=2, default=str))
     (options.results / "results.md").write_text(

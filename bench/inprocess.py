@@ -5,6 +5,7 @@ the quickest way to see what a change to the request path costs or saves:
 
     python bench/inprocess.py                       # every operation, response validation off
     python bench/inprocess.py --validate-responses refresh-1 get-nft
+    python bench/inprocess.py --redis               # also the Redis store, on a redis-server it starts
 
 Each operation gets a fresh app (state grows as requests are served), 20 unmeasured requests, then the best
 of `--rounds` rounds of `--requests` requests. The refresh of 250 items runs a fiftieth as many.
@@ -14,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import MOCK_RATE_LIMIT, Operation, operations  # bench.py beside this script
+from bench import MOCK_RATE_LIMIT, Operation, operations, redis_server  # bench.py beside this script
 
 
 def scope_for(op: Operation) -> dict[str, Any]:
@@ -57,17 +60,25 @@ async def call(app: Any, op: Operation) -> int:
     return status
 
 
-def new_app(validate_responses: bool) -> Any:
+_APPS = itertools.count()
+
+
+def new_app(validate_responses: bool, store: str | None = None) -> Any:
+    """A fresh app; on a Redis `store`, under a key prefix of its own, so it starts from the seed."""
     from mockserver.settings import load_settings
     from mockserver.web import create_app
 
-    return create_app(load_settings(overrides={"immutable.rate_limit.limit": MOCK_RATE_LIMIT,
-                                               "validate_responses": validate_responses}))
+    overrides: dict[str, Any] = {"immutable.rate_limit.limit": MOCK_RATE_LIMIT,
+                                 "validate_responses": validate_responses}
+    if store is not None:
+        overrides |= {"store": store, "store_prefix": f"bench-inprocess-{next(_APPS)}:"}
+    return create_app(load_settings(overrides=overrides))
 
 
-async def measure(op: Operation, *, requests: int, rounds: int, validate_responses: bool) -> float:
-    """The best CPU microseconds per request over `rounds` rounds."""
-    app = new_app(validate_responses)
+async def measure(op: Operation, *, requests: int, rounds: int, validate_responses: bool,
+                  store: str | None = None) -> float:
+    """The best CPU microseconds per request over `rounds` rounds (this process's CPU: Redis's own is not in it)."""
+    app = new_app(validate_responses, store)
     for _ in range(20):
         status = await call(app, op)
     if status != op.expect:
@@ -89,16 +100,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--validate-responses", action="store_true")
     parser.add_argument("--requests", type=int, default=300, help="requests per round (default 300)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds; the best counts (default 5)")
+    parser.add_argument("--redis", action="store_true",
+                        help="also time each operation on the Redis store (a redis-server started and stopped here)")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.operations) - set(ops))
     if unknown:
         parser.error(f"unknown operation(s) {', '.join(unknown)}; choose from {', '.join(ops)}")
-    for key in args.operations or list(ops):
-        op = ops[key]
-        requests = max(args.requests // 50, 2) if key == "refresh-250" else args.requests
-        us = asyncio.run(measure(op, requests=requests, rounds=args.rounds,
-                                 validate_responses=args.validate_responses))
-        print(f"{key:<12} {us:9,.0f} us CPU per request  (at most ~{1e6 / us:,.0f} req/s on one core)")
+    with tempfile.TemporaryDirectory(prefix="mockserver-inprocess-") as scratch:
+        redis = redis_server(Path(scratch) / "redis.log") if args.redis else None
+        if redis is not None:
+            redis.start()
+        try:
+            for key in args.operations or list(ops):
+                op = ops[key]
+                requests = max(args.requests // 50, 2) if key == "refresh-250" else args.requests
+                us = asyncio.run(measure(op, requests=requests, rounds=args.rounds,
+                                         validate_responses=args.validate_responses))
+                line = f"{key:<12} {us:9,.0f} us CPU per request  (at most ~{1e6 / us:,.0f} req/s on one core)"
+                if redis is not None:
+                    on_redis = asyncio.run(measure(op, requests=requests, rounds=args.rounds,
+                                                   validate_responses=args.validate_responses,
+                                                   store=f"redis://127.0.0.1:{redis.port}/0"))
+                    line += f"; Redis store {on_redis:9,.0f} us ({on_redis / us:.1f}x memory)"
+                print(line)
+        finally:
+            if redis is not None:
+                redis.stop()
     return 0
 
 

@@ -34,6 +34,7 @@ from mockserver.web.fastpath import FastPath, Route, compile_routes
 from mockserver.web.handlers import Handlers
 from mockserver.web.hosts import AllowedHostsMiddleware
 from mockserver.web.journal import JournalMiddleware
+from mockserver.web.mediatype import MediaTypeCaseMiddleware
 from mockserver.web.methods import MethodGuardMiddleware
 from mockserver.web.page import add_page
 from mockserver.web.security import admin_check, credential_check, security_map
@@ -90,8 +91,9 @@ class MockApp:
             # 408 for a body that stalls or trickles past its deadline.
             lambda app: BodyTimeoutMiddleware(app, timeout=lambda: self.settings.clients.body_timeout,
                                               deadline=lambda: self.settings.clients.body_deadline),
-            # Valid JSON and body-less requests answered without Connexion's per-request work.
-            *([lambda app: FastPath(app, services, self._fast_routes(specs, handlers), json_cap=JSON_BODY_CAP)]
+            # Valid JSON, multipart and body-less requests answered without Connexion's per-request work.
+            *([lambda app: FastPath(app, services, self._fast_routes(specs, handlers), json_cap=JSON_BODY_CAP,
+                                      body_cap=self.body_cap)]
               if settings.fast_path else []),
         ]
         for layer in reversed(layers):
@@ -133,6 +135,7 @@ class MockApp:
         if cors:
             add_cors(app, self.settings.cors_origins)
         app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, cap=self.body_cap)
+        app.add_middleware(MediaTypeCaseMiddleware, position=MiddlewarePosition.BEFORE_ROUTING)
         if store_check:  # before waiting for an upload slot: a store that does not answer is 503 at once
             app.add_middleware(StoreCheckMiddleware, position=MiddlewarePosition.BEFORE_ROUTING,
                                services=self.services)

@@ -6,7 +6,8 @@ time of a one-item refresh there. Here the route table, the compiled validators 
 once, at startup, and a request that passes them all goes straight to the operation's handler.
 
 The fast path only ever answers a request it can serve exactly as the Connexion app would: one whose path,
-parameters, credential and body are valid, and that asks for nothing Connexion's middleware provides (`Prefer`,
+parameters, credential and body (JSON, or a multipart form read by the same `read_form` Connexion's validator
+uses) are valid, and that asks for nothing Connexion's middleware provides (`Prefer`,
 CORS, injected faults, extra operation limits). Any other request goes to the Connexion app untouched, its body
 replayed, before anything has been stored, so every error before the handler keeps its one implementation
 there. Errors the handler raises are rendered by the same function Connexion's error handler uses.
@@ -15,21 +16,26 @@ there. Errors the handler raises are rendered by the same function Connexion's e
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from connexion.json_schema import Draft4ResponseValidator, format_error_with_path
 from connexion.jsonifier import JSONEncoder
 from connexion.lifecycle import ConnexionResponse
+from connexion.uri_parsing import OpenAPIURIParser
+from connexion.utils import is_null, is_nullable, make_type
 from jsonschema import ValidationError  # type: ignore[import-untyped]
+from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.apis import Api
-from mockserver.apis.base import Handler
+from mockserver.apis.base import Handler, Reply
 from mockserver.errors import ApiError, StoreUnavailable
 from mockserver.openapi import resolve_refs, route_table
 from mockserver.services import Services
@@ -43,12 +49,19 @@ from mockserver.web.validation import (
     CANONICAL_INTEGER,
     CompiledSchema,
     ParameterSchemaValidator,
+    ParsedForm,
     RequestValidator,
     compiled,
     parse_json_body,
+    read_form,
+    resolve_form_field,
 )
 
 JSON = "application/json"
+MULTIPART = "multipart/form-data"
+# The one spelling of a multipart Content-Type taken here (RFC 2046 boundary characters, unquoted); any other
+# goes through Connexion's content negotiation.
+MULTIPART_TYPE = re.compile(rb"multipart/form-data; ?boundary=[0-9A-Za-z'()+_,./:=?-]{1,70}")
 # The Content-Type values a JSON body may come with here; any other goes through Connexion's content negotiation.
 JSON_TYPES = frozenset({b"application/json", b"application/json; charset=utf-8", b"application/json;charset=utf-8",
                         b"application/json; charset=UTF-8"})
@@ -116,6 +129,64 @@ class ResponseSpec:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class FormBody:
+    """A multipart body's schema, and how Connexion turns a valid form into the handler's arguments."""
+
+    schema: dict[str, Any]
+    validator: CompiledSchema
+    uri_parser: OpenAPIURIParser
+    properties: Mapping[str, Mapping[str, Any]]
+
+    async def read(self, headers: Headers, body: bytes) -> ParsedForm:
+        """The form, read and checked as `MultipartBodyValidator` reads it; `_Fallback` when it is not valid."""
+
+        async def stream() -> AsyncIterator[bytes]:
+            yield body
+
+        form = await read_form(headers, stream(), self.schema,
+                               functools.partial(resolve_form_field, self.uri_parser))
+        if not self.validator.is_valid(form.data):
+            await form.close()
+            raise _Fallback
+        return form
+
+    def arguments(self, form: ParsedForm) -> dict[str, Any]:
+        """`body` (the text fields, typed) and one argument per file field, as Connexion's parameter decorator
+        passes them."""
+        body = copy.deepcopy(self.schema.get("default", {}))
+        body.update({key: value for key, value in form.data.items() if key not in form.files})
+        kwargs: dict[str, Any] = {"body": {key: _typed(value, self.properties[key]) for key, value in body.items()}}
+        for key, uploads in form.files.items():
+            kwargs[key] = uploads if self.properties[key].get("type") == "array" else uploads[0]
+        return kwargs
+
+
+def _typed(value: Any, schema: Mapping[str, Any]) -> Any:
+    """A form value cast to its property's type, as Connexion casts it for the handler."""
+    if is_nullable(schema) and is_null(value):
+        return None
+    if schema["type"] == "array":
+        items = schema["items"]
+        return [make_type(part, items["type"], items.get("format")) for part in value]
+    return make_type(value, schema["type"], schema.get("format"))
+
+
+def _form_body(spec: Mapping[str, Any], parameters: list[dict[str, Any]], definition: Mapping[str, Any]
+               ) -> FormBody | None:
+    """A multipart operation's form, or None when its schema asks for what only Connexion does (extra fields,
+    untyped properties)."""
+    definition = resolve_refs(spec, definition)
+    schema = definition["schema"]
+    properties = schema.get("properties", {})
+    typed = all("type" in prop and (prop["type"] != "array" or "type" in prop.get("items", {}))
+                for prop in properties.values())
+    if schema.get("type") != "object" or schema.get("additionalProperties", True) is not False or not typed:
+        return None
+    return FormBody(schema=schema, validator=compiled(schema, RequestValidator),
+                    uri_parser=OpenAPIURIParser(parameters, definition), properties=properties)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Route:
     """One operation as the fast path serves it, compiled from the spec."""
 
@@ -126,7 +197,8 @@ class Route:
     has_query: bool
     query_defaults: Mapping[str, Any]
     credential: Credential | None
-    body: CompiledSchema | None  # the JSON body's schema; None: the operation takes no body
+    body: CompiledSchema | None  # the JSON body's schema; None: the operation takes no JSON body
+    form: FormBody | None = None  # a multipart body
     handler: Handler
     wants_base_url: bool
     responses: Mapping[int, ResponseSpec]
@@ -135,10 +207,8 @@ class Route:
 
 def compile_routes(api: Api[Any], spec: Mapping[str, Any], handlers: Handlers, services: Services
                    ) -> dict[str, list[Route]]:
-    """The operations of one API the fast path can serve, by HTTP method.
-
-    Operations with a body other than JSON (the multipart updates) are left to Connexion.
-    """
+    """The operations of one API the fast path can serve, by HTTP method: those with no body, a JSON body or a
+    multipart form body (and only one of them)."""
     routes: dict[str, list[Route]] = {}
     schemes = spec.get("components", {}).get("securitySchemes", {})
     paths = spec.get("paths", {})
@@ -148,15 +218,18 @@ def compile_routes(api: Api[Any], spec: Mapping[str, Any], handlers: Handlers, s
             if "operationId" not in operation:
                 continue
             content = operation.get("requestBody", {}).get("content", {})
-            if content and set(content) != {JSON}:
+            if content and set(content) not in ({JSON}, {MULTIPART}):
                 continue
             parameters = [resolve_refs(spec, p) for p in [*item.get("parameters", []),
                                                           *operation.get("parameters", [])]]
             if any(p["in"] not in ("path", "query") for p in parameters):
                 continue
+            form = _form_body(spec, parameters, content[MULTIPART]) if MULTIPART in content else None
+            if MULTIPART in content and form is None:
+                continue
             handler = handlers.handler(api.name, operation["operationId"])
             # Resolved in the served spec, which carries the configured limits.
-            body_schema = resolve_refs(spec, content[JSON]["schema"]) if content else None
+            body_schema = resolve_refs(spec, content[JSON]["schema"]) if JSON in content else None
             routes.setdefault(method, []).append(Route(
                 api=api,
                 operation_id=operation["operationId"],
@@ -167,6 +240,7 @@ def compile_routes(api: Api[Any], spec: Mapping[str, Any], handlers: Handlers, s
                                 if p["in"] == "query" and "default" in p.get("schema", {})},
                 credential=_credential(api, spec, operation, schemes, services),
                 body=compiled(body_schema, RequestValidator) if body_schema is not None else None,
+                form=form,
                 handler=handler,
                 wants_base_url=wants_base_url(handler),
                 responses=_responses(spec, operation),
@@ -215,12 +289,14 @@ class FastPath:
     """ASGI middleware in front of the Connexion apps: answers what it can (see the module), passes the rest on."""
 
     def __init__(self, app: ASGIApp, services: Services, routes: Mapping[str, list[Route]], *,
-                 json_cap: int) -> None:
+                 json_cap: int, body_cap: Callable[[str, str], int]) -> None:
+        """`body_cap(method, path)`: the most bytes Connexion's body cap lets through (the upload caps)."""
         self.app = app
         self.services = services
         self.routes = {method: sorted(candidates, key=lambda route: -route.literal_segments)
                        for method, candidates in routes.items()}
         self.json_cap = json_cap
+        self.body_cap = body_cap
         self._settings: Settings | None = None
         self._slow_operations: frozenset[tuple[str, str]] = frozenset()
 
@@ -230,21 +306,42 @@ class FastPath:
             await self.app(scope, receive, send)
             return
         received: list[Message] = []
+        form: ParsedForm | None = None
         try:
-            headers = self._headers(scope, route)
-            kwargs = self._arguments(scope, route, match, headers)
-            if route.body is not None:
-                kwargs["body"] = _parse_json(await _read_body(receive, received, headers, self.json_cap), route.body)
-            # As web/storecheck.py does for Connexion's apps (a public read is served from a store Redis lost).
-            self.services.store.ensure_loaded()
-        except StoreUnavailable as exc:  # here or while checking the credential: once is enough to wait
-            await send_response(send, error_response(scope["path"], store_unavailable(exc)))
-            return
-        except Exception:  # not one to answer here (or a surprise): Connexion gets it as it came
-            await self.app(scope, replay(received, receive), send)
-            return
-        scope.setdefault("extensions", {})[ROUTING] = {"operation_id": route.operation_id}
-        await self._respond(scope, send, route, kwargs)
+            try:
+                headers = self._headers(scope, route)
+                kwargs = self._arguments(scope, route, match, headers)
+                if route.body is not None:
+                    body = await _read_body(receive, received, headers, JSON_TYPES.__contains__, self.json_cap)
+                    kwargs["body"] = _parse_json(body, route.body)
+                elif route.form is not None:
+                    form = await route.form.read(Headers(raw=scope["headers"]),
+                                                 await self._read_form_body(scope, receive, received, headers))
+                    kwargs.update(route.form.arguments(form))
+                # As web/storecheck.py does for Connexion's apps (a public read is served from a store Redis lost).
+                self.services.store.ensure_loaded()
+            except StoreUnavailable as exc:  # here or while checking the credential: once is enough to wait
+                await send_response(send, error_response(scope["path"], store_unavailable(exc)))
+                return
+            except Exception:  # not one to answer here (or a surprise): Connexion gets it as it came
+                if form is not None:
+                    await form.close()
+                    form = None
+                await self.app(scope, replay(received, receive), send)
+                return
+            scope.setdefault("extensions", {})[ROUTING] = {"operation_id": route.operation_id}
+            await self._respond(scope, send, route, kwargs)
+        finally:
+            if form is not None:
+                await form.close()
+
+    async def _read_form_body(self, scope: Scope, receive: Receive, received: list[Message],
+                              headers: Mapping[bytes, bytes]) -> bytes:
+        """A multipart body small enough that Connexion's path would neither refuse it (the body cap) nor make it
+        wait for a large-body slot."""
+        cap = min(self.body_cap(scope["method"], scope["path"]), self.json_cap,
+                  self.services.settings.clients.large_body_bytes)
+        return await _read_body(receive, received, headers, _is_multipart_type, cap)
 
     def _route(self, scope: Scope) -> tuple[Route | None, re.Match[str] | None]:
         if scope["type"] != "http":
@@ -291,7 +388,7 @@ class FastPath:
             kwargs.update(route.query_defaults)
         if route.credential is not None:
             kwargs["token_info"] = _authenticate(route.credential, headers)
-        if route.body is None and (headers.get(b"content-length", b"0") != b"0"):
+        if route.body is None and route.form is None and (headers.get(b"content-length", b"0") != b"0"):
             raise _Fallback  # a body where none belongs
         if route.wants_base_url:
             kwargs["base_url"] = str(HTTPConnection(scope).base_url)
@@ -299,7 +396,14 @@ class FastPath:
 
     async def _respond(self, scope: Scope, send: Send, route: Route, kwargs: dict[str, Any]) -> None:
         try:
-            status, payload, headers = _result(await route.handler(**kwargs))
+            returned = await route.handler(**kwargs)
+            if isinstance(returned, Reply):
+                if self.services.settings.validate_responses:
+                    _check_response(route, returned.status, returned.body if returned.content_type == JSON else None,
+                                    {})
+                await self._reply(send, returned)
+                return
+            status, payload, headers = _result(returned)
             if self.services.settings.validate_responses:
                 _check_response(route, status, payload, headers)
         except ApiError as error:
@@ -313,6 +417,13 @@ class FastPath:
         raw += [(b"content-type", JSON.encode()), (b"content-length", str(len(payload)).encode()), VARY]
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": payload})
+
+    async def _reply(self, send: Send, reply: Reply) -> None:
+        """A response the handler shaped itself, with the headers Connexion sends for it."""
+        raw = [(b"content-type", reply.content_type.encode("latin-1"))] if reply.content_type is not None else []
+        raw += [(b"content-length", str(len(reply.body)).encode()), VARY]
+        await send({"type": "http.response.start", "status": reply.status, "headers": raw})
+        await send({"type": "http.response.body", "body": reply.body})
 
 
 def _authenticate(credential: Credential, headers: Mapping[bytes, bytes]) -> Any:
@@ -331,9 +442,14 @@ def _authenticate(credential: Credential, headers: Mapping[bytes, bytes]) -> Any
         raise _Fallback from None  # Connexion asks again and renders the 401 as it always does
 
 
-async def _read_body(receive: Receive, received: list[Message], headers: Mapping[bytes, bytes], cap: int) -> bytes:
+def _is_multipart_type(content_type: bytes | None) -> bool:
+    return content_type is not None and MULTIPART_TYPE.fullmatch(content_type) is not None
+
+
+async def _read_body(receive: Receive, received: list[Message], headers: Mapping[bytes, bytes],
+                     content_type_ok: Callable[[bytes | None], bool], cap: int) -> bytes:
     """The whole body, every message kept in `received` so that Connexion can be handed them all again."""
-    if headers.get(b"content-type") not in JSON_TYPES:
+    if not content_type_ok(headers.get(b"content-type")):
         raise _Fallback
     length = headers.get(b"content-length", b"")
     if not length.isdigit() or int(length) > cap:  # bytes.isdigit: ASCII digits only
@@ -367,8 +483,9 @@ def _result(returned: Any) -> tuple[int, bytes, dict[str, str]]:
     return status, (ENCODER.encode(returned) + "\n").encode(), headers
 
 
-def _check_response(route: Route, status: int, payload: bytes, headers: Mapping[str, str]) -> None:
-    """What Connexion's response validation checks: required headers and the body's schema."""
+def _check_response(route: Route, status: int, payload: bytes | None, headers: Mapping[str, str]) -> None:
+    """What Connexion's response validation checks: required headers and the body's schema (of a JSON body;
+    `payload` None: not JSON, so only the headers)."""
     spec = route.responses.get(status)
     if spec is None:
         return
@@ -376,7 +493,7 @@ def _check_response(route: Route, status: int, payload: bytes, headers: Mapping[
     if missing:
         raise ApiError(500, "Keys in response header don't match response specification. Difference: "
                             f"{', '.join(sorted(missing))}")
-    if spec.schema is not None:
+    if spec.schema is not None and payload is not None:
         body = json.loads(payload)
         if not spec.schema.is_valid(body):
             try:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import codecs
 import copy
+import dataclasses
 import functools
 import json
 import math
 import re
 import sys
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from typing import Any
 
 import jsonschema_rs
@@ -36,7 +37,7 @@ from jsonschema import Draft4Validator, ValidationError  # type: ignore[import-u
 from jsonschema.validators import extend  # type: ignore[import-untyped]
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import parse_options_header
-from starlette.datastructures import Headers, UploadFile
+from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import Scope
 
@@ -55,14 +56,18 @@ TOO_DEEP = f"nests arrays and objects more than {MAX_JSON_DEPTH} levels deep"
 
 def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether parsed JSON nests arrays and objects more than `limit` levels deep."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
+    # Level by level: one list comprehension per container rather than a stack entry per container, which
+    # matters for the 250-item refresh (about a thousand containers).
+    level: list[Any] = [value] if isinstance(value, dict | list) else []
+    for _ in range(limit):
+        below: list[Any] = []
+        for node in level:
+            below += [child for child in (node.values() if isinstance(node, dict) else node)
+                      if isinstance(child, dict | list)]
+        if not below:
+            return False
+        level = below
+    return True
 
 
 def _ecma_pattern(
@@ -428,70 +433,10 @@ class MultipartBodyValidator(MultiPartFormDataValidator):  # type: ignore[misc]
         return compiled(self._schema, RequestValidator)
 
     async def _parse(self, stream: Any, scope: Scope) -> dict[str, Any]:
-        headers = Headers(scope=scope)
-        if "content-type" not in headers:
-            raise ApiError(400, "Missing Content-Type header: send multipart/form-data with a boundary.")
-        boundary = parse_options_header(headers["content-type"])[1].get(b"boundary")
-        if not boundary:
-            raise ApiError(400, "Malformed multipart/form-data body: the Content-Type has no boundary.")
-        closed: list[bool] = []
-        try:
-            body = _watch_close(stream, b"--" + boundary + b"--", closed)
-            parser = _Utf8CheckingParser(headers, body)
-            form = await parser.parse()
-        except (MultiPartException, MultipartParseError, KeyError, ValueError) as exc:
-            raise ApiError(400, f"Malformed multipart/form-data body: {exc}") from None
-        properties: dict[str, Any] = self._schema.get("properties", {})
-        data: dict[str, Any] = {}
-        try:
-            if not closed:
-                closing = f"--{boundary.decode('latin-1')}--"
-                raise ApiError(400, "Malformed multipart/form-data body: it ends without the closing "
-                                    f"boundary {closing}, so it is truncated or not multipart.")
-            for key in form:
-                values = form.getlist(key)
-                schema = properties.get(key, {})
-                if key in parser.not_utf8:
-                    raise ApiError(400, f"{key} is not UTF-8 text (byte {parser.not_utf8[key]} of its value is "
-                                        "invalid).", field=key)
-                for value in values:
-                    invalid_at = _filename_not_utf8(value)
-                    if invalid_at is not None:
-                        raise ApiError(400, f"{key}: the file name is not UTF-8 text (byte {invalid_at} of it is "
-                                            "invalid).", field=key)
-                if _is_file(schema) or _is_file(schema.get("items", {})):
-                    if any(not isinstance(v, UploadFile) for v in values):
-                        raise ApiError(400, f"{key} must be a file upload (a part with a filename), not a "
-                                            "text value.", field=key)
-                    # Connexion's convention: files stand as placeholders while the rest is validated.
-                    data[key] = "" if _is_file(schema) and len(values) == 1 else [""] * len(values)
-                elif any(isinstance(v, UploadFile) for v in values):
-                    raise ApiError(400, f"{key} is a text field; it was sent as a file upload.", field=key)
-                elif schema and not _repeatable(schema) and len(values) > 1:
-                    raise ApiError(400, f"{key} was sent {len(values)} times; send it once.", field=key)
-                else:
-                    _check_json_array(key, schema, values)
-                    data.update(self._resolve(key, values))
-        finally:
-            await form.close()
-        return data
-
-    def _resolve(self, key: str, values: list[Any]) -> dict[str, Any]:
-        """One field through Connexion's form decoding (JSON parts, arrays, number coercion)."""
-        if self._uri_parser is None:
-            return {key: values}
-        try:
-            resolved: dict[str, Any] = self._uri_parser.resolve_form({key: values})
-        except json.JSONDecodeError as exc:
-            raise ApiError(400, f"{key} must be JSON: {exc.msg} at column {exc.colno}.", field=key) from None
-        except RecursionError:
-            raise ApiError(400, f"{key} {TOO_DEEP}.", field=key) from None
-        except (TypeValidationError, TypeError):
-            shown = _short(values[0])
-            raise ApiError(400, f"{key} has a value of the wrong type: {shown}.", field=key) from None
-        if too_deep(resolved, MAX_JSON_DEPTH + 1):  # one level more: the field's own name
-            raise ApiError(400, f"{key} {TOO_DEEP}.", field=key)
-        return resolved
+        parsed = await read_form(Headers(scope=scope), stream, self._schema,
+                                 functools.partial(resolve_form_field, self._uri_parser))
+        await parsed.close()
+        return parsed.data
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         try:
@@ -499,6 +444,94 @@ class MultipartBodyValidator(MultiPartFormDataValidator):  # type: ignore[misc]
         except ValidationError as exc:
             raise _schema_error(exc, "form") from None
         return None
+
+
+@dataclasses.dataclass(frozen=True)
+class ParsedForm:
+    """A multipart body as the validator checks it, and the uploads the handler reads (open until `close`)."""
+
+    data: dict[str, Any]  # text fields resolved as Connexion resolves them; files as its placeholders ("")
+    files: dict[str, list[UploadFile]]
+    form: FormData
+
+    async def close(self) -> None:
+        await self.form.close()
+
+
+async def read_form(headers: Headers, stream: AsyncIterator[bytes], schema: dict[str, Any],
+                    resolve: Callable[[str, list[Any]], dict[str, Any]]) -> ParsedForm:
+    """Parse and check a multipart body, with the checks Connexion leaves out: `ApiError` 400 saying what is wrong.
+
+    Shared by `MultipartBodyValidator` and the fast path, so that both accept and read a form alike. `resolve`
+    turns one text field's values into what Connexion's form decoding makes of them.
+    """
+    if "content-type" not in headers:
+        raise ApiError(400, "Missing Content-Type header: send multipart/form-data with a boundary.")
+    boundary = parse_options_header(headers["content-type"])[1].get(b"boundary")
+    if not boundary:
+        raise ApiError(400, "Malformed multipart/form-data body: the Content-Type has no boundary.")
+    closed: list[bool] = []
+    try:
+        body = _watch_close(stream, b"--" + boundary + b"--", closed)
+        parser = _Utf8CheckingParser(headers, body)
+        form = await parser.parse()
+    except (MultiPartException, MultipartParseError, KeyError, ValueError) as exc:
+        raise ApiError(400, f"Malformed multipart/form-data body: {exc}") from None
+    properties: dict[str, Any] = schema.get("properties", {})
+    data: dict[str, Any] = {}
+    files: dict[str, list[UploadFile]] = {}
+    try:
+        if not closed:
+            closing = f"--{boundary.decode('latin-1')}--"
+            raise ApiError(400, "Malformed multipart/form-data body: it ends without the closing "
+                                f"boundary {closing}, so it is truncated or not multipart.")
+        for key in form:
+            values = form.getlist(key)
+            field_schema = properties.get(key, {})
+            if key in parser.not_utf8:
+                raise ApiError(400, f"{key} is not UTF-8 text (byte {parser.not_utf8[key]} of its value is "
+                                    "invalid).", field=key)
+            for value in values:
+                invalid_at = _filename_not_utf8(value)
+                if invalid_at is not None:
+                    raise ApiError(400, f"{key}: the file name is not UTF-8 text (byte {invalid_at} of it is "
+                                        "invalid).", field=key)
+            if _is_file(field_schema) or _is_file(field_schema.get("items", {})):
+                if any(not isinstance(v, UploadFile) for v in values):
+                    raise ApiError(400, f"{key} must be a file upload (a part with a filename), not a "
+                                        "text value.", field=key)
+                # Connexion's convention: files stand as placeholders while the rest is validated.
+                data[key] = "" if _is_file(field_schema) and len(values) == 1 else [""] * len(values)
+                files[key] = [v for v in values if isinstance(v, UploadFile)]  # every one, as just checked
+            elif any(isinstance(v, UploadFile) for v in values):
+                raise ApiError(400, f"{key} is a text field; it was sent as a file upload.", field=key)
+            elif field_schema and not _repeatable(field_schema) and len(values) > 1:
+                raise ApiError(400, f"{key} was sent {len(values)} times; send it once.", field=key)
+            else:
+                _check_json_array(key, field_schema, values)
+                data.update(resolve(key, values))
+    except BaseException:
+        await form.close()
+        raise
+    return ParsedForm(data, files, form)
+
+
+def resolve_form_field(uri_parser: Any, key: str, values: list[Any]) -> dict[str, Any]:
+    """One text field through Connexion's form decoding (JSON parts, arrays, number coercion)."""
+    if uri_parser is None:
+        return {key: values}
+    try:
+        resolved: dict[str, Any] = uri_parser.resolve_form({key: values})
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, f"{key} must be JSON: {exc.msg} at column {exc.colno}.", field=key) from None
+    except RecursionError:
+        raise ApiError(400, f"{key} {TOO_DEEP}.", field=key) from None
+    except (TypeValidationError, TypeError):
+        shown = _short(values[0])
+        raise ApiError(400, f"{key} has a value of the wrong type: {shown}.", field=key) from None
+    if too_deep(resolved, MAX_JSON_DEPTH + 1):  # one level more: the field's own name
+        raise ApiError(400, f"{key} {TOO_DEEP}.", field=key)
+    return resolved
 
 
 async def _watch_close(

@@ -87,7 +87,33 @@ def test_summary_states_the_ratio_and_the_targets() -> None:
 def test_summary_says_when_the_target_is_missed_and_skips_a_missing_prism() -> None:
     lines = bench.summary([bench.Row("mock", "refresh-1", "r1", _result(500, 80), None)])
 
-    assert lines == ["refresh-metadata 1 item: mock p99 80 ms (target < 20 ms: NOT met)"]
+    assert lines == ["refresh-1: mock p99 80 ms (target < 20 ms: NOT met)"]
+
+
+def test_summary_and_ratios_cover_every_operation_and_every_comparison() -> None:
+    rows = [
+        bench.Row("mock", "refresh-250", "r250", _result(300, 200), None),
+        bench.Row(bench.PRISM_VALIDATING, "refresh-250", "r250", _result(200, 300), None),
+        bench.Row(bench.BASELINE, "refresh-250", "r250", _result(1500, 40), None),
+        bench.Row(bench.SCALE_OUT, "refresh-250", "r250", _result(450, 150), None),
+        bench.Row("mock", "tkn-update", "t", _result(2000, 12), None),
+        bench.Row(bench.PRISM_VALIDATING, "tkn-update", "t", _result(500, 60), None),
+    ]
+
+    lines = bench.summary(rows)
+    ratios = bench.ratios(rows)
+
+    assert ratios == {
+        "refresh-250": {"p99_ms": 200, bench.PRISM_VALIDATING: 1.5, bench.BASELINE: 0.2,
+                        bench.SCALE_OUT: pytest.approx(300 / 450)},
+        "tkn-update": {"p99_ms": 12, bench.PRISM_VALIDATING: 4.0},
+    }
+    assert "refresh-250: mock 300 req/s / prism (validating) 200 req/s = 1.50x (target >= 2x: NOT met)" in lines
+    assert "refresh-250: mock 300 req/s / bare Starlette 1,500 req/s = 20% (target >= 25%: NOT met)" in lines
+    assert "refresh-250: mock, 2 workers + Redis 450 req/s = 1.50x the mock's one worker in memory" in lines
+    assert "tkn-update: mock 2,000 req/s / prism (validating) 500 req/s = 4.00x (target >= 2x: met)" in lines
+    assert "tkn-update: mock p99 12 ms (target < 20 ms: met)" in lines
+    assert not any("refresh-250: mock p99" in line for line in lines)  # 250 items: no single-item p99 target
 
 
 def test_tiny_png_is_a_valid_png() -> None:
@@ -129,6 +155,8 @@ def test_multipart_body_parses_back() -> None:
 
     form = asyncio.run(parse())
     assert form["name"] == "Renamed"
+    # Every part carries a Content-Type: Prism 5.14 crashes on a part without one.
+    assert body.count(b"Content-Type: ") == 2
     upload = form["files"]
     assert isinstance(upload, UploadFile)
     assert (upload.filename, upload.content_type) == ("c.png", "image/png")
@@ -144,6 +172,28 @@ def test_operations_are_the_mix_the_brief_names() -> None:
     assert spec["url"].startswith("http://127.0.0.1:1/api/nft/network/0x89/")
     assert spec["headers"]["content-type"].startswith("multipart/form-data; boundary=")
     assert (spec["connections"], spec["duration"], spec["bodyFile"]) == (32, 10, "/tmp/body")
+    # Prism mocks one spec per process: each operation names the one it is compared on.
+    assert {op.key: op.spec_file.name for op in ops.values()} == {
+        "refresh-1": "immutable.yaml", "refresh-250": "immutable.yaml", "get-nft": "immutable.yaml",
+        "rair-update": "rair.yaml", "tkn-update": "tokenization.yaml"}
+    assert all(op.spec_file.is_file() for op in ops.values())
+
+
+def test_baseline_app_parses_the_refresh_and_answers_202() -> None:
+    spec = importlib.util.spec_from_file_location("mockserver_bench_baseline", ROOT / "bench" / "baseline.py")
+    assert spec is not None
+    assert spec.loader is not None
+    baseline = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(baseline)
+    op = next(op for op in bench.operations() if op.key == "refresh-250")
+
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=baseline.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return await client.request(op.method, op.path, headers=dict(op.headers), content=op.body)
+
+    response = asyncio.run(send())
+    assert (response.status_code, response.json()) == (202, {"items": 250})
 
 
 @pytest.mark.parametrize("tokens", [None, 300], ids=["built-in fixtures", "generated fixtures"])
@@ -263,3 +313,15 @@ def test_inprocess_timer_runs_an_operation(capsys: pytest.CaptureFixture[str]) -
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == ["get-nft", "tkn-update"]
     assert all("us CPU per request" in line for line in lines)
+
+
+def test_scale_out_is_asked_for_and_its_redis_stays_on_loopback_without_persistence(tmp_path: Path) -> None:
+    assert bench.parse_args(["--scale-out"]).scale_out
+    assert not bench.parse_args([]).scale_out
+
+    redis = bench.redis_server(tmp_path / "redis.log")
+
+    assert redis.ready_path is None  # not HTTP: ready once its port accepts a connection
+    assert redis.command[1:4] == ["--bind", "127.0.0.1", "--port"]
+    assert redis.command[-4:] == ["--save", "", "--appendonly", "no"]
+    assert not redis.running

@@ -27,7 +27,10 @@ MAX_ITEM_BYTES = 16 * KiB
 UINT256_LIMIT = 2**256
 REFRESH_SCOPE = "refresh:metadata"
 # Keys of an NFTMetadataRequest; anything else an item carries is accepted (the schema allows it) but not stored.
-_REFRESHABLE = ("name", "description", "image", "external_url", "animation_url", "youtube_url", "attributes")
+_REFRESHABLE = frozenset({"name", "description", "image", "external_url", "animation_url", "youtube_url",
+                          "attributes"})
+# Compact JSON as the size limits count it; one encoder for every item (json.dumps builds one per call).
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 DOCS_LINK = "https://docs.immutable.com/api/zkEVM/"
 CODES = {
     400: "VALIDATION_ERROR",
@@ -223,6 +226,7 @@ class _FixedRecords:
         )
 
 
+@functools.lru_cache(maxsize=64)  # every item of a refresh is stamped with the same due time
 def _isoformat(epoch: float) -> str:
     return isoformat(datetime.fromtimestamp(epoch, tz=UTC))
 
@@ -350,7 +354,7 @@ def go_time(epoch: float) -> str:
 
 def _check_items(items: Sequence[Mapping[str, Any]]) -> list[int]:
     """The checks the schema cannot state: sizes, uint256 range and unique token ids."""
-    sizes = [len(_compact(item)) for item in items]
+    sizes = [_compact_size(item) for item in items]
     total = sum(sizes) + len(sizes) + 1 if sizes else 2  # the compact list: brackets and commas around its items
     if total > MAX_LIST_BYTES:
         raise ApiError(400, f"nft_metadata is {total} bytes of JSON; the limit is 228 KiB ({MAX_LIST_BYTES}).",
@@ -385,14 +389,17 @@ def _metadata_of(item: Mapping[str, Any]) -> dict[str, Any]:
     # A null display_type is accepted but not kept: NFTs read back without it (Immutable's SDK types the
     # read as optional, never null).
     metadata["attributes"] = [
-        {key: value for key, value in attribute.items() if not (key == "display_type" and value is None)}
+        dict(attribute) if attribute.get("display_type", "") is not None
+        else {key: value for key, value in attribute.items() if key != "display_type"}
         for attribute in metadata.get("attributes") or []
     ]
     return metadata
 
 
-def _compact(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+def _compact_size(value: Any) -> int:
+    """Bytes of the value as compact UTF-8 JSON."""
+    text = _COMPACT.encode(value)
+    return len(text) if text.isascii() else len(text.encode())
 
 
 def _parse_time(text: str) -> datetime:
