@@ -53,6 +53,8 @@ class JournalEntry:
     raw_response_headers: RawHeaders = dataclasses.field(repr=False)
     raw_response_body: bytes = dataclasses.field(repr=False)
     duration_ms: float
+    # What the validating proxy found wrong in this exchange; None when nothing checked it (the mock's own).
+    violations: list[dict[str, str]] | None = None
 
     @functools.cached_property
     def request_headers(self) -> dict[str, str]:
@@ -76,6 +78,7 @@ class JournalEntry:
             "path": self.path, "query": self.query, "request_headers": self.request_headers,
             "request_body": self.request_body, "status": self.status, "response_headers": self.response_headers,
             "response_body": self.response_body, "duration_ms": self.duration_ms,
+            **({"violations": self.violations} if self.violations is not None else {}),
         }
 
 

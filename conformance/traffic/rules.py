@@ -120,6 +120,11 @@ class TrafficChecker:
     def api_of(self, path: str) -> ApiRules | None:
         return next((rules for rules in self._rules if rules.owns(path)), None)
 
+    def operation_of(self, method: str, path: str) -> str | None:
+        """The operationId a request is for, if it is one of a spec's."""
+        rules = self.api_of(path)
+        return None if rules is None else rules.operation_of(method, path)
+
     def check(self, exchange: HttpExchange) -> list[Violation]:
         """The violations of one exchange; none for a path outside every API (the mock's own, say)."""
         rules = self.api_of(exchange.path)
@@ -152,6 +157,12 @@ class ApiRules:
 
     def owns(self, path: str) -> bool:
         return path.startswith(self._prefixes)
+
+    def operation_of(self, method: str, path: str) -> str | None:
+        try:
+            return str(self._finder.find(method.lower(), _HOST + path).operation["operationId"])
+        except PathError:
+            return None
 
     def check(self, exchange: HttpExchange) -> list[Violation]:
         request = _Request(exchange)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.apis import immutable, rair, tokenization
-from mockserver.apis.base import Api, ApiInfo
+from mockserver.apis.base import Api, ApiInfo, RecordedRead
 
-__all__ = ["Api", "ApiInfo", "api_for_path", "register", "registry", "unregister"]
+__all__ = ["Api", "ApiInfo", "RecordedRead", "api_for_path", "register", "registry", "unregister"]
 
 _registry: tuple[Api[Any], ...] = (rair.API, immutable.API, tokenization.API)
 

@@ -17,6 +17,7 @@ from mockserver.apis.immutable.operations import (
     reset,
     state,
 )
+from mockserver.apis.immutable.recording import recorded_fixtures
 from mockserver.apis.immutable.service import ImmutableRecords, ImmutableService, render_error, seed_part
 
 API = Api[ImmutableService](
@@ -43,6 +44,7 @@ API = Api[ImmutableService](
     cors_response_headers=("imx-refreshes-limit", "imx-refresh-limit-reset", "imx-remaining-refreshes"),
     forced_429_headers=forced_429_headers,
     request_scope=RequestScope,
+    recorded_fixtures=recorded_fixtures,
 )
 
 __all__ = ["API", "ImmutableRecords", "ImmutableService"]

@@ -15,6 +15,7 @@ from mockserver.apis.rair.operations import (
     state,
     upload_cap,
 )
+from mockserver.apis.rair.recording import recorded_fixtures
 from mockserver.apis.rair.service import RairRecords, RairService, render_error, seed_part
 
 API = Api[RairService](
@@ -34,6 +35,7 @@ API = Api[RairService](
     state=state,
     upload_cap=upload_cap,
     configure_spec=configure_spec,
+    recorded_fixtures=recorded_fixtures,
 )
 
 __all__ = ["API", "RairRecords", "RairService"]
