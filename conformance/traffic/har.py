@@ -64,8 +64,8 @@ def har_document(entries: Sequence[Mapping[str, Any]], *, creator: str, version:
                     "entries": list(entries)}}
 
 
-def read_har(path: Path) -> list[HttpExchange]:
-    """The exchanges of a HAR file, in its order (raises `HarError` naming what is wrong)."""
+def read_har(path: Path) -> list[tuple[str, HttpExchange]]:
+    """The URL and exchange of each entry of a HAR file, in its order (raises `HarError` naming what is wrong)."""
     try:
         document = json.loads(path.read_bytes())
     except OSError as error:
@@ -78,14 +78,14 @@ def read_har(path: Path) -> list[HttpExchange]:
     return list(_exchanges(path, entries))
 
 
-def _exchanges(path: Path, entries: Iterable[Any]) -> Iterator[HttpExchange]:
+def _exchanges(path: Path, entries: Iterable[Any]) -> Iterator[tuple[str, HttpExchange]]:
     for number, entry in enumerate(entries, 1):
         try:
             request, response = entry["request"], entry["response"]
             url = urlsplit(request["url"])
             post = request.get("postData") or {}
             content = response.get("content") or {}
-            yield HttpExchange(
+            yield request["url"], HttpExchange(
                 method=str(request["method"]).upper(), path=url.path or "/", query=url.query,
                 request_headers=_pairs(request.get("headers", [])),
                 request_body=_bytes(post.get("text", ""), post.get("_encoding")),

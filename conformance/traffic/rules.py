@@ -122,8 +122,13 @@ class TrafficChecker:
 
     def operation_of(self, method: str, path: str) -> str | None:
         """The operationId a request is for, if it is one of a spec's."""
+        found = self.find(method, path)
+        return None if found is None else found[1]
+
+    def find(self, method: str, path: str) -> tuple[ApiName, str, str] | None:
+        """The API, operationId and path template a request is for, if it is one of a spec's."""
         rules = self.api_of(path)
-        return None if rules is None else rules.operation_of(method, path)
+        return None if rules is None else rules.find(method, path)
 
     def check(self, exchange: HttpExchange) -> list[Violation]:
         """The violations of one exchange; none for a path outside every API (the mock's own, say)."""
@@ -158,11 +163,12 @@ class ApiRules:
     def owns(self, path: str) -> bool:
         return path.startswith(self._prefixes)
 
-    def operation_of(self, method: str, path: str) -> str | None:
+    def find(self, method: str, path: str) -> tuple[ApiName, str, str] | None:
         try:
-            return str(self._finder.find(method.lower(), _HOST + path).operation["operationId"])
+            found = self._finder.find(method.lower(), _HOST + path)
         except PathError:
             return None
+        return self.api, str(found.operation["operationId"]), str(found.path_result.pattern)
 
     def check(self, exchange: HttpExchange) -> list[Violation]:
         request = _Request(exchange)
