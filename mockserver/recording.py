@@ -3,7 +3,8 @@ upstream returned from reads as a fixtures file for `mockserver serve --fixtures
 
 Both files are rewritten after every exchange, so they are complete whenever the proxy stops. Credentials never
 reach them: the headers the journal redacts (`Authorization`, cookies, every API's credential header), the
-cookies a response sets, and query parameters named like a secret are replaced by `[redacted]`.
+cookies a response sets, and query parameters named like a secret (`mockserver.journal.redact_query`) are
+replaced by `[redacted]`.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 import yaml
 
@@ -25,13 +25,11 @@ from conformance.traffic.har import har_document, har_entry
 from mockserver import __version__
 from mockserver.apis import RecordedRead, api_for_path, registry
 from mockserver.errors import ConfigError
-from mockserver.journal import redacted_headers
+from mockserver.journal import redact_query, redacted_headers
 from mockserver.settings import REDACTED
 
 HAR_FILE = "traffic.har"
 FIXTURES_FILE = "fixtures.yaml"
-_SECRET_QUERY = re.compile(r"key|token|secret|password|passwd|signature|auth|session", re.IGNORECASE)
-_ALSO_REDACTED = frozenset({"set-cookie", "proxy-authorization"})
 
 
 class Recording:
@@ -94,15 +92,13 @@ class Recording:
 
 def redacted(exchange: HttpExchange) -> HttpExchange:
     """The exchange without credentials: in headers, cookies both ways, and query parameters named as secrets."""
-    hidden = redacted_headers() | _ALSO_REDACTED
+    hidden = redacted_headers()
 
-    def clean(headers: Any) -> list[tuple[str, str]]:
+    def clean(headers: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
         return [(name, REDACTED if name.lower() in hidden else value) for name, value in headers]
 
-    query = urlencode([(name, REDACTED if _SECRET_QUERY.search(name) else value)
-                       for name, value in parse_qsl(exchange.query, keep_blank_values=True)])
     return dataclasses.replace(exchange, request_headers=clean(exchange.request_headers),
-                               response_headers=clean(exchange.response_headers), query=query)
+                               response_headers=clean(exchange.response_headers), query=redact_query(exchange.query))
 
 
 def _write(path: Path, text: str) -> None:
