@@ -128,8 +128,10 @@ def proxy(upstream: str, record_dir: Path | None, host: str | None, port: int | 
                f"http://{settings.host}:{settings.port}/__mock/violations", err=True)
     if recording is not None:
         click.echo(f"  recording to {recording.har_path} and {recording.fixtures_path}", err=True)
+    # The upstream's own Date and Server headers pass through: uvicorn adds none of its own.
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, access_log=settings.access_log,
-                log_config=log_config(), http=head_limit_protocol(settings.clients))
+                log_config=log_config(), http=head_limit_protocol(settings.clients), server_header=False,
+                date_header=False)
 
 
 def _upstream_url(value: str) -> str:
