@@ -198,8 +198,15 @@ def validate_traffic_command(har_file: Path, api: str, junit_xml: Path | None, r
     apis = API_NAMES if api == "all" else tuple(name for name in API_NAMES if name == api)
     try:
         result = validate_har(har_file, apis=apis)
+        # Bodies too long to paste go to a file, beside the reports as for `run`.
+        beside = report_json or junit_xml
+        report.write_long_bodies(result, beside.parent / "reproducers" if beside is not None
+                                 else Path("conformance-reproducers"))
     except ConformanceError as error:
         stderr.print(f"[bold red]error:[/] {error}", highlight=False)
+        sys.exit(EXIT_UNUSABLE)
+    except OSError as error:
+        stderr.print(f"[bold red]error:[/] cannot write a reproducer's body: {error}", highlight=False)
         sys.exit(EXIT_UNUSABLE)
     report.print_summary(result, stdout)
     try:
