@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from mockserver.apis.base import Api
 from mockserver.apis.tokenization.operations import build, configure, operations, principal, state, upload_cap
+from mockserver.apis.tokenization.recording import recorded_fixtures
 from mockserver.apis.tokenization.service import TokenizationRecords, TokenizationService, render_error, seed_part
 
 API = Api[TokenizationService](
@@ -26,6 +27,7 @@ API = Api[TokenizationService](
     principal=principal,
     state=state,
     upload_cap=upload_cap,
+    recorded_fixtures=recorded_fixtures,
 )
 
 __all__ = ["API", "TokenizationRecords", "TokenizationService"]

@@ -78,13 +78,13 @@ READS = [
     ("GET", f"{IMX_BASE}/3", {}),
     ("GET", f"{IMX_BASE}?page_size=2", {}),
     ("GET", RAIR_TOKEN_PATH, {"headers": {"x-rair-token": RAIR_OWNER}}),
+    ("GET", TKN_PATH, {"headers": {"Authorization": f"Bearer {TKN_BEARER}"}}),
 ]
 WRITES = [
     ("POST", IMX_REFRESH, {"headers": {"x-immutable-api-key": IMX_ALPHA}, "json": {"nft_metadata": [REFRESH_ITEM]}}),
     ("POST", RAIR_TOKEN_PATH, {"headers": {"x-rair-token": RAIR_OWNER}, "files": {"name": (None, "Renamed")}}),
     ("PUT", TKN_PATH, {"headers": {"Authorization": f"Bearer {TKN_BEARER}"},
                        "files": {"name": (None, "x"), "description": (None, "y")}}),
-    ("GET", TKN_PATH, {"headers": {"Authorization": f"Bearer {TKN_BEARER}"}}),
     ("GET", f"{IMX_BASE}/999", {}),
 ]
 
@@ -221,15 +221,18 @@ async def test_a_recording_loads_into_serve_and_its_reads_answer_the_same(
     recorded = {}
     for method, path, options in READS:
         recorded[path] = await client.request(method, path, **options)
-    # The recording holds no credentials: RAIR's reads need a user, given beside the recorded records.
+    # The recording holds no credentials: RAIR's and Tokenization's reads need one, given beside the records.
     document = yaml.safe_load(recording.fixtures_path.read_text())
-    assert set(document) == {"rair", "immutable"}
+    assert set(document) == {"rair", "immutable", "tokenization"}
     assert "users" not in document["rair"]
+    assert "bearer_tokens" not in document["tokenization"]
     document["rair"]["users"] = [{"credential": RAIR_OWNER, "address": document["rair"]["contracts"][0]["owner"]}]
+    document["tokenization"]["bearer_tokens"] = [TKN_BEARER]
     fixtures_file = tmp_path / "replay.yaml"
     fixtures_file.write_text(yaml.safe_dump(document))
     replay = create_app(clock=ManualClock(), fixtures=load_fixtures(fixtures_file))
-    async with await client_of(replay) as served:
+    # By the upstream's name, as the recorded reads were answered: file URLs name the server.
+    async with await client_of(replay, UPSTREAM) as served:
         for method, path, options in READS:
             again = await served.request(method, path, **options)
             assert again.status_code == 200, (path, again.text)
