@@ -106,7 +106,9 @@ class Proxy:
         extensions.setdefault(ROUTING, {})["operation_id"] = operation
         self.services.violations.record(found)
         raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in exchange.response_headers]
-        raw += [(b"content-length", str(len(response.content)).encode()),
+        # A HEAD answer has no body, but says how long the GET's would be.
+        length = response.headers.get("content-length", "0") if scope["method"] == "HEAD" else len(response.content)
+        raw += [(b"content-length", str(length).encode()),
                 (VIOLATIONS_HEADER.lower().encode(), str(len(violations)).encode())]
         if violations:
             raw.append((SUMMARY_HEADER.lower().encode(), summary(violations).encode("latin-1", "replace")))
@@ -115,9 +117,6 @@ class Proxy:
         if self.recording is not None:
             self.recording.add(exchange, operation=operation,
                                started=started_at, duration_ms=(time.perf_counter() - started) * 1000)
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
 
     def __repr__(self) -> str:
         return f"Proxy(upstream={self.upstream!r})"

@@ -55,6 +55,14 @@ def test_each_broken_rule_is_named(status: int, body: object, headers: list[tupl
     assert all(violation.operation == "GetNFT" for violation in violations)
 
 
+def test_head_is_held_to_the_get_operation_without_its_body() -> None:
+    head = HttpExchange(method="HEAD", path=NFT_PATH, status=200, response_headers=JSON)
+    assert TrafficChecker().check(head) == []
+    assert TrafficChecker().operation_of("HEAD", NFT_PATH) == "GetNFT"
+    undocumented = HttpExchange(method="HEAD", path=NFT_PATH, status=409, response_headers=JSON)
+    assert [v.rule.name for v in TrafficChecker().check(undocumented)] == ["documented-status"]
+
+
 def test_an_undocumented_error_in_the_apis_shape_breaks_only_the_status_rule() -> None:
     body = {"message": "busy", "link": "l", "trace_id": "t", "code": "SERVICE_UNAVAILABLE", "details": None}
     violations = TrafficChecker().check(exchange(503, body))

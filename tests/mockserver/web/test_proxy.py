@@ -261,3 +261,14 @@ async def test_the_har_file_is_har_1_2_with_every_required_field(
     rair_write = next(e for e in log["entries"] if e["request"]["method"] == "POST" and "/api/nft/" in
                       e["request"]["url"])
     assert 'name="name"\r\n\r\nRenamed' in rair_write["request"]["postData"]["text"]
+
+
+async def test_head_says_the_gets_length_and_breaks_no_rule(
+        through_mock: tuple[httpx.AsyncClient, Recording]) -> None:
+    client, _ = through_mock
+    get = await client.get(f"{IMX_BASE}/1")
+    head = await client.head(f"{IMX_BASE}/1")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == str(len(get.content))
+    assert head.headers["x-mock-violations"] == "0"
