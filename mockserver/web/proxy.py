@@ -20,7 +20,7 @@ from mockserver.clock import Clock
 from mockserver.errors import ApiError
 from mockserver.recording import Recording
 from mockserver.services import Services
-from mockserver.settings import Settings
+from mockserver.settings import MiB, Settings
 from mockserver.violations import SCOPE_KEY
 from mockserver.web.app import MockApp
 from mockserver.web.bodylimit import BodyLimitMiddleware, Cap
@@ -39,6 +39,8 @@ _NOT_RETURNED = _HOP_BY_HOP | {b"content-length", b"content-encoding"}
 # Past this a slow upstream is a 502: long enough for any of these APIs, short enough not to hold a client for ever.
 UPSTREAM_TIMEOUT = 30.0
 _SUMMARY_LIMIT = 400
+# Each answer is held whole to be checked: none of these APIs answers anywhere near this much.
+UPSTREAM_BODY_CAP = 64 * MiB
 
 
 class Proxy:
@@ -86,16 +88,23 @@ class Proxy:
             scope["method"], url + ("?" + query.decode("latin-1") if query else ""), headers=headers,
             content=body() if has_body else None)
         try:
-            response = await self._client.send(request)
+            response = await self._client.send(request, stream=True)
+            try:
+                content = await _read_capped(response)
+            finally:
+                await response.aclose()
         except httpx.HTTPError as exc:
             raise ApiError(502, f"The upstream {self.upstream} could not be reached: {_reason(exc)}.") from None
+        if content is None:
+            raise ApiError(502, f"The upstream {self.upstream} answered more than {UPSTREAM_BODY_CAP} bytes, "
+                                "more than the proxy holds to check.")
         exchange = HttpExchange(
             method=scope["method"], path=scope["path"], query=query.decode("latin-1"),
             request_headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
             request_body=bytes(request_body), status=response.status_code,
             response_headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
                               if k.lower() not in _NOT_RETURNED],
-            response_body=response.content,
+            response_body=content,
         )
         violations = self.checker.check(exchange)
         found = [violation.as_dict() for violation in violations]
@@ -107,19 +116,29 @@ class Proxy:
         self.services.violations.record(found)
         raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in exchange.response_headers]
         # A HEAD answer has no body, but says how long the GET's would be.
-        length = response.headers.get("content-length", "0") if scope["method"] == "HEAD" else len(response.content)
+        length = response.headers.get("content-length", "0") if scope["method"] == "HEAD" else len(content)
         raw += [(b"content-length", str(length).encode()),
                 (VIOLATIONS_HEADER.lower().encode(), str(len(violations)).encode())]
         if violations:
             raw.append((SUMMARY_HEADER.lower().encode(), summary(violations).encode("latin-1", "replace")))
         await send({"type": "http.response.start", "status": response.status_code, "headers": raw})
-        await send({"type": "http.response.body", "body": response.content})
+        await send({"type": "http.response.body", "body": content})
         if self.recording is not None:
             self.recording.add(exchange, operation=operation,
                                started=started_at, duration_ms=(time.perf_counter() - started) * 1000)
 
     def __repr__(self) -> str:
         return f"Proxy(upstream={self.upstream!r})"
+
+
+async def _read_capped(response: httpx.Response) -> bytes | None:
+    """The decoded body, or None past `UPSTREAM_BODY_CAP` bytes (the rest is never read)."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > UPSTREAM_BODY_CAP:
+            return None
+    return bytes(body)
 
 
 def summary(violations: list[Violation]) -> str:

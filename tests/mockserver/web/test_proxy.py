@@ -22,6 +22,7 @@ from mockserver.fixtures import load_fixtures
 from mockserver.recording import Recording
 from mockserver.settings import Settings
 from mockserver.web import MockApp, create_app
+from mockserver.web import proxy as proxy_module
 from mockserver.web.proxy import create_proxy_app
 from tests.mockserver.support import (
     IMX_ALPHA,
@@ -272,3 +273,19 @@ async def test_head_says_the_gets_length_and_breaks_no_rule(
     assert head.content == b""
     assert head.headers["content-length"] == str(len(get.content))
     assert head.headers["x-mock-violations"] == "0"
+
+
+async def test_an_upstream_answer_too_large_to_check_is_502(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(proxy_module, "UPSTREAM_BODY_CAP", 1024)
+
+    async def large(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        for _ in range(4):
+            await send({"type": "http.response.body", "body": b"x" * 512, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    async with await client_of(proxy_app(large)) as client:
+        response = await client.get(RAIR_TOKEN_PATH)
+    assert response.status_code == 502
+    assert response.json()["message"] == (f"The upstream {UPSTREAM} answered more than 1024 bytes, more than the "
+                                          "proxy holds to check.")
