@@ -188,12 +188,11 @@ class ApiRules:
             for error in self._validators[kind].iter_request_errors(request):
                 yield self._violation(operation_id, "request-schema", _explain(error))
         status = response.status_code
-        documented = str(status) in operation["responses"] or "default" in operation["responses"]
-        if not documented:
+        answer = _documented_response(operation, status)
+        if answer is None:
             statuses = ", ".join(str(key) for key in operation["responses"].str_keys())
             yield self._violation(operation_id, "documented-status",
                                   f"status {status} is not documented (documented: {statuses})")
-        if not documented:
             if status >= 400 and not request.head:
                 yield from self._error_shape(operation_id, operation, response)
             return
@@ -215,9 +214,7 @@ class ApiRules:
         header_errors = list(self._validators["response-headers"].iter_response_errors(request, response))
         for error in header_errors:
             yield self._violation(operation_id, "response-schema", f"header: {_explain(error)}")
-        yield from self._headers(operation_id, operation["responses"][str(status)]
-                                 if str(status) in operation["responses"] else operation["responses"]["default"],
-                                 response)
+        yield from self._headers(operation_id, answer, response)
 
     def _error_shape(self, operation_id: str, operation: SchemaPath, response: _Response) -> Iterator[Violation]:
         """An error of a status the operation does not document: is it one of the shapes it does document?"""
@@ -332,6 +329,15 @@ def _as_time(value: str) -> object | None:
             return datetime.strptime(without_zone_name, pattern)
         except ValueError:
             continue
+    return None
+
+
+def _documented_response(operation: SchemaPath, status: int) -> SchemaPath | None:
+    """The response the operation documents for `status`: its own, its range's (`4XX`) or the default."""
+    responses = operation / "responses"
+    for key in (str(status), f"{status // 100}XX", "default"):
+        if key in responses:
+            return responses / key
     return None
 
 
