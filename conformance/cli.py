@@ -163,3 +163,58 @@ def run_command(
         stderr.print(f"[bold red]error:[/] cannot write the report: {error}", highlight=False)
         sys.exit(EXIT_UNUSABLE)
     sys.exit(EXIT_FAILURES if result.exit_code else EXIT_OK)
+
+
+@main.command("validate-traffic")
+@click.argument("har_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--api",
+    "api",
+    type=click.Choice([*API_NAMES, "all"]),
+    default="all",
+    show_default=True,
+    help="Which API's traffic to check; the rest of the file is skipped.",
+)
+@click.option(
+    "--junit-xml",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write a JUnit XML report (one testcase per operation and rule).",
+)
+@click.option(
+    "--report-json",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write a JSON report.",
+)
+def validate_traffic_command(har_file: Path, api: str, junit_xml: Path | None, report_json: Path | None) -> None:
+    """Check recorded traffic (a HAR file, e.g. from `mockserver proxy --record`) against the specs.
+
+    Each request and response is held to the same single-exchange rules as the validating proxy's. Exit codes as
+    for `run`: 0 nothing broken, 1 at least one violation, 2 the file cannot be read.
+    """
+    from conformance.traffic.report import validate_har
+
+    stdout = Console() if sys.stdout.isatty() else Console(width=160)
+    stderr = Console(stderr=True)
+    apis = API_NAMES if api == "all" else tuple(name for name in API_NAMES if name == api)
+    try:
+        result = validate_har(har_file, apis=apis)
+        # Bodies too long to paste go to a file, beside the reports as for `run`.
+        beside = report_json or junit_xml
+        report.write_long_bodies(result, beside.parent / "reproducers" if beside is not None
+                                 else Path("conformance-reproducers"))
+    except ConformanceError as error:
+        stderr.print(f"[bold red]error:[/] {error}", highlight=False)
+        sys.exit(EXIT_UNUSABLE)
+    except OSError as error:
+        stderr.print(f"[bold red]error:[/] cannot write a reproducer's body: {error}", highlight=False)
+        sys.exit(EXIT_UNUSABLE)
+    report.print_summary(result, stdout)
+    try:
+        if junit_xml is not None:
+            report.write_junit(result, junit_xml)
+        if report_json is not None:
+            report.write_json(result, report_json)
+    except OSError as error:
+        stderr.print(f"[bold red]error:[/] cannot write the report: {error}", highlight=False)
+        sys.exit(EXIT_UNUSABLE)
+    sys.exit(EXIT_FAILURES if result.exit_code else EXIT_OK)

@@ -7,6 +7,7 @@ import gc
 import logging
 import random
 import sys
+import urllib.parse
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,59 @@ def serve(host: str | None, port: int | None, config_file: Path | None, fixtures
         uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level,
                     access_log=settings.access_log, date_header=settings.seed is None, log_config=log_config(),
                     http=head_limit_protocol(settings.clients))
+
+
+@main.command()
+@click.option("--upstream", required=True, callback=lambda ctx, param, value: _upstream_url(value),
+              help="Where the real API answers, e.g. https://api.sandbox.immutable.com.")
+@click.option("--record", "record_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write the traffic to: traffic.har, and fixtures.yaml for "
+                   "`mockserver serve --fixtures`.")
+@click.option("--host", help="Interface to bind (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default 8080).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="YAML settings file (see README for its keys).")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
+              help="Any setting by dotted name, e.g. --set clients.body_timeout=5 (repeatable).")
+@click.option("--access-log/--no-access-log", default=None, help="Log a line per request (default on).")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+def proxy(upstream: str, record_dir: Path | None, host: str | None, port: int | None, config_file: Path | None,
+          assignments: tuple[str, ...], access_log: bool | None, log_level: str) -> None:
+    """Forward the three APIs' paths to UPSTREAM and check every exchange against the specs.
+
+    Each response carries X-Mock-Violations: <count>; the journal, the page and GET /__mock/violations show what
+    was wrong. One process: the violations and the recording are kept in it.
+    """
+    from mockserver.recording import Recording
+    from mockserver.web.headerlimits import head_limit_protocol
+    from mockserver.web.proxy import create_proxy_app
+
+    try:
+        settings = load_settings(config_file=config_file, overrides=_overrides(
+            host=host, port=port, access_log=access_log, assignments=assignments))
+        recording = Recording(record_dir, upstream=upstream) if record_dir is not None else None
+        app = create_proxy_app(upstream, settings, recording=recording)
+    except MockServerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    gc.freeze()
+    _lean_log_records()
+    _announce(settings)
+    click.echo(f"  proxying the APIs' paths to {upstream}; violations at "
+               f"http://{settings.host}:{settings.port}/__mock/violations", err=True)
+    if recording is not None:
+        click.echo(f"  recording to {recording.har_path} and {recording.fixtures_path}", err=True)
+    # The upstream's own Date and Server headers pass through: uvicorn adds none of its own.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, access_log=settings.access_log,
+                log_config=log_config(), http=head_limit_protocol(settings.clients), server_header=False,
+                date_header=False)
+
+
+def _upstream_url(value: str) -> str:
+    parsed = urllib.parse.urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.query or parsed.fragment:
+        raise click.BadParameter(f"must be an http:// or https:// URL with a host (and no query); got {value!r}")
+    return value.rstrip("/")
 
 
 @main.command("fixtures")

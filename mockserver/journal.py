@@ -11,12 +11,15 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from mockserver.apis import registry
 from mockserver.settings import REDACTED
 
 # Credentials never reach the journal: tests and the web page show it, and people paste it into issues.
-_ALWAYS_REDACTED = frozenset({"authorization", "cookie", "x-mock-admin-token"})
+_ALWAYS_REDACTED = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-mock-admin-token"})
+# Query parameters named like these carry secrets (an API key in the URL, a signed link): redacted too.
+_SECRET_QUERY = re.compile(r"key|token|secret|password|passwd|signature|auth|session", re.IGNORECASE)
 _redacted: tuple[tuple[object, ...], frozenset[str]] | None = None
 
 
@@ -53,6 +56,8 @@ class JournalEntry:
     raw_response_headers: RawHeaders = dataclasses.field(repr=False)
     raw_response_body: bytes = dataclasses.field(repr=False)
     duration_ms: float
+    # What the validating proxy found wrong in this exchange; None when nothing checked it (the mock's own).
+    violations: list[dict[str, str]] | None = None
 
     @functools.cached_property
     def request_headers(self) -> dict[str, str]:
@@ -73,14 +78,23 @@ class JournalEntry:
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "time": self.time, "api": self.api, "operation": self.operation, "method": self.method,
-            "path": self.path, "query": self.query, "request_headers": self.request_headers,
+            "path": self.path, "query": redact_query(self.query), "request_headers": self.request_headers,
             "request_body": self.request_body, "status": self.status, "response_headers": self.response_headers,
             "response_body": self.response_body, "duration_ms": self.duration_ms,
+            **({"violations": self.violations} if self.violations is not None else {}),
         }
 
 
 def _decoded(headers: RawHeaders) -> list[tuple[str, str]]:
     return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
+
+
+def redact_query(query: str) -> str:
+    """A query string with the values of parameters named like secrets replaced."""
+    if not query or not _SECRET_QUERY.search(query):
+        return query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return urlencode([(name, REDACTED if _SECRET_QUERY.search(name) else value) for name, value in pairs])
 
 
 def redact(headers: Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -16,6 +16,7 @@ from mockserver.journal import Journal
 from mockserver.ratelimit import QuotaLimiter, make_storage
 from mockserver.settings import RateLimitSettings, Settings, patch_settings
 from mockserver.store import MEMORY_URL, Key, Record, Seed, Store, open_store
+from mockserver.violations import ViolationLog
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -36,6 +37,8 @@ class Services:
         # The fixtures a seed was made from, so they are parsed back only for a seed another worker loaded.
         self._fixtures_of_seed = (seed, fixtures)
         self.journal = Journal()
+        # Filled only by the validating proxy (`mockserver proxy`).
+        self.violations = ViolationLog()
         self.random = random.Random(settings.seed)
         self.operation_limiters: dict[str, QuotaLimiter] = {}
         self._configure(settings, previous=None)
@@ -76,6 +79,7 @@ class Services:
         for limiter in self.operation_limiters.values():
             limiter.reset()
         self.journal.clear()
+        self.violations.clear()
         if self.settings.seed is not None:  # a reset seeded server replays exactly as a fresh one
             self.random.seed(self.settings.seed)
             if isinstance(self.clock, SteppingClock):

@@ -10,9 +10,9 @@ from typing import Any
 import mockserver.fixtures as fixtures_sections
 import mockserver.settings as settings_sections
 from mockserver.apis import immutable, rair, tokenization
-from mockserver.apis.base import Api, ApiInfo
+from mockserver.apis.base import Api, ApiInfo, RecordedRead
 
-__all__ = ["Api", "ApiInfo", "api_for_path", "register", "registry", "unregister"]
+__all__ = ["Api", "ApiInfo", "RecordedRead", "api_for_path", "register", "registry", "unregister"]
 
 _registry: tuple[Api[Any], ...] = ()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import secrets
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -49,6 +49,15 @@ class Reply:
     status: int
     body: bytes = b""
     content_type: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RecordedRead:
+    """A successful read a validating proxy saw: its operationId, path and parsed JSON body."""
+
+    operation: str
+    path: str
+    body: Any
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -136,6 +145,9 @@ class Api(ApiInfo, Generic[Service]):
     limits_storage: Callable[[Settings], str] | None = None
     # Entered around each request to it (and left once answered): per-request state of its own.
     request_scope: Callable[[Service], AbstractContextManager[object]] = lambda service: contextlib.nullcontext()
+    # Its fixtures section holding the records these reads returned (`mockserver proxy --record`); None: the
+    # recording holds nothing of it.
+    recorded_fixtures: Callable[[Sequence[RecordedRead]], dict[str, Any]] | None = None
 
 
 def random_trace_id() -> str:

@@ -120,6 +120,9 @@ class AdminHandlers:
                                                since=since, until=until, limit=limit)
         return _json({"entries": [entry.as_dict() for entry in entries]})
 
+    async def getViolations(self) -> Any:
+        return _json(self._services.violations.summary())
+
     async def clearJournal(self) -> Any:
         self._services.journal.clear()
         return _no_content()

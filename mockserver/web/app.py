@@ -25,7 +25,7 @@ from mockserver.services import Services, Sleep
 from mockserver.settings import MiB, Settings
 from mockserver.web.admin import PREFIX as ADMIN_PREFIX
 from mockserver.web.admin import AdminHandlers, AdminTokenMiddleware, PreflightedOnlyMiddleware
-from mockserver.web.bodylimit import BodyLimitMiddleware
+from mockserver.web.bodylimit import BodyLimitMiddleware, Cap
 from mockserver.web.bodytimeout import BodyTimeoutMiddleware
 from mockserver.web.controls import ControlsMiddleware, OperationLimitMiddleware
 from mockserver.web.cors import add_cors
@@ -56,7 +56,10 @@ class MockApp:
     """
 
     def __init__(self, settings: Settings | None = None, *, clock: Clock | None = None,
-                 fixtures: Fixtures | None = None, sleep: Sleep | None = None) -> None:
+                 fixtures: Fixtures | None = None, sleep: Sleep | None = None,
+                 proxy: Callable[[Services, Cap], ASGIApp] | None = None) -> None:
+        """`proxy`: builds what answers the APIs' paths instead of the mock (`web/proxy.py`'s validating proxy);
+        the specs, Swagger UIs, admin API and page stay the mock's."""
         self.services = Services(settings or Settings(), clock=clock, fixtures=fixtures, sleep=sleep)
         self.large_body_slots = LargeBodySlots(self.settings.clients.max_large_bodies)
         handlers = Handlers(self.services)
@@ -66,6 +69,8 @@ class MockApp:
              self._api_app(api, specs[api.name], handlers))
             for api in registry()
         ]
+        if proxy is not None:  # first, so that it takes the APIs' paths; the API apps keep their specs and docs
+            self._routes.insert(0, (tuple(api.prefix for api in registry()), proxy(self.services, self.body_cap)))
         if self.settings.admin_enabled:
             self._routes.append(((ADMIN_PREFIX + "/",), self._admin_app()))
         # The page, its files and uploaded files: the page needs no store, and a file read answers 503 itself.
@@ -75,9 +80,10 @@ class MockApp:
         # The page (and /__mock/ when the admin API is off) answers only to allowed Host names: DNS rebinding.
         self._root.add_middleware(AllowedHostsMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
                                   services=self.services)
-        self._asgi = self._stack(self._dispatch, specs, handlers)
+        self._asgi = self._stack(self._dispatch, specs, handlers, fast_path=proxy is None)
 
-    def _stack(self, dispatch: ASGIApp, specs: dict[str, dict[str, Any]], handlers: Handlers) -> ASGIApp:
+    def _stack(self, dispatch: ASGIApp, specs: dict[str, dict[str, Any]], handlers: Handlers, *,
+               fast_path: bool) -> ASGIApp:
         """The server's own middleware around the dispatcher, listed outermost first (each wraps all below it).
         Outside them all, `__call__` enters the API's request scope; inside, each Connexion app adds its own
         (see `_app`, `_api_app` and `_admin_app`), among them the store check, which must run after CORS, the
@@ -94,7 +100,7 @@ class MockApp:
             # Valid JSON, multipart and body-less requests answered without Connexion's per-request work.
             *([lambda app: FastPath(app, services, self._fast_routes(specs, handlers), json_cap=JSON_BODY_CAP,
                                       body_cap=self.body_cap)]
-              if settings.fast_path else []),
+              if settings.fast_path and fast_path else []),
         ]
         for layer in reversed(layers):
             dispatch = layer(dispatch)

@@ -8,6 +8,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.apis import api_for_path
 from mockserver.services import Services
+from mockserver.violations import SCOPE_KEY as VIOLATIONS
 from mockserver.web.controls import operation_id
 
 CAPTURE = 64 * 1024
@@ -59,4 +60,5 @@ class JournalMiddleware:
                 raw_request_body=bytes(request_body), status=status,
                 raw_response_headers=response_headers, raw_response_body=bytes(response_body),
                 duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                violations=scope["extensions"].get(VIOLATIONS),
             )

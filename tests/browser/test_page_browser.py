@@ -23,8 +23,10 @@ import uvicorn
 
 from mockserver.settings import load_settings
 from mockserver.web import create_app
+from mockserver.web.proxy import create_proxy_app
 from tests.mockserver import media
 from tests.mockserver.support import IMX_ALPHA, IMX_REFRESH, RAIR_OWNER, RAIR_TOKEN_PATH, refresh_body
+from tests.mockserver.web.faulty_upstream import NFTS, faulty_upstream
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright
@@ -63,14 +65,15 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @contextlib.contextmanager
-def serve(overrides: Mapping[str, Any] | None = None) -> Iterator[str]:
-    """A mock server on the wall clock on a free port of 127.0.0.1, as in tests/mockserver/web/test_server.py."""
+def serve(overrides: Mapping[str, Any] | None = None, app: Any = None) -> Iterator[str]:
+    """A mock server (or `app`) on the wall clock on a free port of 127.0.0.1, as in
+    tests/mockserver/web/test_server.py."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     port = sock.getsockname()[1]
-    app = create_app(load_settings(environ={}, overrides=overrides))
+    app = app or create_app(load_settings(environ={}, overrides=overrides))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -254,3 +257,25 @@ def test_a_page_on_a_rebound_name_can_neither_read_nor_reset_the_mock(playwright
     assert statuses[:3] == [403, 403, 403], statuses
     assert "admin.allowed_hosts" in statuses[3]
     assert token["metadata"]["name"] == "Changed"  # not reset
+
+
+def test_page_highlights_the_violations_a_proxy_found(browser: Browser) -> None:
+    proxy = create_proxy_app("http://upstream.test", transport=httpx.ASGITransport(app=faulty_upstream()))
+    with serve(app=proxy) as url:
+        tab = Visit(browser, url)
+        try:
+            page = tab.open()
+            httpx.get(f"{url}{NFTS}/4")  # a 404 in a shape of its own
+            httpx.get(f"{url}{NFTS}/5")  # a 404 as the spec says
+            rows = page.locator("#journal-entries tbody tr")
+            expect(rows).to_have_count(2)
+            broken = page.locator("#journal-entries tbody tr.violated")
+            expect(broken).to_have_count(1)
+            expect(broken).to_contain_text("error-shape")
+            expect(broken).to_contain_text("/nfts/4")
+            expect(rows.filter(has_text="/nfts/5")).to_contain_text("none")
+            assert broken.evaluate("row => getComputedStyle(row).backgroundColor") != \
+                rows.filter(has_text="/nfts/5").evaluate("row => getComputedStyle(row).backgroundColor")
+            assert tab.errors == []
+        finally:
+            tab.close()

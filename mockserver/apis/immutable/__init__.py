@@ -20,6 +20,7 @@ from mockserver.apis.immutable.operations import (
     reset,
     state,
 )
+from mockserver.apis.immutable.recording import recorded_fixtures
 from mockserver.apis.immutable.service import ImmutableRecords, ImmutableService, render_error, seed_part
 from mockserver.apis.immutable.settings import SECTION as SETTINGS
 from mockserver.apis.immutable.settings import limits_storage
@@ -75,6 +76,7 @@ API = Api[ImmutableService](
     page=PAGE,
     limits_storage=limits_storage,
     quota_setting="rate_limit",
+    recorded_fixtures=recorded_fixtures,
 )
 
 __all__ = ["API", "ImmutableRecords", "ImmutableService"]

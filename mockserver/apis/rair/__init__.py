@@ -18,6 +18,7 @@ from mockserver.apis.rair.operations import (
     state,
     upload_cap,
 )
+from mockserver.apis.rair.recording import recorded_fixtures
 from mockserver.apis.rair.service import RairRecords, RairService, render_error, seed_part
 from mockserver.apis.rair.settings import SECTION as SETTINGS
 
@@ -58,6 +59,7 @@ API = Api[RairService](
     fixtures_generator=GENERATOR,
     settings_section=SETTINGS,
     page=PAGE,
+    recorded_fixtures=recorded_fixtures,
 )
 
 __all__ = ["API", "RairRecords", "RairService"]

@@ -10,6 +10,7 @@ from mockserver.apis.page import Column, PageView, RecordsTable
 from mockserver.apis.tokenization.fixturegen import GENERATOR
 from mockserver.apis.tokenization.fixtures import SECTION as FIXTURES
 from mockserver.apis.tokenization.operations import build, configure, operations, principal, state, upload_cap
+from mockserver.apis.tokenization.recording import recorded_fixtures
 from mockserver.apis.tokenization.service import TokenizationRecords, TokenizationService, render_error, seed_part
 from mockserver.apis.tokenization.settings import SECTION as SETTINGS
 
@@ -51,6 +52,7 @@ API = Api[TokenizationService](
     fixtures_generator=GENERATOR,
     settings_section=SETTINGS,
     page=PAGE,
+    recorded_fixtures=recorded_fixtures,
 )
 
 __all__ = ["API", "TokenizationRecords", "TokenizationService"]

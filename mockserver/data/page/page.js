@@ -221,11 +221,20 @@
     return "status-2xx";
   }
 
+  // Behind `mockserver proxy` each entry says what the upstream's exchange broke; the mock's own entries do not.
+  function violations(list) {
+    if (list.length === 0) return el("span", { className: "muted" }, "none");
+    return el("ul", { className: "violations" }, list.map((v) => el("li", { title: `${v.source}: ${v.cite}` },
+      el("strong", {}, v.rule), ": ", v.message)));
+  }
+
   function renderJournal(journal) {
     const entries = (journal.entries || []).slice().reverse();
+    const checked = entries.some((e) => Array.isArray(e.violations));
     replace("journal-entries", table("Journal, newest first",
-      ["Time", "API", "Operation", "Method", "Path", ["Status", "num"], ["Duration", "num"]],
-      entries.map((e) => row({ "data-id": e.id }, [
+      ["Time", "API", "Operation", "Method", "Path", ["Status", "num"], ["Duration", "num"],
+        ...(checked ? ["Violations"] : [])],
+      entries.map((e) => row({ "data-id": e.id, className: (e.violations || []).length ? "violated" : null }, [
         el("time", { datetime: new Date(e.time * 1000).toISOString() }, clock(e.time)),
         e.api ? el("span", { className: `api-tag api-tag-${e.api}` }, e.api) : none(),
         e.operation ? el("code", {}, e.operation) : none(),
@@ -233,6 +242,7 @@
         el("td", { className: "path" }, el("code", {}, breakable(e.query ? `${e.path}?${e.query}` : e.path))),
         el("td", { className: "num" }, el("span", { className: `badge ${statusClass(e.status)}` }, e.status)),
         el("td", { className: "num" }, `${Number(e.duration_ms).toFixed(1)} ms`),
+        ...(checked ? [violations(e.violations || [])] : []),
       ])), "No requests yet: call one of the APIs and it shows here."));
   }
 

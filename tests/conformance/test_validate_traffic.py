@@ -1,0 +1,124 @@
+"""`conformance validate-traffic`: recorded traffic held to the single-exchange rules, offline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conformance.cli import main
+from conformance.traffic import HttpExchange, TrafficChecker
+from conformance.traffic.har import har_document, har_entry
+from conformance.traffic.rules import rate_limit_problems
+
+NFT_PATH = "/v1/chains/imtbl-zkevm-testnet/collections/0x8a90cab2b38dba80c64b7734e58ee1db38b8992e/nfts/1"
+NFT = {"chain": {"id": "eip155:13473", "name": "imtbl-zkevm-testnet"}, "token_id": "1",
+       "contract_address": "0x8a90cab2b38dba80c64b7734e58ee1db38b8992e", "contract_type": "ERC721",
+       "indexed_at": "2026-01-01T00:00:00.000000Z", "updated_at": "2026-01-01T00:00:00.000000Z",
+       "metadata_synced_at": "2026-01-01T00:00:00.000000Z", "metadata_id": "d17b139f-ae97-9509-35f5-06ee6aa13261",
+       "name": "Sword", "description": None, "image": None, "external_link": None, "external_url": None,
+       "animation_url": None, "youtube_url": None, "attributes": [], "total_supply": "1"}
+JSON = [("content-type", "application/json")]
+
+
+def exchange(status: int, body: object, headers: list[tuple[str, str]] = JSON) -> HttpExchange:
+    return HttpExchange(method="GET", path=NFT_PATH, status=status, response_headers=headers,
+                        response_body=json.dumps(body).encode())
+
+
+def write_har(path: Path, *exchanges: HttpExchange) -> Path:
+    from datetime import UTC, datetime
+
+    entries = [har_entry(e, url="https://api.sandbox.immutable.com" + e.path, started=datetime(2026, 1, 1, tzinfo=UTC),
+                         duration_ms=1.0) for e in exchanges]
+    path.write_text(json.dumps(har_document(entries, creator="test", version="1")))
+    return path
+
+
+def test_a_valid_read_breaks_no_rule() -> None:
+    assert TrafficChecker().check(exchange(200, {"result": NFT})) == []
+
+
+@pytest.mark.parametrize(("status", "body", "headers", "rule"), [
+    (200, {"result": {**NFT, "token_id": 1}}, JSON, "response-schema"),
+    (200, {"result": NFT}, [("content-type", "text/html")], "documented-content-type"),
+    (404, {"error": "gone"}, JSON, "error-shape"),
+    (409, {"message": "x", "link": "l", "trace_id": "t", "code": "CONFLICT", "details": None}, JSON,
+     "documented-status"),
+    (503, {"oops": True}, JSON, "error-shape"),
+])
+def test_each_broken_rule_is_named(status: int, body: object, headers: list[tuple[str, str]], rule: str) -> None:
+    violations = TrafficChecker().check(exchange(status, body, headers))
+    assert rule in {violation.rule.name for violation in violations}
+    assert all(violation.operation == "GetNFT" for violation in violations)
+
+
+def test_head_is_held_to_the_get_operation_without_its_body() -> None:
+    head = HttpExchange(method="HEAD", path=NFT_PATH, status=200, response_headers=JSON)
+    assert TrafficChecker().check(head) == []
+    assert TrafficChecker().operation_of("HEAD", NFT_PATH) == "GetNFT"
+    undocumented = HttpExchange(method="HEAD", path=NFT_PATH, status=409, response_headers=JSON)
+    assert [v.rule.name for v in TrafficChecker().check(undocumented)] == ["documented-status"]
+
+
+def test_an_undocumented_error_in_the_apis_shape_breaks_only_the_status_rule() -> None:
+    body = {"message": "busy", "link": "l", "trace_id": "t", "code": "SERVICE_UNAVAILABLE", "details": None}
+    violations = TrafficChecker().check(exchange(503, body))
+    assert [v.rule.name for v in violations] == ["documented-status"]
+    assert "status 503 is not documented" in violations[0].message
+
+
+@pytest.mark.parametrize(("headers", "problem"), [
+    ({"imx-refreshes-limit": "5", "imx-remaining-refreshes": "6"}, "is more than"),
+    ({"imx-refreshes-limit": "-1"}, "not a whole number"),
+    ({"imx-refresh-limit-reset": "soon"}, "neither a number of seconds nor a time"),
+    ({"retry-after": "later"}, "not a whole number"),
+])
+def test_incoherent_rate_limit_headers_are_named(headers: dict[str, str], problem: str) -> None:
+    assert any(problem in message for message in rate_limit_problems(headers))
+
+
+@pytest.mark.parametrize("reset", ["2024-04-16 11:06:07.401553 +0000 UTC", "2026-01-01T00:00:00Z", "3600",
+                                   "Wed, 21 Oct 2015 07:28:00 GMT"])
+def test_coherent_rate_limit_headers_pass(reset: str) -> None:
+    headers = {"imx-refreshes-limit": "5", "imx-remaining-refreshes": "5", "imx-refresh-limit-reset": reset,
+               "retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}
+    assert rate_limit_problems(headers) == []
+
+
+def test_validate_traffic_exits_0_clean_1_with_findings_and_writes_the_reports(tmp_path: Path) -> None:
+    clean = write_har(tmp_path / "clean.har", exchange(200, {"result": NFT}))
+    result = CliRunner().invoke(main, ["validate-traffic", str(clean)])
+    assert result.exit_code == 0, result.output
+    assert "0 failed" in result.output
+
+    faulty = write_har(tmp_path / "faulty.har", exchange(200, {"result": NFT}), exchange(404, {"error": "gone"}))
+    junit, report = tmp_path / "junit.xml", tmp_path / "report.json"
+    result = CliRunner().invoke(main, ["validate-traffic", str(faulty), "--junit-xml", str(junit),
+                                       "--report-json", str(report)])
+    assert result.exit_code == 1, result.output
+    assert "immutable GetNFT · error-shape" in result.output
+    assert "HAR entry 2: GET" in result.output
+    failed = [r for r in json.loads(report.read_text())["results"] if r["status"] == "failed"]
+    assert [(r["operation_id"], r["check"], r["passed"]) for r in failed] == [("GetNFT", "error-shape", 1)]
+    assert '<testcase classname="immutable.GetNFT" name="error-shape"' in junit.read_text()
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("not json", "is not JSON"),
+    ('{"log": {}}', "no log.entries list"),
+    ('{"log": {"entries": [{"request": {}}]}}', "entry 1 lacks"),
+])
+def test_a_file_that_is_not_usable_har_exits_2(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "traffic.har"
+    path.write_text(content)
+    result = CliRunner().invoke(main, ["validate-traffic", str(path)])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())  # rich folds long lines
+
+
+def test_a_missing_file_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["validate-traffic", "/nonexistent/traffic.har"])
+    assert result.exit_code == 2
