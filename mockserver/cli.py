@@ -97,7 +97,7 @@ def serve(host: str | None, port: int | None, config_file: Path | None, fixtures
 
 @main.command()
 @click.option("--upstream", required=True, callback=lambda ctx, param, value: _upstream_url(value),
-              help="Where the real API answers, e.g. https://api.sandbox.immutable.com.")
+              help="The base URL where the real API answers (a vendor's sandbox, say), http:// or https://.")
 @click.option("--record", "record_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the traffic to: traffic.har, and fixtures.yaml for "
                    "`mockserver serve --fixtures`.")
