@@ -19,7 +19,7 @@ from conformance._specs import ApiName
 from conformance.curl import curl_command
 from conformance.exchange import Exchange, Http, RequestSpec
 from conformance.results import RuleSource
-from conformance.target import Target
+from conformance.target_base import Target
 
 
 class CheckFailed(AssertionError):

@@ -12,11 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import samples
+from conformance.apis.rair.target import RairToken
 from conformance.behaviour.base import BehaviourCheck, CheckFailed, CheckSkipped, Context, RuleSource
 from conformance.behaviour.strategies import attributes as attribute_lists
 from conformance.behaviour.strategies import slugs, texts
 from conformance.exchange import Exchange, FilePart, RequestSpec, SizedStream
-from conformance.target import RairToken
 
 OPERATION = "updateTokenMetadata"
 TEXT_FIELDS = ("name", "description", "artist", "external_url", "image", "animation_url")

@@ -10,6 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conformance import samples
+from conformance.apis.tokenization.target import tokenization_of
 from conformance.behaviour.base import BehaviourCheck, CheckFailed, CheckSkipped, Context, RuleSource
 from conformance.behaviour.strategies import hex_ids, slugs, texts
 from conformance.exchange import Exchange, FilePart, RequestSpec, SizedStream
@@ -261,7 +262,7 @@ def _known_ids(ctx: Context) -> set[str]:
 
 def _unknown_id(ctx: Context) -> str:
     """A well-formed id next to the target's (its last digit changed) that names none of the target's tokens."""
-    token_id = ctx.target.tokenization.token_id
+    token_id = tokenization_of(ctx.target).token_id
     return next(token_id[:-1] + d for d in "0123456789abcdef" if token_id[:-1] + d not in _known_ids(ctx))
 
 
