@@ -15,7 +15,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from conformance import report
 from conformance._specs import ApiName
-from conformance.apis import API_NAMES, SUITES
+from conformance.apis import API_NAMES, suites
 from conformance.errors import ConformanceError
 from conformance.runner import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, RunConfig, run
 from conformance.target import load_target
@@ -25,7 +25,7 @@ EXIT_OK, EXIT_FAILURES, EXIT_UNUSABLE = 0, 1, 2
 
 def _named_apis() -> str:
     """The registered APIs as a sentence names them: "A, B and C"."""
-    titles = [suite.title for suite in SUITES]
+    titles = [suite.title for suite in suites()]
     return titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} and {titles[-1]}"
 
 

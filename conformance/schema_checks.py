@@ -20,7 +20,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status as EngineStatus
 from schemathesis.engine import events, from_schema
 
-from conformance._specs import ApiName, load_spec
+from conformance._specs import ApiName
 from conformance.apis import suite_of
 from conformance.curl import curl_of_sent, needs_body_file
 from conformance.exchange import SentRequest
@@ -124,7 +124,7 @@ DOCUMENTED_ONLY_SKIP = "a rule of this project, not of the vendor's documents: l
 
 def operations(api: ApiName) -> list[Operation]:
     """The spec's operations in document order."""
-    spec = load_spec(api)
+    spec = suite_of(api).spec()
     found = []
     for path, item in spec["paths"].items():
         for method, definition in item.items():
@@ -138,8 +138,9 @@ def operations(api: ApiName) -> list[Operation]:
 
 
 def _spec_for(api: ApiName, target: Target) -> dict[str, Any]:
-    spec = load_spec(api)
-    suite_of(api).adjust_spec(spec, target)
+    suite = suite_of(api)
+    spec = suite.spec()
+    suite.adjust_spec(spec, target)
     return spec
 
 

@@ -42,7 +42,6 @@ from openapi_core.validation.request.validators import (
 from schemathesis import Case, HookContext
 from schemathesis.core.parameters import ParameterLocation
 
-from conformance._specs import load_spec
 from conformance.apis.base import AnyCase, ApiSuite
 from conformance.target_base import Target
 
@@ -110,7 +109,7 @@ class CaseAdapter:
         """`guarded_writes`: operation ids that must not be sent when valid on the wire (needs `spec`)."""
         self.suite = suite
         self.target = target
-        self._file_fields = _multipart_file_fields(suite.name)
+        self._file_fields = _multipart_file_fields(suite.spec())
         self.guarded_writes = frozenset(guarded_writes)
         self._wire = WireValidator(spec) if spec is not None and self.guarded_writes else None
 
@@ -189,9 +188,8 @@ class CaseAdapter:
             case.multipart_content_types = {**chosen, **dict.fromkeys(unlabelled, "application/octet-stream")}
 
 
-def _multipart_file_fields(api: str) -> dict[str, tuple[str, ...]]:
+def _multipart_file_fields(spec: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     """operationId -> the multipart fields of its request body that carry files (`format: binary`)."""
-    spec = load_spec(api)
     schemas = spec.get("components", {}).get("schemas", {})
     found: dict[str, tuple[str, ...]] = {}
     for item in spec["paths"].values():

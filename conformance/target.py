@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from conformance.apis import SUITES
+from conformance.apis import suites
 from conformance.errors import TargetError
 from conformance.target_base import Section, Target
 
@@ -45,7 +45,7 @@ def parse_target(data: Any, *, source: str) -> Target:
     """Build a `Target` from parsed YAML, naming the first key that is missing, unknown or malformed."""
     root = Section(data, source, "")
     request_timeout = root.number("request_timeout", 10.0, minimum=0.1)
-    sections = {suite.name: suite.read_target(root.section(suite.name)) for suite in SUITES}
+    sections = {suite.name: suite.read_target(root.section(suite.name)) for suite in suites()}
     target = Target(source=source, request_timeout=request_timeout, sections=sections)
     root.done()
     return target

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from schemathesis import Case
 
+from conformance._specs import load_spec
 from conformance.behaviour.base import BehaviourCheck
 from conformance.target_base import Section, Target
 
@@ -23,6 +25,8 @@ class ApiSuite:
     """One API's part of the suite. Its spec is `specs/<name>.yaml`; its section of a target file is `<name>:`."""
 
     name: str
+    # The spec of an API that is not among `specs/` (one registered with `conformance.apis.register`).
+    spec_file: Path | None = None
     # How the CLI's help names the API ("... for the <title>, ... token-metadata APIs").
     title: str
     # Reads the API's section of a target file (into the dataclass its checks read through `Target.section`).
@@ -47,3 +51,7 @@ class ApiSuite:
     body_repairs: Mapping[str, Callable[[AnyCase], None]] = dataclasses.field(default_factory=dict)
     body_filters: Mapping[str, Callable[[dict[str, Any]], bool]] = dataclasses.field(default_factory=dict)
     server_issued_query: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
+
+    def spec(self) -> dict[str, Any]:
+        """A fresh copy of its OpenAPI document."""
+        return load_spec(self.name, self.spec_file)
