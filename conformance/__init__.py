@@ -1,4 +1,4 @@
-"""Conformance suite for the RAIR, Immutable zkEVM and Tokenization TR token-metadata APIs.
+"""Conformance suite for the token-metadata APIs registered in `conformance.apis`.
 
 It holds any server, over HTTP, to the OpenAPI documents in `specs/`: Schemathesis' property-based checks
 driven by the specs, plus behavioural checks written with Hypothesis for the rules the specs state in prose.

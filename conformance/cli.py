@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from conformance import report
-from conformance._specs import API_NAMES, ApiName
+from conformance._specs import ApiName
+from conformance.apis import API_NAMES, suites
 from conformance.errors import ConformanceError
 from conformance.runner import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, RunConfig, run
 from conformance.target import load_target
@@ -22,9 +23,18 @@ from conformance.target import load_target
 EXIT_OK, EXIT_FAILURES, EXIT_UNUSABLE = 0, 1, 2
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _named_apis() -> str:
+    """The registered APIs as a sentence names them: "A, B and C"."""
+    titles = [suite.title for suite in suites()]
+    return titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} and {titles[-1]}"
+
+
+@click.group(
+    help=f"Conformance suite for the {_named_apis()} token-metadata APIs.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 def main() -> None:
-    """Conformance suite for the RAIR, Immutable zkEVM and Tokenization TR token-metadata APIs."""
+    """The `conformance` command group (its help, above, names the registered APIs)."""
 
 
 @main.command("run")

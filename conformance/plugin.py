@@ -2,7 +2,7 @@
 
 Enable it with the `pytest11` entry point (installed with the package) or `-p conformance.plugin`, then:
 
-    pytest --pyargs conformance --base-url http://127.0.0.1:8080 [--conformance-api rair] [--junitxml out.xml]
+    pytest --pyargs conformance --base-url http://127.0.0.1:8080 [--conformance-api NAME] [--junitxml out.xml]
 
 Without a base URL the plugin stays out of the way: it adds its options and nothing else, so it is safe to
 have installed next to any other test suite.
@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from conformance import report
-from conformance._specs import API_NAMES, ApiName
+from conformance._specs import ApiName
+from conformance.apis import API_NAMES
 from conformance.errors import ConformanceError
 from conformance.results import CheckResult, RunResult, Status
 from conformance.runner import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, RunConfig, planned_checks, run

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import httpx
 
-from conformance import behaviour
 from conformance._specs import ApiName
+from conformance.apis import checks_for
 from conformance.behaviour.base import BehaviourCheck, CheckFailed, CheckSkipped, Context
 from conformance.curl import LONG_REPRODUCER
 from conformance.errors import ServerUnreachableError
@@ -22,7 +22,7 @@ from conformance.schema_checks import (
     operations,
     run_schema_checks,
 )
-from conformance.target import Target
+from conformance.target_base import Target
 
 Progress = Callable[[str], None]
 # Schemathesis' own default. Measured on a shared 2-core machine against the mock: all three APIs take about 14 s
@@ -75,7 +75,7 @@ def planned_checks(
             planned += [(operation, check) for check in (*SCHEMA_CHECKS, *extra_checks)]
             planned += [
                 (operation, c.name)
-                for c in behaviour.checks_for(api)
+                for c in checks_for(api)
                 if c.operation_id == operation.operation_id
             ]
     return planned
@@ -122,7 +122,7 @@ def run_behaviour_checks(
     http = Http(config.base_url, timeout=config.target.request_timeout)
     results = []
     try:
-        for check in behaviour.checks_for(api):
+        for check in checks_for(api):
             if progress is not None:
                 progress(f"{api}: behaviour {check.name}")
             result = CheckResult(

@@ -20,12 +20,13 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status as EngineStatus
 from schemathesis.engine import events, from_schema
 
-from conformance._specs import ApiName, load_spec
+from conformance._specs import ApiName
+from conformance.apis import suite_of
 from conformance.curl import curl_of_sent, needs_body_file
 from conformance.exchange import SentRequest
 from conformance.results import CheckResult, Finding, Operation, RuleSource
 from conformance.schema_hooks import CaseAdapter
-from conformance.target import Target
+from conformance.target_base import Target
 
 # The built-in checks the suite runs, with what each one holds a server to.
 SCHEMA_CHECKS: dict[str, str] = {
@@ -43,7 +44,6 @@ SCHEMA_CHECKS: dict[str, str] = {
 }
 # Built-in checks that only apply to stateful runs (nothing here creates or deletes resources): kept off.
 OPTIONAL_CHECKS = ("use_after_free", "ensure_resource_availability", "object_level_authorization")
-WRITE_OPERATIONS = frozenset({"updateTokenMetadata", "RefreshNFTMetadataByTokenID", "updateToken"})
 # Legitimate answers to a valid request besides 2xx: the resource or credential may not match (401/403/404),
 # an upload may be over a size limit (413) or of a type the server refuses (415), a quota may be spent (429).
 POSITIVE_STATUSES = ["2xx", "401", "403", "404", "409", "413", "415", "429"]
@@ -61,23 +61,10 @@ _EXPECTATIONS = {
     "unsupported_method": "405 with an Allow header for an undeclared method",
     "allow_header_conformance": "an Allow header listing exactly the methods the spec declares",
 }
-# Operations a vendor publishes in an OpenAPI document of its own (copies in the project's shared/reference):
-# the statuses, media types, schemas and credentials documented there are the vendor's words.
-VENDOR_OPENAPI = {
-    ("immutable", "GetNFT"): "Immutable OpenAPI (ts-immutable-sdk blockchain-data-openapi.json), GetNFT",
-    ("immutable", "ListNFTs"): "Immutable OpenAPI (ts-immutable-sdk blockchain-data-openapi.json), ListNFTs",
-    ("immutable", "RefreshNFTMetadataByTokenID"): (
-        "Immutable OpenAPI (ts-immutable-sdk blockchain-data-openapi.json), RefreshNFTMetadataByTokenID"
-    ),
-    ("rair", "getToken"): "RAIR OpenAPI (rair-dapp rairapi_old.yaml), GET /api/nft/network/.../token/{token}",
-}
-# Operations documented only by a vendor's page: its words on credentials are the vendor's; the schemas in
-# specs/ are this project's transcription of the page, with what the page leaves open decided in BEHAVIOUR.md.
-VENDOR_PAGES = {
-    ("rair", "updateTokenMetadata"): "RAIR docs, 'Update specific token metadata by internal token ID'",
-    ("tokenization", "updateToken"): "Tokenization docs, 'Update Token'",
-    ("tokenization", "getToken"): "Tokenization docs, 'Get Token Details'",
-}
+# Where each API's vendor documents an operation (`ApiSuite.vendor_openapi`, `vendor_pages`): the statuses, media
+# types, schemas and credentials of a vendor's own OpenAPI document are the vendor's words; of an operation
+# documented only by a page, its words on credentials are the vendor's, while the schemas in specs/ are this
+# project's transcription of the page, with what the page leaves open decided in BEHAVIOUR.md.
 _CREDENTIAL_CHECKS = ("missing_required_header", "ignored_auth")
 _PROJECT_RULES = {
     "not_a_server_error": "BEHAVIOUR.md, Everywhere: bad input gets a 4xx, never a 500",
@@ -92,20 +79,14 @@ def schema_rule_source(api: ApiName, operation_id: str, check: str) -> tuple[Rul
     """Whose words a schema check on an operation rests on, and where they are written."""
     if check in _PROJECT_RULES:
         return RuleSource.PROJECT, _PROJECT_RULES[check].format(api=api)
-    published = VENDOR_OPENAPI.get((api, operation_id))
+    suite = suite_of(api)
+    published = suite.vendor_openapi.get(operation_id)
     if published is not None:
         return RuleSource.VENDOR_OPENAPI, published
-    page = VENDOR_PAGES.get((api, operation_id))
+    page = suite.vendor_pages.get(operation_id)
     if page is not None and check in _CREDENTIAL_CHECKS:
         return RuleSource.VENDOR_PAGE, f"{page}: the credential header"
     return RuleSource.PROJECT, f"specs/{api}.yaml, {operation_id}: transcribed from the vendor's page"
-
-
-SECURITY_SCHEMES: dict[ApiName, str] = {
-    "rair": "RairToken",
-    "immutable": "ImmutableApiKey",
-    "tokenization": "BearerAuth",
-}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -129,7 +110,7 @@ class SchemaRunConfig:
         """Why a check does not run on an operation, or None when it runs."""
         if (
             check == "positive_data_acceptance"
-            and operation.operation_id in WRITE_OPERATIONS
+            and operation.operation_id in suite_of(api).write_operations
             and not self.allow_destructive
         ):
             return "valid writes change state: needs --allow-destructive"
@@ -143,7 +124,7 @@ DOCUMENTED_ONLY_SKIP = "a rule of this project, not of the vendor's documents: l
 
 def operations(api: ApiName) -> list[Operation]:
     """The spec's operations in document order."""
-    spec = load_spec(api)
+    spec = suite_of(api).spec()
     found = []
     for path, item in spec["paths"].items():
         for method, definition in item.items():
@@ -157,26 +138,15 @@ def operations(api: ApiName) -> list[Operation]:
 
 
 def _spec_for(api: ApiName, target: Target) -> dict[str, Any]:
-    spec = load_spec(api)
-    if api == "rair":
-        # The file count limit is server configuration; generate no more files than this server takes.
-        files = spec["components"]["schemas"]["TokenMetadataUpdate"]["properties"]["files"]
-        files["maxItems"] = target.rair.max_files
-    if api == "immutable":
-        # The refresh description says every 202 and 429 carries the four rate headers, but the header objects
-        # do not say `required: true`, without which Schemathesis never misses them. State it for the spec.
-        for header in spec["components"]["headers"].values():
-            header["required"] = True
+    suite = suite_of(api)
+    spec = suite.spec()
+    suite.adjust_spec(spec, target)
     return spec
 
 
 def _auth(api: ApiName, target: Target) -> dict[str, Any]:
-    credential = {
-        "rair": {"api_key": target.rair.owner_token},
-        "immutable": {"api_key": target.immutable.api_key},
-        "tokenization": {"bearer": target.tokenization.bearer_token},
-    }[api]
-    return {"openapi": {SECURITY_SCHEMES[api]: credential}, "auto-signup": False}
+    suite = suite_of(api)
+    return {"openapi": {suite.security_scheme: suite.credential(target)}, "auto-signup": False}
 
 
 def build_config(api: ApiName, config: SchemaRunConfig) -> SchemathesisConfig:
@@ -188,7 +158,7 @@ def build_config(api: ApiName, config: SchemaRunConfig) -> SchemathesisConfig:
     operations_config = []
     for operation in operations(api):
         entry: dict[str, Any] = {"include-operation-id": operation.operation_id}
-        if operation.operation_id in WRITE_OPERATIONS and not config.allow_destructive:
+        if operation.operation_id in suite_of(api).write_operations and not config.allow_destructive:
             # A valid write changes state or spends quota; without permission only requests that must fail
             # are sent.
             entry["generation"] = {"mode": "negative"}
@@ -230,8 +200,9 @@ def run_schema_checks(
     """Run Schemathesis on one API and return a result per operation and check, in a stable order."""
     spec = _spec_for(api, config.target)
     schema = schemathesis.openapi.from_dict(spec, config=build_config(api, config))
-    guarded = () if config.allow_destructive else WRITE_OPERATIONS
-    CaseAdapter(api, config.target, spec=spec, guarded_writes=guarded).install(schema)
+    suite = suite_of(api)
+    guarded = () if config.allow_destructive else suite.write_operations
+    CaseAdapter(suite, config.target, spec=spec, guarded_writes=guarded).install(schema)
     by_label = {operation.label: operation for operation in operations(api)}
     results: dict[tuple[str, str], CheckResult] = {}
     for operation in by_label.values():
@@ -356,10 +327,10 @@ def _sent(interaction: Any) -> SentRequest | None:
 def _declared_elsewhere(operation: Operation, method: str, uri: str, config: SchemaRunConfig) -> bool:
     """Whether another operation declares `method` on a path template that also matches `uri`.
 
-    Immutable's `GET .../nfts/refresh-metadata` is undeclared on the refresh path but is also `GetNFT` with
-    `token_id` "refresh-metadata". OpenAPI prefers the concrete path (405), while a router that falls through
-    to the template answers GetNFT's 400 for a token id that is not a uint256: the spec allows both, so
-    Schemathesis' demand for 405 is no finding there.
+    `GET .../nfts/refresh-metadata`, say, may be undeclared on a concrete path and still be a GET of the
+    template `.../nfts/{token_id}` with token id "refresh-metadata". OpenAPI prefers the concrete path (405),
+    while a router that falls through to the template answers that operation's 400 for a malformed id: the spec
+    allows both, so Schemathesis' demand for 405 is no finding there.
     """
     base = urlsplit(config.base_url).path.rstrip("/")
     path = urlsplit(uri).path

@@ -9,6 +9,9 @@ Two problems with requests drawn from the schemas alone:
   file", a cursor must come from the server). A positive request that breaks one is not positive at all, so
   positive bodies are repaired or dropped before they are sent.
 
+What is known and how each body is repaired is the API's (`ApiSuite` in `conformance/apis/<name>/`); this
+module applies it, and judges writes on the wire, the same way for every API.
+
 Negative parts of a request are never touched: they are what negative testing is about.
 
 Without `--allow-destructive` a write must never succeed. Schemathesis' labels are not enough for that: its
@@ -24,7 +27,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import zlib
 from collections.abc import Callable, Collection
 from typing import Any, cast
@@ -40,18 +42,11 @@ from openapi_core.validation.request.validators import (
 from schemathesis import Case, HookContext
 from schemathesis.core.parameters import ParameterLocation
 
-from conformance import samples
-from conformance._specs import ApiName, load_spec
-from conformance.target import Target
+from conformance.apis.base import AnyCase, ApiSuite
+from conformance.target_base import Target
 
 # How often (out of 8) a positive path is replaced by a known resource; the rest test 404 handling.
 _KNOWN_OUT_OF_8 = 6
-_ABSOLUTE_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
-_RAIR_TEXT_FIELDS = ("name", "description", "artist", "external_url", "image", "animation_url", "attributes")
-KiB = 1024
-AnyCase = Case[Any]
-MAX_ITEM_BYTES = 16 * KiB
-MAX_LIST_BYTES = 228 * KiB
 
 
 def _stable(case: AnyCase, salt: str) -> int:
@@ -76,13 +71,13 @@ class WireValidator:
     _HOST = "http://conformance.invalid"
 
     def __init__(self, spec: dict[str, Any]) -> None:
-        local = _multipart_as_a_server_reads_it({**spec, "servers": [{"url": self._HOST}]})
+        local = multipart_as_a_server_reads_it({**spec, "servers": [{"url": self._HOST}]})
         self._validators = [
             OpenAPI.from_dict(
                 local,
                 config=Config(
                     request_validator_cls=validator,
-                    extra_media_type_deserializers=_TYPED_TEXT_DESERIALIZERS,
+                    extra_media_type_deserializers=TYPED_TEXT_DESERIALIZERS,
                 ),
             )
             for validator in (V30RequestParametersValidator, V30RequestBodyValidator)
@@ -105,23 +100,18 @@ class CaseAdapter:
 
     def __init__(
         self,
-        api: ApiName,
+        suite: ApiSuite,
         target: Target,
         *,
         spec: dict[str, Any] | None = None,
         guarded_writes: Collection[str] = (),
     ) -> None:
         """`guarded_writes`: operation ids that must not be sent when valid on the wire (needs `spec`)."""
-        self.api = api
+        self.suite = suite
         self.target = target
-        self._file_fields = _multipart_file_fields(api)
+        self._file_fields = _multipart_file_fields(suite.spec())
         self.guarded_writes = frozenset(guarded_writes)
         self._wire = WireValidator(spec) if spec is not None and self.guarded_writes else None
-        self._body_fixers: dict[str, Callable[[AnyCase], None]] = {
-            "updateTokenMetadata": self._fix_rair_body,
-            "RefreshNFTMetadataByTokenID": self._fix_refresh_body,
-            "updateToken": self._fix_tokenization_body,
-        }
 
     def install(self, schema: Any) -> None:
         """Register the hooks on `schema` only (never globally: several schemas may run in one process)."""
@@ -150,11 +140,12 @@ class CaseAdapter:
         operation_id = _operation_id(case)
         positive_path = not _is_negative(case, ParameterLocation.PATH) and bool(case.path_parameters)
         if positive_path and _stable(case, "known") % 8 < _KNOWN_OUT_OF_8:
-            case.path_parameters = {**case.path_parameters, **self._known_path(operation_id, case)}
-        if not _is_negative(case, ParameterLocation.QUERY) and operation_id == "ListNFTs" and case.query:
-            # Only the server can issue a valid cursor; a generated one is bad input however well-formed.
-            case.query = {k: v for k, v in case.query.items() if k != "page_cursor"}
-        fixer = self._body_fixers.get(operation_id)
+            known = self.suite.known_path(self.target, case.path_parameters, _stable(case, "pick"))
+            case.path_parameters = {**case.path_parameters, **known}
+        server_issued = self.suite.server_issued_query.get(operation_id)
+        if server_issued and not _is_negative(case, ParameterLocation.QUERY) and case.query:
+            case.query = {k: v for k, v in case.query.items() if k not in server_issued}
+        fixer = self.suite.body_repairs.get(operation_id)
         if (
             fixer is not None
             and isinstance(case.body, dict)
@@ -172,12 +163,13 @@ class CaseAdapter:
             self._repair(repaired)
             if self._wire.is_valid(repaired):
                 return False
+        body_filter = self.suite.body_filters.get(operation_id)
         if (
-            operation_id == "RefreshNFTMetadataByTokenID"
+            body_filter is not None
             and isinstance(case.body, dict)
             and not _is_negative(case, ParameterLocation.BODY)
         ):
-            return _refresh_sizes_ok(cast(dict[str, Any], case.body))
+            return body_filter(cast(dict[str, Any], case.body))
         return True
 
     def _label_file_parts(self, operation_id: str, case: AnyCase) -> None:
@@ -195,94 +187,9 @@ class CaseAdapter:
         if unlabelled:
             case.multipart_content_types = {**chosen, **dict.fromkeys(unlabelled, "application/octet-stream")}
 
-    # Known resources.
 
-    def _known_path(self, operation_id: str, case: AnyCase) -> dict[str, Any]:
-        pick = _stable(case, "pick")
-        if self.api == "rair":
-            tokens = self.target.rair.tokens
-            return tokens[pick % len(tokens)].path_parameters()
-        if self.api == "immutable":
-            target = self.target.immutable
-            known: dict[str, Any] = {
-                "chain_name": target.collection.chain,
-                "contract_address": target.collection.address,
-            }
-            if "token_id" in case.path_parameters:
-                known["token_id"] = target.token_ids[pick % len(target.token_ids)]
-            return known
-        return {"token_id": self.target.tokenization.token_id}
-
-    # Positive bodies.
-
-    def _fix_rair_body(self, case: AnyCase) -> None:
-        body = dict(cast(dict[str, Any], case.body))
-        files = body.get("files")
-        names: list[str] = []
-        if isinstance(files, list) and files:
-            # Random bytes are not media; real PNGs get the upload through (a non-media file is a 415, also
-            # fine).
-            body["files"] = [samples.png(f"{case.id}-{index}") for index in range(len(files))]
-            case.multipart_content_types = {**(case.multipart_content_types or {}), "files": "image/png"}
-            # Schemathesis names a PNG part `files.png`; the server knows each upload by that name.
-            names = ["files.png"]
-        for field in ("image", "animation_url"):
-            value = body.get(field)
-            if isinstance(value, str) and not _ABSOLUTE_URL.match(value) and value not in names:
-                body[field] = (
-                    names[0] if names else f"https://example.com/media/{zlib.crc32(value.encode()):08x}"
-                )
-        if isinstance(body.get("attributes"), list):
-            # RAIR reads `attributes` as one part holding a JSON array; Schemathesis would send one part per
-            # item.
-            body["attributes"] = json.dumps(body["attributes"])
-        if not any(field in body for field in _RAIR_TEXT_FIELDS):
-            # Files alone update nothing, which RAIR answers with 400 "Nothing to update.".
-            body["name"] = "conformance"
-        case.body = body
-
-    def _fix_refresh_body(self, case: AnyCase) -> None:
-        body = cast(dict[str, Any], case.body)
-        items = body.get("nft_metadata")
-        if not isinstance(items, list):
-            return
-        seen: set[int] = set()
-        fixed = []
-        for item in items:
-            if not isinstance(item, dict) or not isinstance(item.get("token_id"), str):
-                fixed.append(item)
-                continue
-            token_id = int(item["token_id"])
-            # A token id twice in one request is a 400 the schema cannot express; give repeats unused ids.
-            while token_id in seen:
-                token_id = (token_id + 1) % 2**256
-            seen.add(token_id)
-            fixed.append({**item, "token_id": str(token_id)})
-        case.body = {**body, "nft_metadata": fixed}
-
-    def _fix_tokenization_body(self, case: AnyCase) -> None:
-        body = dict(cast(dict[str, Any], case.body))
-        # Ids to remove must be the token's own; removing fixtures' files would also change what later checks
-        # see.
-        for field in ("remove_image_ids", "remove_document_ids"):
-            if field in body:
-                body[field] = ""
-        content_types = dict(case.multipart_content_types or {})
-        for field, make, media_type in (
-            ("images", samples.png, "image/png"),
-            ("documents", samples.pdf, "application/pdf"),
-        ):
-            files = body.get(field)
-            if isinstance(files, list) and files:
-                body[field] = [make(f"{case.id}-{index}") for index in range(len(files))]
-                content_types[field] = media_type
-        case.multipart_content_types = content_types or None
-        case.body = body
-
-
-def _multipart_file_fields(api: ApiName) -> dict[str, tuple[str, ...]]:
+def _multipart_file_fields(spec: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     """operationId -> the multipart fields of its request body that carry files (`format: binary`)."""
-    spec = load_spec(api)
     schemas = spec.get("components", {}).get("schemas", {})
     found: dict[str, tuple[str, ...]] = {}
     for item in spec["paths"].values():
@@ -334,20 +241,20 @@ _TYPED_TEXT_MEDIA_TYPES = {
     "number": "text/x-conformance-number",
     "boolean": "text/x-conformance-boolean",
 }
-_TYPED_TEXT_DESERIALIZERS: dict[str, Callable[..., Any]] = {
+TYPED_TEXT_DESERIALIZERS: dict[str, Callable[..., Any]] = {
     _TYPED_TEXT_MEDIA_TYPES["integer"]: _typed_text(int),
     _TYPED_TEXT_MEDIA_TYPES["number"]: _typed_text(float),
     _TYPED_TEXT_MEDIA_TYPES["boolean"]: _typed_text(_parse_boolean),
 }
 
 
-def _multipart_as_a_server_reads_it(spec: dict[str, Any]) -> dict[str, Any]:
+def multipart_as_a_server_reads_it(spec: dict[str, Any]) -> dict[str, Any]:
     """A copy of `spec` whose multipart bodies openapi-core reads as a server following the spec would.
 
     - A text part of a number, integer or boolean property is that type (OpenAPI 3.0 `encoding`: a primitive
-      property is sent as text/plain and means its schema's type), through `_TYPED_TEXT_DESERIALIZERS`.
-    - openapi-core treats every part of an array property as one item, so RAIR's `attributes` (one part
-      holding a JSON array) arrives as a list holding that array.
+      property is sent as text/plain and means its schema's type), through `TYPED_TEXT_DESERIALIZERS`.
+    - openapi-core treats every part of an array property as one item, so an array property encoded as one
+      `application/json` part (a JSON array in one part) arrives as a list holding that array.
     Without either, a valid case would count as invalid on the wire, and be sent.
     `tests/conformance/test_schema_hooks.py` breaks if openapi-core changes.
     """
@@ -394,17 +301,3 @@ def _detached_copy(case: AnyCase) -> AnyCase:
 
 def _operation_id(case: AnyCase) -> str:
     return case.operation.schema.get_operation_id(case.operation) or ""
-
-
-def _refresh_sizes_ok(body: dict[str, Any]) -> bool:
-    """Immutable's byte limits, measured on compact JSON as the server measures them."""
-    items = body.get("nft_metadata")
-    if not isinstance(items, list):
-        return True
-    if len(_compact(items)) > MAX_LIST_BYTES:
-        return False
-    return all(len(_compact(item)) <= MAX_ITEM_BYTES for item in items)
-
-
-def _compact(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()

@@ -8,7 +8,7 @@ files that are served back) and tests it with Hypothesis over plain httpx. It fa
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -19,7 +19,10 @@ from conformance._specs import ApiName
 from conformance.curl import curl_command
 from conformance.exchange import Exchange, Http, RequestSpec
 from conformance.results import RuleSource
-from conformance.target import Target
+from conformance.target_base import Target
+
+# Reads after an update was read back that must all still show it (a stale replica shows up within a few).
+READS_AFTER_UPDATE = 4
 
 
 class CheckFailed(AssertionError):
@@ -133,6 +136,34 @@ class Context:
             actual=f"first {first.summary(300)}, then {second.summary(300)}",
             exchange=second,
         )
+
+    def expect_no_older_version(
+        self, read: Callable[[], Exchange], shows_update: Callable[[Exchange], bool], *, expected: str, also: str = ""
+    ) -> None:
+        """Once an update has been read back, each of `READS_AFTER_UPDATE` later reads still shows it.
+
+        `also` is added to what a failure says it got (the first read that showed the update, say).
+        """
+        for attempt in range(1, READS_AFTER_UPDATE + 1):
+            later = read()
+            self.expect(
+                shows_update(later),
+                expected=expected,
+                actual=f"read {attempt} after it returned {later.summary(300)}{also}",
+                exchange=later,
+            )
+
+    def expect_neighbours_untouched(
+        self, update: Callable[[], Exchange], neighbours: Sequence[tuple[str, Callable[[], Exchange]]], *, updated: str
+    ) -> None:
+        """An update of one resource (`updated`) leaves each neighbour, read by its function, as it was."""
+        before = [read() for _, read in neighbours]
+        response = update()
+        for (name, read), earlier in zip(neighbours, before, strict=True):
+            self.expect_untouched(
+                earlier, read(), by=response, expected=f"an update of {updated} to leave {name} as it was"
+            )
+        self.ok(len(neighbours))
 
     def expect_unchanged(
         self,

@@ -10,7 +10,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance._specs import API_NAMES, ApiName
+from conformance._specs import ApiName
+from conformance.apis import API_NAMES
 from conformance.curl import curl_of_sent
 from conformance.exchange import SentRequest
 from conformance.results import CheckResult, Finding, Operation, RunResult, RunSettings

@@ -40,12 +40,13 @@ from openapi_core.validation.response.validators import V30ResponseDataValidator
 from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
-from werkzeug.datastructures import Headers, ImmutableMultiDict
+from werkzeug.datastructures import Headers, MultiDict
 
-from conformance._specs import API_NAMES, ApiName, load_spec
+from conformance._specs import ApiName, load_spec
+from conformance.apis import API_NAMES
 from conformance.results import RuleSource
 from conformance.schema_checks import schema_rule_source
-from conformance.schema_hooks import _TYPED_TEXT_DESERIALIZERS, _multipart_as_a_server_reads_it
+from conformance.schema_hooks import TYPED_TEXT_DESERIALIZERS, multipart_as_a_server_reads_it
 
 RULES: dict[str, str] = {
     "documented-operation": "the method and path are an operation of the spec",
@@ -143,14 +144,14 @@ class ApiRules:
         self.api = api
         spec = load_spec(api)
         self._spec = spec
-        local = _multipart_as_a_server_reads_it({**spec, "servers": [{"url": _HOST}]})
+        local = multipart_as_a_server_reads_it({**spec, "servers": [{"url": _HOST}]})
         self._schema_path = SchemaPath.from_dict(local)
         self._finder = APICallPathFinder(self._schema_path)
         self._validators = {
             kind: OpenAPI.from_dict(local, config=Config(
                 request_validator_cls=validator if kind.startswith("request") else V30RequestParametersValidator,
                 response_validator_cls=validator if kind.startswith("response") else V30ResponseDataValidator,
-                extra_media_type_deserializers=_TYPED_TEXT_DESERIALIZERS,
+                extra_media_type_deserializers=TYPED_TEXT_DESERIALIZERS,
             ))
             for kind, validator in (
                 ("request-parameters", V30RequestParametersValidator), ("request-body", V30RequestBodyValidator),
@@ -409,9 +410,9 @@ class _Request:
         self.content_type = exchange.request_header("content-type").lower()
         cookies = dict(parse_qsl(exchange.request_header("cookie").replace("; ", "&")))
         self.parameters = RequestParameters(
-            query=ImmutableMultiDict(parse_qsl(exchange.query, keep_blank_values=True)),
+            query=MultiDict(parse_qsl(exchange.query, keep_blank_values=True)),
             header=Headers(list(exchange.request_headers)),
-            cookie=ImmutableMultiDict(cookies),
+            cookie=MultiDict(cookies),
         )
 
 

@@ -65,7 +65,8 @@ def run_suite(base_url: str, *apis: Any, destructive: bool = False, examples: in
 def _replace(target: Any, section: str, values: dict[str, Any]) -> Any:
     import dataclasses
 
-    return dataclasses.replace(target, **{section: dataclasses.replace(getattr(target, section), **values)})
+    changed = dataclasses.replace(target.sections[section], **values)
+    return dataclasses.replace(target, sections={**target.sections, section: changed})
 
 
 def failed_checks(result: RunResult) -> set[tuple[str, str]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conformance.behaviour import CHECKS as BEHAVIOUR_CHECKS
+from conformance.apis import CHECKS as BEHAVIOUR_CHECKS
 from conformance.cli import main
 from conformance.results import RuleSource
 from conformance.schema_checks import SCHEMA_CHECKS, operations, schema_rule_source

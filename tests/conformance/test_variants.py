@@ -15,7 +15,7 @@ import mockserver.apis.immutable.service
 import mockserver.apis.rair
 import mockserver.apis.rair.service
 import mockserver.apis.tokenization
-from conformance.behaviour import CHECKS as BEHAVIOUR_CHECKS
+from conformance.apis import CHECKS as BEHAVIOUR_CHECKS
 from conformance.schema_checks import SCHEMA_CHECKS
 from mockserver.apis.tokenization.service import TOKENS
 from tests.conformance import variants

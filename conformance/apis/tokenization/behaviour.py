@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conformance import samples
+from conformance.apis.tokenization.target import tokenization_of
 from conformance.behaviour.base import BehaviourCheck, CheckFailed, CheckSkipped, Context, RuleSource
 from conformance.behaviour.strategies import hex_ids, slugs, texts
 from conformance.exchange import Exchange, FilePart, RequestSpec, SizedStream
@@ -261,7 +263,7 @@ def _known_ids(ctx: Context) -> set[str]:
 
 def _unknown_id(ctx: Context) -> str:
     """A well-formed id next to the target's (its last digit changed) that names none of the target's tokens."""
-    token_id = ctx.target.tokenization.token_id
+    token_id = tokenization_of(ctx.target).token_id
     return next(token_id[:-1] + d for d in "0123456789abcdef" if token_id[:-1] + d not in _known_ids(ctx))
 
 
@@ -321,19 +323,19 @@ def isolation(ctx: Context) -> None:
         ctx.expect_status(exchange, 200, why=f"GET of {token_id}, which the target lists")
         return exchange
 
+    def reader(token_id: str) -> Callable[[], Exchange]:
+        return lambda: read(token_id)
+
+    neighbours = [(f"token {other}", reader(other)) for other in others]
+
     @given(update=_updates())
     def test(update: dict[str, str]) -> None:
-        before = [read(other) for other in others]
-        response = _update(ctx, update)
-        ctx.expect_status(response, 200, why="a valid update")
-        for other, earlier in zip(others, before, strict=True):
-            ctx.expect_untouched(
-                earlier,
-                read(other),
-                by=response,
-                expected=f"an update of {ctx.target.tokenization.token_id} to leave token {other} as it was",
-            )
-        ctx.ok(len(others))
+        def update_target() -> Exchange:
+            response = _update(ctx, update)
+            ctx.expect_status(response, 200, why="a valid update")
+            return response
+
+        ctx.expect_neighbours_untouched(update_target, neighbours, updated=ctx.target.tokenization.token_id)
 
     ctx.given(test, examples=min(ctx.examples, 5))
 
@@ -351,15 +353,12 @@ def monotonic_reads(ctx: Context) -> None:
             actual=seen.summary(300),
             exchange=seen,
         )
-        for attempt in range(1, 5):
-            later = _read(ctx)
-            ctx.expect(
-                later.json() == seen.json(),
-                expected="every later read to return the version already read, never an older one",
-                actual=f"read {attempt} after it returned {later.summary(300)}; first read after the "
-                f"update: {seen.summary(300)}",
-                exchange=later,
-            )
+        ctx.expect_no_older_version(
+            lambda: _read(ctx),
+            lambda later: later.json() == seen.json(),
+            expected="every later read to return the version already read, never an older one",
+            also=f"; first read after the update: {seen.summary(300)}",
+        )
         ctx.ok(6)
 
     ctx.given(test, examples=min(ctx.examples, 5))

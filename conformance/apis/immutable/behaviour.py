@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from conformance._specs import load_spec
+from conformance.apis.immutable.target import Collection
 from conformance.behaviour.base import BehaviourCheck, CheckFailed, CheckSkipped, Context, RuleSource
 from conformance.behaviour.strategies import slugs, texts
 from conformance.exchange import Exchange, RequestSpec
-from conformance.target import Collection
 
 OPERATION = "RefreshNFTMetadataByTokenID"
 KiB = 1024
