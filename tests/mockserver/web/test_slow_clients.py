@@ -7,6 +7,7 @@ client that misbehaves on the wire gets. The timeouts are tiny settings; no test
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -135,8 +136,11 @@ class TestTricklingBody:
                 break
             assert answered, "the server still waited for the body after 60 trickled bytes"
             sock.settimeout(20)
-            while chunk := sock.recv(65536):
-                answered += chunk
+            # The server closes with trickled bytes still unread, so the kernel may reset the connection once the
+            # answer is out: what arrived before the reset is the answer.
+            with contextlib.suppress(ConnectionResetError):
+                while chunk := sock.recv(65536):
+                    answered += chunk
             answer = Answer(answered)
 
         assert answer.status == 408
