@@ -57,7 +57,6 @@ async def spend_then_refresh(client: ApiClient) -> httpx.Response:
 MATRIX: list[tuple[str, str, int, dict[str, Any], Send]] = [
     ("rair", "getToken", 200, {}, lambda c: c.get(RAIR_TOKEN_PATH, headers=rair_headers())),
     ("rair", "getToken", 400, {}, lambda c: c.get(RAIR_TOKEN_PATH.replace("/0/", "/x/"), headers=rair_headers())),
-    ("rair", "getToken", 401, {}, lambda c: c.get(RAIR_TOKEN_PATH)),
     ("rair", "getToken", 404, {}, lambda c: c.get(RAIR_TOKEN_PATH.replace("/token/1", "/token/9"),
                                                   headers=rair_headers())),
     ("rair", "updateTokenMetadata", 200, {}, rair_post(Multipart().field("name", "x"))),
@@ -139,14 +138,14 @@ class TestChecker:
         return httpx.Response(status, request=httpx.Request(method, f"http://mock.test{path}"), **kwargs)
 
     def test_conforming_response_passes(self) -> None:
-        check_against_spec(self.response(401, RAIR_TOKEN_PATH,
+        check_against_spec(self.response(404, RAIR_TOKEN_PATH,
                                          json={"success": False, "error": True, "message": "no"}))
 
     @pytest.mark.parametrize(
         ("status", "path", "method", "kwargs"),
         [
             (200, RAIR_TOKEN_PATH, "GET", {"json": {"success": True}}),
-            (401, RAIR_TOKEN_PATH, "GET", {"json": {"message": "no"}}),
+            (404, RAIR_TOKEN_PATH, "GET", {"json": {"message": "no"}}),
             (418, RAIR_TOKEN_PATH, "GET", {"json": {"success": False, "error": True, "message": "teapot"}}),
             (202, IMX_REFRESH, "POST", {"json": {"imx_refreshes_limit": 5, "imx_refresh_limit_reset": "x",
                                                  "imx_remaining_refreshes": "4", "retry_after": "0"}}),
