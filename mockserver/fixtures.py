@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 import yaml
 
 from mockserver.errors import FixturesError
-from mockserver.files import SAMPLES
+from mockserver.files import SAMPLES, digest
 
 HEX24 = re.compile(r"^[0-9a-fA-F]{24}$")
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -118,6 +118,7 @@ class Fixtures:
     immutable_collections: list[ImmutableCollection] = dataclasses.field(default_factory=list)
     immutable_nfts: dict[tuple[str, str, int], dict[str, Any]] = dataclasses.field(default_factory=dict)
     tokenization_bearers: list[str] = dataclasses.field(default_factory=list)
+    tokenization_currencies: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     tokenization_tokens: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     tokenization_attachments: list[Attachment] = dataclasses.field(default_factory=list)
 
@@ -142,6 +143,7 @@ def fixtures_to_json(fixtures: Fixtures) -> str:
         "immutable_collections": [dataclasses.asdict(c) for c in fixtures.immutable_collections],
         "immutable_nfts": [[list(key), nft] for key, nft in fixtures.immutable_nfts.items()],
         "tokenization_bearers": fixtures.tokenization_bearers,
+        "tokenization_currencies": fixtures.tokenization_currencies,
         "tokenization_tokens": fixtures.tokenization_tokens,
         "tokenization_attachments": [
             {"id": a.id, "name": a.name, "content_type": a.content_type, "data": base64.b64encode(a.data).decode()}
@@ -162,6 +164,7 @@ def fixtures_from_json(document: str | bytes) -> Fixtures:
         immutable_collections=[ImmutableCollection(**c) for c in raw["immutable_collections"]],
         immutable_nfts={(k[0], k[1], k[2]): nft for k, nft in raw["immutable_nfts"]},
         tokenization_bearers=raw["tokenization_bearers"],
+        tokenization_currencies=raw.get("tokenization_currencies", {}),
         tokenization_tokens=raw["tokenization_tokens"],
         tokenization_attachments=[
             Attachment(id=a["id"], name=a["name"], content_type=a["content_type"], data=base64.b64decode(a["data"]))
@@ -357,43 +360,92 @@ def _parse_immutable(reader: _Reader, section: dict[str, Any], fixtures: Fixture
 
 
 def _parse_tokenization(reader: _Reader, section: dict[str, Any], fixtures: Fixtures) -> None:
+    """Tokens in the shape of the vendor's "Get Token Details" page (`specs/tokenization.yaml`, TokenDetails).
+
+    Files written for the shape before issue 12 still load: `currency_token_id`, `total_value`, `token_price` and
+    `salable_percentage` at the top level are where they always were, and everything the vendor's page shows that
+    they lack gets a default (a currency not listed under `currencies` leaves the value objects' symbol, decimal
+    and address null).
+    """
     bearers = section.get("bearer_tokens") or []
     if not isinstance(bearers, list) or not all(isinstance(b, str) and b for b in bearers):
         reader.fail("tokenization.bearer_tokens", "must be a list of non-empty strings")
     fixtures.tokenization_bearers.extend(bearers)
+    for i, currency in enumerate(reader.items(section.get("currencies"), "tokenization.currencies")):
+        where = f"tokenization.currencies[{i}]"
+        listed_id = reader.text(currency, "id", where, HEX24).lower()
+        fixtures.tokenization_currencies[listed_id] = {
+            "id": listed_id,
+            "symbol": reader.text(currency, "symbol", where),
+            "decimal": reader.integer(currency, "decimal", where),
+            "address": reader.text(currency, "address", where),
+        }
     for i, token in enumerate(reader.items(section.get("tokens"), "tokenization.tokens")):
         where = f"tokenization.tokens[{i}]"
         token_id = reader.text(token, "id", where, HEX24).lower()
+        name = reader.text(token, "name", where)
+        created = str(token.get("created_at", DEFAULT_CREATED))
         oracle = reader.mapping(token.get("oracle") or {}, f"{where}.oracle")
+        contract = reader.mapping(token.get("contract") or {}, f"{where}.contract")
         meta: dict[str, list[dict[str, Any]]] = {"images": [], "documents": []}
         for kind in ("images", "documents"):
             for j, item in enumerate(reader.items(token.get(kind), f"{where}.{kind}")):
                 iwhere = f"{where}.{kind}[{j}]"
-                name = reader.text(item, "name", iwhere)
+                file_name = reader.text(item, "name", iwhere)
                 sample = str(item.get("sample", "png" if kind == "images" else "pdf"))
                 if sample not in SAMPLES:
                     reader.fail(f"{iwhere}.sample", f"must be one of {', '.join(sorted(SAMPLES))}")
                 content_type, data = SAMPLES[sample]
-                attachment = Attachment(id=reader.text(item, "id", iwhere, HEX24).lower(), name=name,
+                attachment = Attachment(id=reader.text(item, "id", iwhere, HEX24).lower(), name=file_name,
                                         content_type=content_type, data=data)
                 fixtures.tokenization_attachments.append(attachment)
-                meta[kind].append({"id": attachment.id, "name": name, "content_type": content_type,
-                                   "size": len(data)})
-        created = str(token.get("created_at", DEFAULT_CREATED))
+                listed: dict[str, Any] = {"id": attachment.id}
+                if kind == "images":
+                    listed["is_default"] = bool(item.get("is_default", j == 0))
+                else:
+                    listed["name"] = file_name
+                    listed["type"] = reader.integer(item, "type", iwhere) if "type" in item else 1
+                listed.update(hash=digest(data), created_at=str(item.get("created_at", created)), deleted_at=None)
+                meta[kind].append(listed)
+        currency_id = (reader.text(token, "currency_token_id", where, HEX24).lower()
+                       if token.get("currency_token_id") is not None else None)
         fixtures.tokenization_tokens[token_id] = {
             "id": token_id,
-            "name": reader.text(token, "name", where),
+            "category_id": reader.text(token, "category_id", where, HEX24).lower() if "category_id" in token
+            else object_id("tokenization-category", token_id),
+            "node_id": reader.text(token, "node_id", where, HEX24).lower() if "node_id" in token
+            else object_id("tokenization-node", token_id),
+            "type": reader.integer(token, "type", where) if "type" in token else 0,
+            "status": reader.integer(token, "status", where) if "status" in token else 4,
+            "is_public": bool(token.get("is_public", False)),
+            "name": name,
             "description": reader.text(token, "description", where),
-            "currency_token_id": token.get("currency_token_id"),
-            "salable_percentage": reader.number(token, "salable_percentage", where),
+            "token_name": reader.text(token, "token_name", where) if "token_name" in token else name,
+            "token_symbol": reader.text(token, "token_symbol", where) if "token_symbol" in token
+            else "".join(word[0] for word in name.split() if word[0].isalnum()).upper(),
             "oracle": {"id": oracle.get("id"), "code": oracle.get("code")},
             "meta": meta,
-            "value": {"total_value": reader.number(token, "total_value", where),
-                      "token_price": reader.number(token, "token_price", where)},
+            "contract": {"address": contract.get("address"), "tx_hash": contract.get("tx_hash")},
+            "value": {
+                "token_price": currency_value(fixtures.tokenization_currencies, currency_id,
+                                              reader.number(token, "token_price", where)),
+                "total_value": currency_value(fixtures.tokenization_currencies, currency_id,
+                                              reader.number(token, "total_value", where)),
+                "salable_percentage": reader.number(token, "salable_percentage", where),
+            },
             "supply": reader.number(token, "supply", where),
             "created_at": created,
             "updated_at": str(token.get("updated_at", created)),
         }
+
+
+def currency_value(currencies: Mapping[str, Mapping[str, Any]], currency_id: str | None,
+                   amount: float | None) -> dict[str, Any]:
+    """A Tokenization value object `{id, amount, decimal, symbol, address}`: `amount` in the currency `currency_id`
+    (the currency's own fields null when it is not among `currencies`)."""
+    currency = currencies.get(currency_id or "", {})
+    return {"id": currency_id, "amount": amount, "decimal": currency.get("decimal"),
+            "symbol": currency.get("symbol"), "address": currency.get("address")}
 
 
 _SHARED = (str, int, float, bool, bytes, type(None), RairUser, RairContract, ImmutableKey, ImmutableCollection,

@@ -152,11 +152,17 @@
         const value = t.value || {};
         return row({ "data-token": t.id }, [
           short(t.id), el("td", { className: "name" }, text(t.name)), el("td", { className: "desc" }, text(t.description)),
-          `${value.total_value ?? "—"} (${value.token_price ?? "—"} each)`,
-          t.salable_percentage === null || t.salable_percentage === undefined ? none() : `${t.salable_percentage} %`,
+          `${amount(value.total_value)} (${amount(value.token_price)} each)`,
+          value.salable_percentage === null || value.salable_percentage === undefined ? none() : `${value.salable_percentage} %`,
           attachments(meta.images, true), attachments(meta.documents, false), time(t.updated_at),
         ]);
       }), "No Tokenization tokens."));
+  }
+
+  // A Tokenization value object {id, amount, decimal, symbol, address}, as "12000 USDT".
+  function amount(money) {
+    if (!money || money.amount === null || money.amount === undefined) return "—";
+    return money.symbol ? `${money.amount} ${money.symbol}` : String(money.amount);
   }
 
   function attachments(list, images) {
