@@ -17,7 +17,7 @@ import uvicorn.config
 from mockserver import __version__
 from mockserver.apis import registry
 from mockserver.errors import MockServerError
-from mockserver.settings import Settings, load_settings, parse_assignment
+from mockserver.settings import DEFAULT_PRESET, PRESETS, Settings, load_settings, parse_assignment
 from mockserver.store import MEMORY_URL
 
 
@@ -48,16 +48,19 @@ def main() -> None:
               help="Worker processes; more than 1 needs --store redis://...")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option("--preset", type=click.Choice(list(PRESETS)), default=DEFAULT_PRESET, show_default=True,
+              help="Settings under the config file, environment and flags: dev (refreshes at once, no server-wide "
+                   "limit) or realistic (Immutable's ~8 s refresh, RAIR's 500 requests a minute per client).")
 def serve(host: str | None, port: int | None, config_file: Path | None, fixtures: Path | None,
           validate_responses: bool | None, access_log: bool | None, seed: int | None,
-          assignments: tuple[str, ...], store: str | None, workers: int, log_level: str) -> None:
+          assignments: tuple[str, ...], store: str | None, workers: int, log_level: str, preset: str) -> None:
     """Serve all three APIs on one port, at their real paths."""
     from mockserver.web import create_app
     from mockserver.web.headerlimits import head_limit_protocol
     from mockserver.web.workers import APP_FACTORY, HTTP_PROTOCOL, export_settings
 
     try:
-        settings = load_settings(config_file=config_file, overrides=_overrides(
+        settings = load_settings(config_file=config_file, preset=preset, overrides=_overrides(
             host=host, port=port, fixtures=str(fixtures) if fixtures else None,
             validate_responses=validate_responses, access_log=access_log, seed=seed, assignments=assignments,
             store=store,

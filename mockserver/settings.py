@@ -1,4 +1,4 @@
-"""The one home of configuration: defaults, then a YAML file, then the environment, then CLI flags.
+"""The one home of configuration: defaults, then a preset, then a YAML file, then the environment, then CLI flags.
 
 Every setting has a dotted name (`immutable.rate_limit.limit`). A YAML file nests by the dots, an environment
 variable joins them with double underscores after the `MOCKSERVER_` prefix
@@ -128,11 +128,27 @@ class AdminSettings:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class RairRateLimitSettings:
+    """RAIR's server-wide limit per client address: `express-rate-limit` with `windowMs: 60 * 1000`,
+    `limit: process.env.RATE_LIMIT_MINUTE || 500` and `standardHeaders: 'draft-7'` in rair-node's `bin/index.js`.
+    Off by default (it gets in the way of development); the `realistic` preset turns it on."""
+
+    enabled: bool = False
+    limit: int = 500
+    window: int = 60
+
+    def __post_init__(self) -> None:
+        _require(self.limit >= 1, "rair.rate_limit.limit", "must be at least 1")
+        _require(self.window >= 1, "rair.rate_limit.window", "must be at least 1 second")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class RairSettings:
-    """Upload limits of RAIR's token metadata update."""
+    """Upload limits of RAIR's token metadata update, and RAIR's server-wide rate limit."""
 
     max_files: int = 2
     max_file_bytes: int = 10 * MiB
+    rate_limit: RairRateLimitSettings = dataclasses.field(default_factory=RairRateLimitSettings)
 
     def __post_init__(self) -> None:
         _require(self.max_files >= 0, "rair.max_files", "must not be negative")
@@ -322,14 +338,33 @@ def patch_settings(settings: Settings, patch: Mapping[str, Any]) -> Settings:
     return _build(Settings, tree, prefix="")
 
 
+# Named sets of settings between the defaults and everything a user gives. `dev` is the defaults, which favour
+# development (refreshes show at once, no server-wide limit); `realistic` is what the real services are known to do.
+PRESETS: dict[str, dict[str, Any]] = {
+    "dev": {},
+    "realistic": {
+        # Immutable: "Metadata changes are reflected on Immutable's marketplaces within ~8 seconds" (Immutable's
+        # "Metadata refresh" guide, https://devsupport.immutable.com/products/zkEVM/minting/metadata/refresh).
+        "immutable": {"refresh_delay": 8.0},
+        # RAIR: 500 requests a minute per client address, with IETF RateLimit headers (rair-node's bin/index.js).
+        "rair": {"rate_limit": {"enabled": True}},
+    },
+}
+DEFAULT_PRESET = "dev"
+
+
 def load_settings(
     *,
     config_file: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    preset: str = DEFAULT_PRESET,
 ) -> Settings:
-    """Build settings from defaults, a YAML file, `MOCKSERVER_*` variables and dotted overrides, in that order."""
-    tree: dict[str, Any] = {}
+    """Build settings from defaults, a preset, a YAML file, `MOCKSERVER_*` variables and dotted overrides, in that
+    order (each overrides the ones before)."""
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")
+    tree: dict[str, Any] = copy.deepcopy(PRESETS[preset])
     if config_file is not None:
         _merge(tree, _read_yaml(Path(config_file)))
     for key, value in (os.environ if environ is None else environ).items():

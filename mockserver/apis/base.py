@@ -116,6 +116,9 @@ class Api(ApiInfo, Generic[Service]):
     rate_limits: Callable[[Service], dict[str, Any]] | None = None
     # Entered around each request to it (and left once answered): per-request state of its own.
     request_scope: Callable[[Service], AbstractContextManager[object]] = lambda service: contextlib.nullcontext()
+    # A limit on every request from one client address (its host), counted before anything else looks at the
+    # request: the headers every answer then carries, or `ApiError` (429) once none remain. None: no such limit.
+    client_limit: Callable[[Service, str], Mapping[str, str]] | None = None
 
 
 def random_trace_id() -> str:

@@ -27,6 +27,7 @@ from mockserver.web.admin import PREFIX as ADMIN_PREFIX
 from mockserver.web.admin import AdminHandlers, AdminTokenMiddleware, PreflightedOnlyMiddleware
 from mockserver.web.bodylimit import BodyLimitMiddleware
 from mockserver.web.bodytimeout import BodyTimeoutMiddleware
+from mockserver.web.clientlimit import ClientLimitMiddleware
 from mockserver.web.controls import ControlsMiddleware, OperationLimitMiddleware
 from mockserver.web.cors import add_cors
 from mockserver.web.errors import handle_error
@@ -90,6 +91,8 @@ class MockApp:
             # 408 for a body that stalls or trickles past its deadline.
             lambda app: BodyTimeoutMiddleware(app, timeout=lambda: self.settings.clients.body_timeout,
                                               deadline=lambda: self.settings.clients.body_deadline),
+            # An API's limit on every request from a client address (RAIR's server-wide one), before anything else.
+            lambda app: ClientLimitMiddleware(app, services),
             # Valid JSON and body-less requests answered without Connexion's per-request work.
             *([lambda app: FastPath(app, services, self._fast_routes(specs, handlers), json_cap=JSON_BODY_CAP)]
               if settings.fast_path else []),

@@ -424,8 +424,12 @@ def test_rair_responses(specs):
     """RAIR's operations answer with the agreed status codes and success bodies."""
     spec = specs["rair"]
     item = spec["paths"]["/api/nft/network/{networkId}/{contract}/{product}/token/{token}"]
-    assert set(item["post"]["responses"]) == {"200", "400", "401", "403", "404", "413", "415", "500"}
-    assert set(item["get"]["responses"]) == {"200", "400", "404", "500"}
+    assert set(item["post"]["responses"]) == {"200", "400", "401", "403", "404", "413", "415", "429", "500"}
+    assert set(item["get"]["responses"]) == {"200", "400", "404", "429", "500"}
+    # RAIR's server-wide limit: its draft-7 headers on the 429, in RAIR's error shape.
+    too_many = resolve(spec, item["get"]["responses"]["429"])
+    assert set(too_many["headers"]) == {"RateLimit", "RateLimit-Policy", "Retry-After"}
+    assert too_many["content"]["application/json"]["schema"] == spec["components"]["schemas"]["RairError"]
     update = resolve(spec, item["post"]["responses"]["200"])["content"]["application/json"]["schema"]
     get = resolve(spec, item["get"]["responses"]["200"])["content"]["application/json"]["schema"]
     assert update["required"] == ["success", "token"]

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from mockserver.apis.base import Api
 from mockserver.apis.rair.operations import (
+    admit,
     build,
     configure,
     configure_spec,
     operations,
     principal,
+    reset,
     state,
     upload_cap,
 )
@@ -34,6 +36,8 @@ API = Api[RairService](
     state=state,
     upload_cap=upload_cap,
     configure_spec=configure_spec,
+    reset=reset,
+    client_limit=admit,
 )
 
 __all__ = ["API", "RairRecords", "RairService"]
