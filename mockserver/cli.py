@@ -19,7 +19,7 @@ import uvicorn.config
 from mockserver import __version__
 from mockserver.apis import registry
 from mockserver.errors import MockServerError
-from mockserver.settings import Settings, load_settings, parse_assignment
+from mockserver.settings import DEFAULT_PRESET, PRESETS, Settings, load_settings, parse_assignment
 from mockserver.store import MEMORY_URL
 
 
@@ -56,16 +56,20 @@ def main() -> None:
               help="Worker processes; more than 1 needs --store redis://...")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option("--preset", type=click.Choice(list(PRESETS)), default=DEFAULT_PRESET, show_default=True,
+              help="Settings under the config file, environment and flags: dev (the defaults, made for "
+                   "development) or realistic (the delays and limits the real services are known to have, "
+                   "listed in the README).")
 def serve(host: str | None, port: int | None, config_file: Path | None, fixtures: Path | None,
           validate_responses: bool | None, access_log: bool | None, seed: int | None,
-          assignments: tuple[str, ...], store: str | None, workers: int, log_level: str) -> None:
+          assignments: tuple[str, ...], store: str | None, workers: int, log_level: str, preset: str) -> None:
     """Serve all three APIs on one port, at their real paths."""
     from mockserver.web import create_app
     from mockserver.web.headerlimits import head_limit_protocol
     from mockserver.web.workers import APP_FACTORY, HTTP_PROTOCOL, export_settings
 
     try:
-        settings = load_settings(config_file=config_file, overrides=_overrides(
+        settings = load_settings(config_file=config_file, preset=preset, overrides=_overrides(
             host=host, port=port, fixtures=str(fixtures) if fixtures else None,
             validate_responses=validate_responses, access_log=access_log, seed=seed, assignments=assignments,
             store=store,

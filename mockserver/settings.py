@@ -1,4 +1,4 @@
-"""The one home of configuration: defaults, then a YAML file, then the environment, then CLI flags.
+"""The one home of configuration: defaults, then a preset, then a YAML file, then the environment, then CLI flags.
 
 Every setting has a dotted name (`faults.default.error_rate`). A YAML file nests by the dots, an environment
 variable joins them with double underscores after the `MOCKSERVER_` prefix
@@ -53,6 +53,11 @@ REDACTED = "[redacted]"
 # Never a port or a scheme (the port is not what DNS rebinding changes).
 _HOST_NAME = re.compile(r"\*|(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?", re.IGNORECASE)
 T = TypeVar("T")
+# Named sets of settings between the defaults and everything a user gives; each API's section gives its own values
+# for them (`SettingsSection.presets`). `dev` is the defaults, which favour development; `realistic` is what the
+# real services are known to do.
+PRESETS = ("dev", "realistic")
+DEFAULT_PRESET = "dev"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -65,6 +70,13 @@ class SettingsSection:
     startup_only: tuple[str, ...] = ()
     secret_urls: tuple[str, ...] = ()
     secret_values: tuple[str, ...] = ()
+    # Its values under each preset that changes it (`PRESETS`), as a tree within the section.
+    presets: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.presets) - set(PRESETS))
+        if unknown:  # pragma: no cover - a section written against presets that do not exist
+            raise ValueError(f"unknown presets {', '.join(unknown)}; known: {', '.join(PRESETS)}")
 
 
 # The sections of the registered APIs by name, in the registry's order: `mockserver.apis` adds and removes them.
@@ -355,14 +367,24 @@ def patch_settings(settings: Settings, patch: Mapping[str, Any]) -> Settings:
     return _build_settings(tree)
 
 
+def preset_tree(preset: str) -> dict[str, Any]:
+    """The settings `preset` sets, as a tree: each API section's values for it under the section's name."""
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")
+    return {name: copy.deepcopy(dict(section.presets[preset]))
+            for name, section in _sections.items() if preset in section.presets}
+
+
 def load_settings(
     *,
     config_file: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    preset: str = DEFAULT_PRESET,
 ) -> Settings:
-    """Build settings from defaults, a YAML file, `MOCKSERVER_*` variables and dotted overrides, in that order."""
-    tree: dict[str, Any] = {}
+    """Build settings from defaults, a preset, a YAML file, `MOCKSERVER_*` variables and dotted overrides, in that
+    order (each overrides the ones before)."""
+    tree = preset_tree(preset)
     if config_file is not None:
         _merge(tree, _read_yaml(Path(config_file)))
     for key, value in (os.environ if environ is None else environ).items():

@@ -148,6 +148,9 @@ class Api(ApiInfo, Generic[Service]):
     # Its fixtures section holding the records these reads returned (`mockserver proxy --record`); None: the
     # recording holds nothing of it.
     recorded_fixtures: Callable[[Sequence[RecordedRead]], dict[str, Any]] | None = None
+    # A limit on every request from one client address (its host), counted before anything else looks at the
+    # request: the headers every answer then carries, or `ApiError` (429) once none remain. None: no such limit.
+    client_limit: Callable[[Service, str], Mapping[str, str]] | None = None
 
 
 def random_trace_id() -> str:

@@ -17,7 +17,8 @@ class Column:
     title: str
     field: str
     # text, short (a long id, elided), image (a stored file shown, else its reference), attributes (trait chips),
-    # time, yes-no, percent, images / files (attachments), each (`field` with the unit price in `other`).
+    # time, yes-no, percent, images / files (attachments), each (`field` with the unit price in `other`, each a
+    # number or an amount object `{amount, symbol}`).
     kind: ColumnKind = "text"
     # The class of its cells (`name`, `desc`, `nowrap`), for the page's stylesheet and tests.
     css: str | None = None
@@ -64,6 +65,8 @@ class PageView:
     summary: str
     # The operation the card names, as `METHOD /path`.
     operation: str
+    # A line under it on the card, in plain text with `code` in backquotes (what a client would not expect, say).
+    note: str | None = None
     table: RecordsTable
     counts: tuple[Count, ...] = ()
     quota: QuotaView | None = None

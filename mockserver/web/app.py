@@ -27,6 +27,7 @@ from mockserver.web.admin import PREFIX as ADMIN_PREFIX
 from mockserver.web.admin import AdminHandlers, AdminTokenMiddleware, PreflightedOnlyMiddleware
 from mockserver.web.bodylimit import BodyLimitMiddleware, Cap
 from mockserver.web.bodytimeout import BodyTimeoutMiddleware
+from mockserver.web.clientlimit import ClientLimitMiddleware
 from mockserver.web.controls import ControlsMiddleware, OperationLimitMiddleware
 from mockserver.web.cors import add_cors
 from mockserver.web.errors import handle_error
@@ -80,14 +81,15 @@ class MockApp:
         # The page (and /__mock/ when the admin API is off) answers only to allowed Host names: DNS rebinding.
         self._root.add_middleware(AllowedHostsMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
                                   services=self.services)
-        self._asgi = self._stack(self._dispatch, specs, handlers, fast_path=proxy is None)
+        self._asgi = self._stack(self._dispatch, specs, handlers, mocking=proxy is None)
 
     def _stack(self, dispatch: ASGIApp, specs: dict[str, dict[str, Any]], handlers: Handlers, *,
-               fast_path: bool) -> ASGIApp:
+               mocking: bool) -> ASGIApp:
         """The server's own middleware around the dispatcher, listed outermost first (each wraps all below it).
         Outside them all, `__call__` enters the API's request scope; inside, each Connexion app adds its own
         (see `_app`, `_api_app` and `_admin_app`), among them the store check, which must run after CORS, the
-        Host check and the admin token; the fast path checks the store itself."""
+        Host check and the admin token; the fast path checks the store itself. A proxy (not `mocking`) forwards
+        the APIs' requests unchanged: neither the client limits nor the fast path stand in front of it."""
         services, settings = self.services, self.settings
         layers: list[Callable[[ASGIApp], ASGIApp]] = [
             # X-Mock-Worker on every response, when asked for.
@@ -97,10 +99,12 @@ class MockApp:
             # 408 for a body that stalls or trickles past its deadline.
             lambda app: BodyTimeoutMiddleware(app, timeout=lambda: self.settings.clients.body_timeout,
                                               deadline=lambda: self.settings.clients.body_deadline),
+            # An API's limit on every request from a client address, before anything else looks at the request.
+            *([lambda app: ClientLimitMiddleware(app, services)] if mocking else []),
             # Valid JSON, multipart and body-less requests answered without Connexion's per-request work.
             *([lambda app: FastPath(app, services, self._fast_routes(specs, handlers), json_cap=JSON_BODY_CAP,
                                       body_cap=self.body_cap)]
-              if settings.fast_path and fast_path else []),
+              if settings.fast_path and mocking else []),
         ]
         for layer in reversed(layers):
             dispatch = layer(dispatch)

@@ -77,10 +77,18 @@ def _card(api: Api[object]) -> str:
         operation = method + "/" + "/<wbr>".join(segments)
         lines += [f"          <p>{html.escape(api.page.summary)}</p>",
                   f'          <p class="paths"><code>{operation}</code></p>']
+        if api.page.note is not None:
+            lines.append(f'          <p class="paths" id="{name}-note">{_with_code(api.page.note)}</p>')
     lines.append(f'          <p class="links"><a href="/docs/{name}/">Swagger UI</a> '
                  f'<a href="/openapi/{name}.json">OpenAPI JSON</a></p>')
     lines.append("        </li>")
     return "\n".join(lines) + "\n"
+
+
+def _with_code(text: str) -> str:
+    """`text` as HTML, each backquoted part in `<code>` (the way the notes on the cards are written)."""
+    parts = html.escape(text).split("`")
+    return "".join(f"<code>{part}</code>" if index % 2 else part for index, part in enumerate(parts))
 
 
 def _records(api: Api[object]) -> str:

@@ -134,6 +134,9 @@ def test_page_follows_updates_made_through_the_apis(visit: Visit, tmp_path: Path
     expect(immutable_names.filter(has_text=re.compile(r"^Sword$"))).to_have_count(1)
     expect(alpha_remaining).to_have_text("1000")
     expect(page.locator("#journal-entries")).to_contain_text("No requests yet")
+    # Tokenization's value objects, shown with their currency's symbol.
+    expect(page.locator('#tokenization tr[data-token="67d8774e903bfcbe7eb5d93e"]')).to_contain_text(
+        "12000 USDT (30 USDT each)")
 
     with httpx.Client(base_url=visit.base_url, timeout=10) as http:
         refreshed = http.post(IMX_REFRESH, json=refresh_body("1", name="Sword of Tests"),

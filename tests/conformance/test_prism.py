@@ -44,7 +44,7 @@ STORES_NOTHING = "stores nothing: GET shows random values, never the update"
 UNKNOWN_IS_200 = "answers 200 with a random resource for a well-formed unknown id (404 due)"
 
 TRUE_FINDINGS: dict[Finding, str] = {
-    ("rair", "getToken", "ignored_auth"): ANY_CREDENTIAL,
+    ("rair", "getToken", "open_read"): RANDOM_READS + ": a read without a credential differs from the owner's",
     ("rair", "updateTokenMetadata", "ignored_auth"): ANY_CREDENTIAL,
     ("rair", "updateTokenMetadata", "unsupported_method"): NO_ALLOW,
     ("rair", "updateTokenMetadata", "negative_data_rejection"):

@@ -287,6 +287,8 @@ VARIANTS = {
                                               settings={"rair.max_file_bytes": TEN_MIB - 1}, destructive=True),
     "rair credential taken from Authorization": Variant("rair", {("updateTokenMetadata", "credentials")},
                                                         wrap=variants.rair_credential_in_authorization),
+    "rair read refused without credential": Variant("rair", {("getToken", "open_read")},
+                                                    wrap=variants.rair_read_needs_credential),
     "rair files served as image/png": Variant("rair", {("updateTokenMetadata", "file_media_types")},
                                               wrap=variants.files_served_as_png, destructive=True),
     "rair errors as text": Variant("rair", {("updateTokenMetadata", "bodies")}, wrap=variants.rair_errors_as_text),

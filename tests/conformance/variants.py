@@ -493,6 +493,17 @@ def rair_credential_in_authorization(mock: App) -> App:
     return rewrite_request_headers(mock, move)
 
 
+def rair_read_needs_credential(mock: App) -> App:
+    """The mock as it was before issue 12: a GET without a known x-rair-token is 401."""
+
+    def anonymous_read(scope: Scope) -> bool:
+        headers = dict(scope["headers"])
+        return _is("GET", "/api/nft/", scope) and headers.get(b"x-rair-token") not in (b"rair-owner-token",
+                                                                                        b"rair-collector-token")
+
+    return answer(mock, anonymous_read, 401, b'{"success": false, "error": true, "message": "Unauthorized"}')
+
+
 def files_served_as_png(mock: App) -> App:
     return rewrite_responses(mock, lambda s: _is("GET", "/files/", s),
                              lambda r: set_header(r, b"content-type", b"image/png") if r[0] == 200 else r)

@@ -315,7 +315,6 @@ def snapshot(app: MockApp) -> dict[str, Any]:
         "nfts": nfts,
         "pending_refreshes": immutable_service(services).records.pending_refreshes(),
         "tokenization": tokenization_service(services).records.tokens(),
-        "attachments": tokenization_service(services).records.attachment_blobs(),
         "blobs": len(store.blobs),
         "quota": {project: immutable_service(services).limiter.peek(project).remaining for project in projects},
     }

@@ -54,6 +54,28 @@ class TestServe:
         assert settings.immutable.rate_limit.limit == 5  # env beats the file
         assert settings.immutable.rate_limit.window == 30  # --set beats the file
 
+    def test_preset_realistic_under_flags(self, served: dict[str, Any]) -> None:
+        result = invoke("serve", "--preset", "realistic", "--set", "rair.rate_limit.limit=20")
+
+        assert result.exit_code == 0
+        settings = served["app"].settings
+        assert settings.immutable.refresh_delay == 8.0
+        assert (settings.rair.rate_limit.enabled, settings.rair.rate_limit.limit) == (True, 20)
+
+    def test_preset_dev_is_the_default(self, served: dict[str, Any]) -> None:
+        assert invoke("serve", "--preset", "dev").exit_code == 0
+        dev = served["app"].settings
+        assert invoke("serve").exit_code == 0
+        assert served["app"].settings == dev
+        assert dev.immutable.refresh_delay == 0
+        assert dev.rair.rate_limit.enabled is False
+
+    def test_unknown_preset_is_a_usage_error(self, served: dict[str, Any]) -> None:
+        result = CliRunner().invoke(cli.main, ["serve", "--preset", "prod"], env={})
+
+        assert result.exit_code == 2
+        assert "'prod' is not one of 'dev', 'realistic'" in result.output
+
     def test_access_log_is_on_by_default(self, served: dict[str, Any]) -> None:
         assert invoke("serve").exit_code == 0
         assert served["access_log"] is True

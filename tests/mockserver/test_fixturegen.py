@@ -70,6 +70,19 @@ class TestGenerate:
         ids = [*fixtures.tokenization_tokens, *(a.id for a in fixtures.tokenization_attachments)]
         assert len(ids) == len(set(ids)) == 1000 + 250 + 125
 
+    def test_tokenization_tokens_are_valued_in_listed_currencies(self) -> None:
+        fixtures = parse_fixtures(generate_fixtures(300, seed=3))
+        values = [token["value"]["total_value"] for token in fixtures.tokenization_tokens.values()]
+        in_a_currency = [value for value in values if value["id"] is not None]
+
+        assert {c["symbol"] for c in fixtures.tokenization_currencies.values()} == {"USDT", "USDC", "DAI"}
+        assert 0 < len(in_a_currency) < len(values)
+        # Each names a listed currency, so it reads back with that currency's symbol, decimal and address.
+        for value in in_a_currency:
+            currency = fixtures.tokenization_currencies[value["id"]]
+            assert (value["symbol"], value["decimal"], value["address"]) == (
+                currency["symbol"], currency["decimal"], currency["address"])
+
     def test_no_tokens_is_a_valid_empty_data_set(self, tmp_path: Path) -> None:
         fixtures = load_fixtures(write(tmp_path, 0, 0))
         assert (fixtures.rair_tokens, fixtures.immutable_nfts, fixtures.tokenization_tokens) == ({}, {}, {})

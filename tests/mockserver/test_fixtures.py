@@ -22,6 +22,7 @@ from tests.mockserver.support import (
     TKN_SEED_BEARER,
     TKN_TOKEN,
     ApiClient,
+    Multipart,
     alias_bomb,
     imx_headers,
     rair_headers,
@@ -92,6 +93,22 @@ class TestPackagedFixtures:
         assert fixtures.rair_tokens[(RAIR_NETWORK, RAIR_CONTRACT, 0, 1)]["metadata"]["name"] != "changed"
 
 
+class TestTokenizationCurrencies:
+    """A token's value objects carry the symbol, decimal and address of the currency the fixtures name."""
+
+    def test_value_objects_from_the_listed_currency(self) -> None:
+        fixtures = parse_fixtures({"tokenization": {
+            "currencies": [{"id": "C" * 24, "symbol": "EURC", "decimal": 2, "address": "0xeur"}],
+            "tokens": [{"id": "a" * 24, "name": "n", "description": "d", "currency_token_id": "c" * 24,
+                        "total_value": 500, "token_price": 5}],
+        }})
+
+        value = fixtures.tokenization_tokens["a" * 24]["value"]
+        assert value["total_value"] == {"id": "c" * 24, "amount": 500, "decimal": 2, "symbol": "EURC",
+                                        "address": "0xeur"}
+        assert value["token_price"] == {**value["total_value"], "amount": 5}
+
+
 class TestCustomFixtures:
     """A user's fixtures file replaces the data set: its credentials work and the packaged ones do not."""
 
@@ -104,7 +121,8 @@ class TestCustomFixtures:
 
         async with ApiClient(app) as client:
             token = await client.get(rair_path, headers=rair_headers("alice-token"))
-            old_owner = await client.get(rair_path, headers=rair_headers())
+            # The read needs no credential, so the packaged owner's is tried on an update.
+            old_owner = await client.post(rair_path, **Multipart().field("name", "x").request_kwargs(rair_headers()))
             nft = await client.get("/v1/chains/my-chain/collections/0x00000000000000000000000000000000000000aa/nfts/42")
             missing_chain = await client.get(f"/v1/chains/{IMX_CHAIN}/collections/{IMX_COLLECTION}/nfts/1")
             tok = await client.get("/v2/admin/token/aaaaaaaaaaaaaaaaaaaaaaaa", headers=tkn_headers("bearer-1"))
@@ -118,7 +136,14 @@ class TestCustomFixtures:
         assert nft.json()["result"]["chain"] == {"id": "eip155:1", "name": "my-chain"}
         assert missing_chain.status_code == 404
         assert tok.status_code == 200
-        assert tok.json()["value"] == {"total_value": 10, "token_price": None}
+        # A file written before the vendor's read shape (issue 12) loads: no currencies, no contract, no type.
+        assert tok.json()["value"] == {
+            "total_value": {"id": None, "amount": 10, "decimal": None, "symbol": None, "address": None},
+            "token_price": {"id": None, "amount": None, "decimal": None, "symbol": None, "address": None},
+            "salable_percentage": None,
+        }
+        assert tok.json()["contract"] == {"address": None, "tx_hash": None}
+        assert (tok.json()["type"], tok.json()["status"], tok.json()["token_symbol"]) == (0, 4, "T")
         assert old_bearer.status_code == 401
 
     def test_settings_fixtures_path_is_loaded(self, tmp_yaml: Callable[[str], Path]) -> None:
@@ -213,6 +238,13 @@ class TestFixturesErrors:
             ({"tokenization": {"tokens": [{"id": "a" * 24, "name": "n", "description": "d",
                                            "images": [{"id": "b" * 24, "name": "x.png", "sample": "gif"}]}]}},
              r"tokenization\.tokens\[0\]\.images\[0\]\.sample: must be one of pdf, png"),
+            ({"tokenization": {"currencies": [{"id": "c" * 24, "symbol": "USDT", "address": "0x1"}]}},
+             r"tokenization\.currencies\[0\]\.decimal: must be a non-negative integer"),
+            ({"tokenization": {"tokens": [{"id": "a" * 24, "name": "n", "description": "d",
+                                           "currency_token_id": "USDT"}]}},
+             r"tokenization\.tokens\[0\]\.currency_token_id: 'USDT' does not match"),
+            ({"tokenization": {"tokens": [{"id": "a" * 24, "name": "n", "description": "d", "status": "listed"}]}},
+             r"tokenization\.tokens\[0\]\.status: must be a non-negative integer"),
         ],
     )
     def test_broken_content(self, raw: Any, message: str) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mockserver.apis.rair.settings import RairRateLimitSettings
 from mockserver.errors import ConfigError
 from mockserver.settings import Settings, load_settings, parse_assignment
 
@@ -35,6 +36,37 @@ class TestDefaults:
         settings = load_settings(environ={"RAIR__MAX_FILES": "7", "MOCKSERVER_": "x", "PATH": "/bin"})
 
         assert settings.rair.max_files == 2
+
+
+class TestPresets:
+    """`--preset` sits between the defaults and everything a user gives: defaults < preset < YAML < env < flags."""
+
+    def test_dev_is_the_defaults(self) -> None:
+        assert load_settings(environ={}, preset="dev") == Settings() == load_settings(environ={})
+
+    def test_realistic_sets_what_the_real_services_do(self) -> None:
+        settings = load_settings(environ={}, preset="realistic")
+
+        assert settings.immutable.refresh_delay == 8.0  # Immutable's "within ~8 seconds"
+        assert settings.rair.rate_limit == RairRateLimitSettings(enabled=True, limit=500, window=60)
+        assert Settings().rair.rate_limit.enabled is False
+        # Everything else stays as in dev.
+        assert settings.replace(apis={**settings.apis, "immutable": Settings().immutable, "rair": Settings().rair}) \
+            == Settings()
+
+    def test_every_layer_beats_the_preset(self, tmp_yaml: Callable[[str], Path]) -> None:
+        config = tmp_yaml("immutable:\n  refresh_delay: 3\n")
+
+        assert load_settings(config_file=config, environ={}, preset="realistic").immutable.refresh_delay == 3
+        from_env = load_settings(environ={"MOCKSERVER_RAIR__RATE_LIMIT__ENABLED": "false"}, preset="realistic")
+        assert from_env.rair.rate_limit.enabled is False
+        assert from_env.immutable.refresh_delay == 8.0
+        flagged = load_settings(environ={}, preset="realistic", overrides={"rair.rate_limit.limit": 5})
+        assert (flagged.rair.rate_limit.enabled, flagged.rair.rate_limit.limit) == (True, 5)
+
+    def test_unknown_preset(self) -> None:
+        with pytest.raises(ConfigError, match="unknown preset 'prod'; known: dev, realistic"):
+            load_settings(environ={}, preset="prod")
 
 
 class TestPrecedence:

@@ -14,7 +14,10 @@ from pathlib import Path
 import jsonschema_rs
 import pytest
 import yaml
+from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
+
+from tests.vendor_tables import tokenization_get_token_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
@@ -377,7 +380,10 @@ def test_rair_path_parameters(specs):
     }
     for method in ("get", "post"):
         assert "parameters" not in item[method]
-        assert item[method]["security"] == [{"RairToken": []}]
+    # RAIR's server checks a session on the update only: the read is open (and 401 is not among its answers).
+    assert item["post"]["security"] == [{"RairToken": []}]
+    assert item["get"]["security"] == []
+    assert "401" not in item["get"]["responses"]
 
 
 def test_rair_update_body(specs):
@@ -418,8 +424,12 @@ def test_rair_responses(specs):
     """RAIR's operations answer with the agreed status codes and success bodies."""
     spec = specs["rair"]
     item = spec["paths"]["/api/nft/network/{networkId}/{contract}/{product}/token/{token}"]
-    assert set(item["post"]["responses"]) == {"200", "400", "401", "403", "404", "413", "415", "500"}
-    assert set(item["get"]["responses"]) == {"200", "400", "401", "404", "500"}
+    assert set(item["post"]["responses"]) == {"200", "400", "401", "403", "404", "413", "415", "429", "500"}
+    assert set(item["get"]["responses"]) == {"200", "400", "404", "429", "500"}
+    # RAIR's server-wide limit: its draft-7 headers on the 429, in RAIR's error shape.
+    too_many = resolve(spec, item["get"]["responses"]["429"])
+    assert set(too_many["headers"]) == {"RateLimit", "RateLimit-Policy", "Retry-After"}
+    assert too_many["content"]["application/json"]["schema"] == spec["components"]["schemas"]["RairError"]
     update = resolve(spec, item["post"]["responses"]["200"])["content"]["application/json"]["schema"]
     get = resolve(spec, item["get"]["responses"]["200"])["content"]["application/json"]["schema"]
     assert update["required"] == ["success", "token"]
@@ -732,34 +742,64 @@ def test_tokenization_update(specs):
     assert not ids.search("a" * 23)
 
 
+def _schema_at(spec, schema, path):
+    """The schema of a dotted path in `schema` (`meta.images[]` is the items of meta.images)."""
+    for part in path.split("."):
+        schema = resolve(spec, schema)
+        schema = resolve(spec, schema["properties"][part.removesuffix("[]")])
+        if part.endswith("[]"):
+            assert schema["type"] == "array", path
+            schema = resolve(spec, schema["items"])
+    return schema
+
+
 def test_tokenization_details(specs):
-    """Tokenization's GET returns TokenDetails with every field required and the agreed statuses."""
+    """Tokenization's GET returns TokenDetails with the agreed statuses and error body."""
     spec = specs["tokenization"]
     op = spec["paths"]["/v2/admin/token/{token_id}"]["get"]
     assert op["security"] == [{"BearerAuth": []}]
     assert set(op["responses"]) == {"200", "400", "401", "404", "500"}
-    details = resolve(spec, spec["components"]["schemas"]["TokenDetails"])
-    assert (
-        set(details["required"])
-        == set(details["properties"])
-        == {
-            "id",
-            "name",
-            "description",
-            "currency_token_id",
-            "salable_percentage",
-            "oracle",
-            "meta",
-            "value",
-            "created_at",
-            "updated_at",
-        }
-    )
-    attachment = details["properties"]["meta"]["properties"]["images"]["items"]
-    assert set(attachment["required"]) == {"id", "name", "url", "content_type", "size"}
     error = spec["components"]["schemas"]["TokenizationError"]
     assert set(error["required"]) == {"status", "message", "field"}
     assert error["properties"]["field"]["nullable"] is True
+
+
+def test_tokenization_details_are_the_vendors_shape(specs):
+    """Every field the vendor's "Get Token Details" page shows is in TokenDetails with the page's type (and required
+    when that page shows it), and nothing is required that the page does not show."""
+    spec = specs["tokenization"]
+    details = resolve(spec, spec["components"]["schemas"]["TokenDetails"])
+    vendor = tokenization_get_token_fields()
+    assert len(vendor) >= 15, "the vendor's table was not read"
+    documented = {field.path for field in vendor}
+    for field in vendor:
+        schema = _schema_at(spec, details, field.path)
+        assert schema["type"] == field.kind, field.path
+        if field.keys:
+            assert set(schema["properties"]) == set(field.keys), field.path
+            assert set(schema.get("required", [])) <= set(field.keys), field.path
+        parent_path, _, name = field.path.rpartition(".")
+        parent = _schema_at(spec, details, parent_path) if parent_path else details
+        if not field.only_on_another_page:
+            assert name.removesuffix("[]") in parent["required"], field.path
+    roots = {path.split(".")[0].removesuffix("[]") for path in documented}
+    assert set(details["required"]) <= roots
+    assert set(details["properties"]) - roots == {"created_at", "updated_at"}  # the mock's own, optional
+    assert set(_schema_at(spec, details, "value")["required"]) <= {p.split(".")[1] for p in documented
+                                                                    if p.startswith("value.")}
+
+
+def test_tokenization_examples_are_valid_details(specs):
+    """The spec's own examples of a token's details pass its TokenDetails schema."""
+    spec = specs["tokenization"]
+    media = spec["paths"]["/v2/admin/token/{token_id}"]["get"]["responses"]["200"]["content"]["application/json"]
+    validator = OAS30Validator({**resolve(spec, media["schema"]), "components": spec["components"]},
+                               format_checker=OAS30Validator.FORMAT_CHECKER)
+    for name, example in media["examples"].items():
+        validator.validate(example["value"])
+        broken = copy.deepcopy(example["value"])
+        broken["value"]["total_value"] = example["value"]["value"]["total_value"]["amount"]  # the old shape
+        assert not validator.is_valid(broken), name
 
 
 def test_immutable_nullable_enum_lists_null(specs):

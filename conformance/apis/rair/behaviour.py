@@ -394,6 +394,25 @@ def credentials(ctx: Context) -> None:
         ctx.ok()
 
 
+def open_read(ctx: Context) -> None:
+    for token in ctx.target.rair.tokens:
+        signed_in = _read(ctx, token)
+        anonymous = {
+            "without x-rair-token": {},
+            "with an unknown x-rair-token": _headers("conformance-unknown-credential"),
+        }
+        for how, headers in anonymous.items():
+            response = ctx.send(RequestSpec(method="GET", path=token.path, headers=headers))
+            ctx.expect_status(response, 200, why=f"a GET {how}: the read needs no credential")
+            ctx.expect(
+                response.json() == signed_in.json(),
+                expected=f"a GET {how} to answer the same token as one with the owner's credential",
+                actual=response.summary(),
+                exchange=response,
+            )
+            ctx.ok()
+
+
 _MEDIA_SAMPLES = {
     "image": [("png", "image/png", samples.png), ("gif", "image/gif", samples.gif)],
     "animation_url": [("mp4", "video/mp4", samples.mp4)],
@@ -611,6 +630,18 @@ CHECKS = (
         run=credentials,
         description="The owner's credential anywhere but x-rair-token (Authorization, another header, behind "
         "a scheme) is 401, a non-owner's is 403, and the token is unchanged.",
+    ),
+    BehaviourCheck(
+        name="open_read",
+        source=RuleSource.PROJECT,
+        cite="specs/rair.yaml, getToken: no credential needed, a sent one ignored (RAIR's server code: no "
+        "requireUserSession on the GET route; BEHAVIOUR.md)",
+        api="rair",
+        operation_id="getToken",
+        destructive=False,
+        run=open_read,
+        description="GET of each listed token without x-rair-token, and with an unknown one, is 200 with the "
+        "same token as a GET with the owner's credential.",
     ),
     BehaviourCheck(
         name="file_media_types",

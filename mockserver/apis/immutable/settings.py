@@ -32,5 +32,8 @@ def limits_storage(settings: Settings) -> str:
     return immutable_settings(settings).rate_limit.storage
 
 
-# The quota's storage URL may hold a password.
-SECTION = SettingsSection(type=ImmutableSettings, secret_urls=("rate_limit.storage",))
+# The quota's storage URL may hold a password. `realistic`: "Metadata changes are reflected on Immutable's
+# marketplaces within ~8 seconds" (Immutable's "Metadata refresh" guide,
+# https://devsupport.immutable.com/products/zkEVM/minting/metadata/refresh).
+SECTION = SettingsSection(type=ImmutableSettings, secret_urls=("rate_limit.storage",),
+                          presets={"realistic": {"refresh_delay": 8.0}})

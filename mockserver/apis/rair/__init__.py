@@ -10,11 +10,13 @@ from mockserver.apis.page import Column, PageView, RecordsTable
 from mockserver.apis.rair.fixturegen import GENERATOR
 from mockserver.apis.rair.fixtures import SECTION as FIXTURES
 from mockserver.apis.rair.operations import (
+    admit,
     build,
     configure,
     configure_spec,
     operations,
     principal,
+    reset,
     state,
     upload_cap,
 )
@@ -25,6 +27,7 @@ from mockserver.apis.rair.settings import SECTION as SETTINGS
 PAGE = PageView(
     summary="Token metadata update",
     operation="POST /api/nft/network/{networkId}/{contract}/{product}/token/{token}",
+    note="`GET` on the same path needs no `x-rair-token` (none is checked, as on RAIR's server)",
     table=RecordsTable(title="RAIR tokens", records="tokens", row_id="token", empty="No RAIR tokens.", columns=(
         Column(title="Contract", field="contract", kind="short"),
         Column(title="Token", field="token"),
@@ -60,6 +63,8 @@ API = Api[RairService](
     settings_section=SETTINGS,
     page=PAGE,
     recorded_fixtures=recorded_fixtures,
+    reset=reset,
+    client_limit=admit,
 )
 
 __all__ = ["API", "RairRecords", "RairService"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.apis.base import MULTIPART_OVERHEAD, ApiContext, Handler, UploadedFile, file_urls, read_uploads
+from mockserver.apis.rair.ratelimit import client_limit
 from mockserver.apis.rair.service import RairRecords, RairService
 from mockserver.apis.rair.settings import rair_settings
 from mockserver.settings import Settings
@@ -49,8 +50,18 @@ def configure_spec(spec: dict[str, Any], settings: Settings) -> None:
 
 
 def build(context: ApiContext) -> RairService:
-    return RairService(RairRecords(context.store), context.store.blobs, rair_settings(context.settings))
+    return RairService(RairRecords(context.store), context.store.blobs, rair_settings(context.settings),
+                       client_limit(context), context.clock)
 
 
 def configure(service: RairService, context: ApiContext, previous: Settings) -> None:
     service.settings = rair_settings(context.settings)
+    service.client_limit = client_limit(context, service.client_limit)
+
+
+def reset(service: RairService) -> None:
+    service.client_limit.reset()
+
+
+def admit(service: RairService, client: str) -> dict[str, str]:
+    return service.admit(client)

@@ -10,7 +10,9 @@ from typing import Any, TypedDict, cast
 
 from mockserver.apis.base import check_file_size, in_seed_order
 from mockserver.apis.rair.fixtures import RairContract, RairUser, rair_fixtures
+from mockserver.apis.rair.ratelimit import ClientLimit
 from mockserver.apis.rair.settings import RairSettings
+from mockserver.clock import Clock
 from mockserver.errors import ApiError
 from mockserver.files import OCTET_STREAM, Upload
 from mockserver.fixtures import Fixtures
@@ -124,10 +126,17 @@ def _stored_key(key: RairKey) -> RairKey:
 class RairService:
     """Reads and owner-only updates of RAIR tokens."""
 
-    def __init__(self, records: RairRecords, blobs: Blobs, settings: RairSettings) -> None:
+    def __init__(self, records: RairRecords, blobs: Blobs, settings: RairSettings, client_limit: ClientLimit,
+                 clock: Clock) -> None:
         self.records = records
         self._blobs = blobs
         self.settings = settings
+        self.client_limit = client_limit
+        self._clock = clock
+
+    def admit(self, client: str) -> dict[str, str]:
+        """Count a request from the client address `client` against RAIR's server-wide limit (see `ratelimit`)."""
+        return self.client_limit.admit(client, self._clock.time())
 
     def authenticate(self, credential: str) -> RairUser:
         user = self.records.user(credential)

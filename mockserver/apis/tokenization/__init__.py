@@ -23,7 +23,7 @@ PAGE = PageView(
         Column(title="Name", field="name", css="name"),
         Column(title="Description", field="description", css="desc"),
         Column(title="Value", field="value.total_value", kind="each", other="value.token_price"),
-        Column(title="Salable", field="salable_percentage", kind="percent"),
+        Column(title="Salable", field="value.salable_percentage", kind="percent"),
         Column(title="Images", field="meta.images", kind="images"),
         Column(title="Documents", field="meta.documents", kind="files"),
         Column(title="Updated", field="updated_at", kind="time"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.apis.base import ApiContext, Handler, Reply, UploadedFile, file_urls, read_uploads
-from mockserver.apis.tokenization.service import TokenizationRecords, TokenizationService
+from mockserver.apis.tokenization.service import TokenizationRecords, TokenizationService, with_file_urls
 from mockserver.apis.tokenization.settings import tokenization_settings
 from mockserver.files import FILES_PREFIX
 from mockserver.settings import Settings
@@ -34,13 +34,7 @@ def principal(service: TokenizationService, bearer: str) -> dict[str, Any]:
 
 def state(service: TokenizationService, now: float) -> dict[str, Any]:
     """The tokens, their attachments with the URL their file is served at, so the page can show them."""
-    tokens = service.records.tokens()
-    blobs = service.records.attachment_blobs()
-    for token in tokens:
-        for kind in ("images", "documents"):
-            for attachment in token["meta"][kind]:
-                attachment["url"] = f"{FILES_PREFIX}{blobs[attachment['id']]}"
-    return {"tokens": tokens}
+    return {"tokens": [with_file_urls(token, lambda key: f"{FILES_PREFIX}{key}") for token in service.records.tokens()]}
 
 
 def upload_cap(settings: Settings, method: str) -> int | None:

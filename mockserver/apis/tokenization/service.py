@@ -5,14 +5,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from mockserver.apis.base import check_file_size, in_seed_order
-from mockserver.apis.tokenization.fixtures import tokenization_fixtures
+from mockserver.apis.tokenization.fixtures import currency_value, tokenization_fixtures
 from mockserver.apis.tokenization.settings import TokenizationSettings
+from mockserver.apis.tokenization.shapes import Currency, CurrencyValue, Document, Image, Token
 from mockserver.clock import Clock, isoformat
 from mockserver.errors import ApiError
-from mockserver.files import OCTET_STREAM, Upload, digest
+from mockserver.files import OCTET_STREAM, Upload
 from mockserver.fixtures import Fixtures, object_id
 from mockserver.store import Blobs, Record, RecordSets, SeedView, Store
 
@@ -22,10 +23,11 @@ ALLOWED_TYPES = {
 }
 _KIND_WORDS = {"images": "PNG, JPEG, WebP or GIF images", "documents": "PDF documents"}
 _REMOVALS = {"remove_image_ids": "images", "remove_document_ids": "documents"}
-# The kinds of record Tokenization keeps in the store: bearer tokens, tokens, and each attachment's blob key.
-BEARERS, TOKENS, ATTACHMENTS = "tokenization:bearers", "tokenization:tokens", "tokenization:attachments"
-# Changes a token in place and returns the blob keys of the attachments it added, by attachment id.
-TokenChange = Callable[[Record], Mapping[str, str]]
+# The vendor's `meta.documents[].type` for a standard document: what every uploaded document is.
+STANDARD_DOCUMENT = 1
+# The kinds of record Tokenization keeps in the store: bearer tokens, currencies and tokens. A token's files are
+# blobs under their sha256, which its `meta` lists as each file's `hash`.
+BEARERS, CURRENCIES, TOKENS = "tokenization:bearers", "tokenization:currencies", "tokenization:tokens"
 
 
 def render_error(error: ApiError) -> dict[str, Any]:
@@ -33,59 +35,61 @@ def render_error(error: ApiError) -> dict[str, Any]:
     return {"status": error.status, "message": error.message, "field": error.field}
 
 
-
-
 def seed_part(fixtures: Fixtures) -> tuple[RecordSets, list[tuple[bytes, str]]]:
     """Tokenization's records and files of a store loaded with `fixtures`."""
     section = tokenization_fixtures(fixtures)
     return {
         BEARERS: {(bearer,): {} for bearer in section.bearers},
+        CURRENCIES: {(currency_id,): currency for currency_id, currency in section.currencies.items()},
         TOKENS: {(token_id,): token for token_id, token in section.tokens.items()},
-        ATTACHMENTS: {(a.id,): {"blob": digest(a.data)} for a in section.attachments},
     }, [(a.data, a.content_type) for a in section.attachments]
 
 
 class TokenizationRecords:
-    """Tokenization's records in the store: bearer tokens, tokens (by id in any case) and attachments' files."""
+    """Tokenization's records in the store: bearer tokens, currencies and tokens (by id in any case)."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        # The bearer tokens never change but by a load.
+        # Bearer tokens and currencies never change but by a load.
         self._bearers = SeedView(store, lambda seed: frozenset(str(key[0]) for key in seed.records.get(BEARERS, {})))
+        self._currencies = SeedView(store, lambda seed: {
+            str(key[0]): cast(Currency, record) for key, record in seed.records.get(CURRENCIES, {}).items()
+        })
 
     def bearer_known(self, token: str) -> bool:
         return token in self._bearers.get()
 
-    def token(self, token_id: str) -> Record | None:
-        return self._store.get(TOKENS, (token_id.lower(),))
+    def currencies(self) -> Mapping[str, Currency]:
+        return self._currencies.get()
 
-    def update_token(self, token_id: str, change: TokenChange) -> Record | None:
-        """Apply `change` to a copy of the token and store the result and its new blobs, as one atomic step.
+    def token(self, token_id: str) -> Token | None:
+        return cast(Token | None, self._store.get(TOKENS, (token_id.lower(),)))
+
+    def update_token(self, token_id: str, change: Callable[[Token], None]) -> Token | None:
+        """Apply `change` to a copy of the token and store the result, as one atomic step.
 
         `change` may run more than once (see `Store.update`); an exception from it stores nothing. Returns the
         token as stored, or None when there is no such token.
         """
 
-        def change_and_record_blobs(token: Record) -> RecordSets:
-            return {ATTACHMENTS: {(attachment_id,): {"blob": key} for attachment_id, key in change(token).items()}}
+        def change_token(record: Record) -> RecordSets:
+            change(cast(Token, record))
+            return {}
 
-        return self._store.update(TOKENS, (token_id.lower(),), change_and_record_blobs)
+        return cast(Token | None, self._store.update(TOKENS, (token_id.lower(),), change_token))
 
-    def tokens(self) -> list[Record]:
+    def tokens(self) -> list[Token]:
         """Every token, in the fixtures' order."""
-        return in_seed_order(self._store.items(TOKENS), self._store.seed.records.get(TOKENS, {}))
+        return cast(list[Token], in_seed_order(self._store.items(TOKENS), self._store.seed.records.get(TOKENS, {})))
 
-    def attachment_blob(self, attachment_id: str) -> str:
-        """The blob key of an attachment of a stored token."""
-        found = self._store.get(ATTACHMENTS, (attachment_id,))
-        if found is None:  # pragma: no cover - an attachment is recorded in the same step as its token
-            raise LookupError(f"attachment {attachment_id} has no file")
-        blob: str = found["blob"]
-        return blob
 
-    def attachment_blobs(self) -> dict[str, str]:
-        """The blob key of every attachment, by attachment id."""
-        return {str(key[0]): record["blob"] for key, record in self._store.items(ATTACHMENTS)}
+def with_file_urls(token: Token, file_url: Callable[[str], str]) -> Token:
+    """`token` with the URL each of its files is served at (files are served under their hash)."""
+    for image in token["meta"]["images"]:
+        image["url"] = file_url(image["hash"])
+    for document in token["meta"]["documents"]:
+        document["url"] = file_url(document["hash"])
+    return token
 
 
 class TokenizationService:
@@ -103,13 +107,10 @@ class TokenizationService:
             raise ApiError(401, "Invalid bearer token.", field="Authorization")
         return bearer
 
-    def get_token(self, token_id: str, file_url: Callable[[str], str]) -> dict[str, Any]:
+    def get_token(self, token_id: str, file_url: Callable[[str], str]) -> Token:
         token = self._find(token_id)
         token.pop("supply", None)
-        for kind in ("images", "documents"):
-            for attachment in token["meta"][kind]:
-                attachment["url"] = file_url(self.records.attachment_blob(attachment["id"]))
-        return token
+        return with_file_urls(token, file_url)
 
     def update_token(self, token_id: str, form: Mapping[str, Any], uploads: Sequence[Upload]) -> None:
         """Apply an update; nothing is stored when any check fails."""
@@ -125,47 +126,56 @@ class TokenizationService:
         if updated is None:
             raise ApiError(404, f"Token {token_id} not found.", field="token_id")
 
-    def _apply(self, token: dict[str, Any], form: Mapping[str, Any], uploads: Sequence[Upload],
-               now: float) -> dict[str, str]:
-        """Change `token` as the update says; return the blob keys of the attachments it added, by id."""
+    def _apply(self, token: Token, form: Mapping[str, Any], uploads: Sequence[Upload], now: float) -> None:
+        """Change `token` as the update says (how each field maps: the reference's last paragraph, in the spec)."""
         removals = {kind: self._removal_ids(token, field, form.get(field)) for field, kind in _REMOVALS.items()}
         typed = [(upload, self._check_upload(upload)) for upload in uploads]
+        stamp = isoformat(datetime.fromtimestamp(now, tz=UTC))
 
         token["name"] = form["name"]
         token["description"] = form["description"]
-        for field in ("currency_token_id", "salable_percentage"):
-            if form.get(field) is not None:
-                token[field] = form[field]
+        value = token["value"]
+        if form.get("currency_token_id") is not None:
+            currency_id = form["currency_token_id"].lower()
+            for field in ("token_price", "total_value"):
+                value[field] = cast(CurrencyValue, currency_value(self.records.currencies(), currency_id,
+                                                                  value[field]["amount"]))
         if form.get("total_value") is not None:
-            token["value"]["total_value"] = form["total_value"]
-        if token.get("supply") and token["value"]["total_value"] is not None:
-            token["value"]["token_price"] = token["value"]["total_value"] / token["supply"]
+            value["total_value"]["amount"] = form["total_value"]
+            if token.get("supply"):
+                value["token_price"]["amount"] = form["total_value"] / token["supply"]
+        if form.get("salable_percentage") is not None:
+            value["salable_percentage"] = form["salable_percentage"]
         if form.get("oracle_id") is not None:
             token["oracle"]["id"] = form["oracle_id"]
         if form.get("oracle_code") is not None:
             token["oracle"]["code"] = form["oracle_code"]
-        for kind, ids in removals.items():
-            token["meta"][kind] = [a for a in token["meta"][kind] if a["id"] not in ids]
-        blobs: dict[str, str] = {}
+        meta = token["meta"]
+        meta["images"] = [image for image in meta["images"] if image["id"] not in removals["images"]]
+        meta["documents"] = [doc for doc in meta["documents"] if doc["id"] not in removals["documents"]]
         for position, (upload, media_type) in enumerate(typed):
             key = self._blobs.put(upload.data, media_type)
-            attachment_id = object_id("attachment", token["id"], key, now, position)
-            blobs[attachment_id] = key
-            token["meta"][upload.field].append({"id": attachment_id, "name": upload.filename,
-                                                "content_type": media_type, "size": len(upload.data)})
-        token["updated_at"] = isoformat(datetime.fromtimestamp(now, tz=UTC))
-        return blobs
+            file_id = object_id("attachment", token["id"], key, now, position)
+            if upload.field == "images":
+                meta["images"].append(Image(id=file_id, is_default=False, hash=key, created_at=stamp, deleted_at=None))
+            else:
+                meta["documents"].append(Document(id=file_id, name=upload.filename, type=STANDARD_DOCUMENT, hash=key,
+                                                  created_at=stamp, deleted_at=None))
+        if meta["images"] and not any(image["is_default"] for image in meta["images"]):
+            meta["images"][0]["is_default"] = True
+        token["updated_at"] = stamp
 
-    def _find(self, token_id: str) -> dict[str, Any]:
+    def _find(self, token_id: str) -> Token:
         token = self.records.token(token_id)
         if token is None:
             raise ApiError(404, f"Token {token_id} not found.", field="token_id")
         return token
 
-    def _removal_ids(self, token: Mapping[str, Any], field: str, raw: str | None) -> set[str]:
+    def _removal_ids(self, token: Token, field: str, raw: str | None) -> set[str]:
         kind = _REMOVALS[field]
         ids = {part.strip().lower() for part in (raw or "").split(",") if part.strip()}
-        owned = {attachment["id"] for attachment in token["meta"][kind]}
+        files: list[Image] | list[Document] = token["meta"]["images" if kind == "images" else "documents"]
+        owned = {file["id"] for file in files}
         stray = sorted(ids - owned)
         if stray:
             raise ApiError(400, f"{field}: {', '.join(stray)} {'is' if len(stray) == 1 else 'are'} not among "

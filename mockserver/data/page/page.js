@@ -135,7 +135,7 @@
       case "percent": content = value === null || value === undefined ? none() : `${value} %`; break;
       case "images": content = attachments(value, true); break;
       case "files": content = attachments(value, false); break;
-      case "each": content = `${value ?? "—"} (${pick(record, column.other) ?? "—"} each)`; break;
+      case "each": content = `${amount(value)} (${amount(pick(record, column.other))} each)`; break;
       default: content = text(value);
     }
     return column.css ? el("td", { className: column.css }, content) : content;
@@ -155,6 +155,14 @@
         view.table.empty));
     }
     $("store-summary").textContent = summary.join(" · ");
+  }
+
+  // A number, or an amount object {amount, symbol, ...} shown as "12000 USDT" (without a symbol, the number alone).
+  function amount(money) {
+    if (money === null || money === undefined) return "—";
+    if (typeof money !== "object") return String(money);
+    if (money.amount === null || money.amount === undefined) return "—";
+    return money.symbol ? `${money.amount} ${money.symbol}` : String(money.amount);
   }
 
   function attachments(list, images) {

@@ -119,6 +119,14 @@ class TestSettingsSection:
         with pytest.raises(ConfigError, match=r"unknown setting widgets\.colour"):
             load_settings(environ={}, overrides={"widgets.colour": "red"})
 
+    def test_its_preset_values_apply_under_what_the_user_sets(self, registered: None) -> None:
+        realistic = load_settings(environ={}, preset="realistic")
+        flagged = load_settings(environ={}, preset="realistic", overrides={"widgets.max_name_length": "7"})
+
+        assert realistic.widgets.max_name_length == 12
+        assert flagged.widgets.max_name_length == 7
+        assert load_settings(environ={}, preset="dev").widgets.max_name_length == 20
+
     def test_serve_takes_it_with_set(self, registered: None, monkeypatch: pytest.MonkeyPatch) -> None:
         served: dict[str, Any] = {}
         monkeypatch.setattr(cli.uvicorn, "run", lambda app, **kwargs: served.update(app=app))

@@ -214,26 +214,27 @@ class TestReset:
 class TestTokenizationUpdate:
     """A token changes in one atomic step; a change that fails stores nothing."""
 
-    def test_change_and_its_blobs_are_stored(self, store: Store) -> None:
+    def test_change_and_its_files_are_stored(self, store: Store) -> None:
         key = store.blobs.put(media.png(2, 2), "image/png")
 
-        def change(token: dict[str, Any]) -> dict[str, str]:
+        def change(token: Any) -> None:
             token["name"] = "Changed"
-            token["meta"]["images"].append({"id": "a" * 24, "name": "new.png", "content_type": "image/png", "size": 1})
-            return {"a" * 24: key}
+            token["meta"]["images"].append({"id": "a" * 24, "is_default": False, "hash": key,
+                                            "created_at": "2026-01-01T00:00:00.000000Z", "deleted_at": None})
 
         updated = tkn(store).update_token(TKN_TOKEN.upper(), change)
 
         assert updated is not None
         assert updated == tkn(store).token(TKN_TOKEN)
         assert updated["name"] == "Changed"
-        assert tkn(store).attachment_blobs()["a" * 24] == key
-        assert "a" * 24 in dict(tkn(store).attachment_blobs())
+        listed = updated["meta"]["images"][-1]
+        assert listed["id"] == "a" * 24
+        assert store.blobs.get(listed["hash"]) is not None
 
     def test_a_failing_change_stores_nothing(self, store: Store) -> None:
         before = tkn(store).token(TKN_TOKEN)
 
-        def change(token: dict[str, Any]) -> dict[str, str]:
+        def change(token: Any) -> None:
             token["name"] = "half-done"
             raise ValueError("refused")
 
@@ -243,7 +244,7 @@ class TestTokenizationUpdate:
         assert tkn(store).token(TKN_TOKEN) == before
 
     def test_unknown_token(self, store: Store) -> None:
-        assert tkn(store).update_token("f" * 24, lambda token: {}) is None
+        assert tkn(store).update_token("f" * 24, lambda token: None) is None
 
 
 class TestBlobsAndListings:
@@ -299,10 +300,9 @@ class TestConcurrentHandles:
             rair(handles[n % 2]).update_token(RAIR_KEY, {f"field{n}": n})
 
         def update_tokenization(n: int) -> None:
-            def change(token: dict[str, Any]) -> dict[str, str]:
-                token["meta"]["images"].append({"id": f"{n:024x}", "name": f"{n}.png", "content_type": "image/png",
-                                                "size": n})
-                return {f"{n:024x}": f"blob{n}"}
+            def change(token: Any) -> None:
+                token["meta"]["images"].append({"id": f"{n:024x}", "is_default": False, "hash": f"{n:064x}",
+                                                "created_at": "2026-01-01T00:00:00.000000Z", "deleted_at": None})
 
             start.wait()
             tkn(handles[n % 2]).update_token(TKN_TOKEN, change)
@@ -315,9 +315,8 @@ class TestConcurrentHandles:
             assert {name: metadata[name] for name in metadata if name.startswith("field")} == {
                 f"field{n}": n for n in range(20)}
             images = tkn(handle).token(TKN_TOKEN)["meta"]["images"]  # type: ignore[index]
-            assert sorted(i["name"] for i in images) == sorted(["front.png", *(f"{n}.png" for n in range(20, 40))])
-            blobs = tkn(handle).attachment_blobs()
-            assert {blobs[f"{n:024x}"] for n in range(20, 40)} == {f"blob{n}" for n in range(20, 40)}
+            assert sorted(i["id"] for i in images[1:]) == [f"{n:024x}" for n in range(20, 40)]
+            assert {i["hash"] for i in images[1:]} == {f"{n:064x}" for n in range(20, 40)}
 
     def test_due_refreshes_are_applied_once(self, store: Store, twin: Store) -> None:
         imx(store).schedule_refresh([refresh(n, START + n, name=f"first {n}") for n in range(1, 21)])

@@ -367,7 +367,7 @@ class TestJsonOnTheWire:
         read = await client.get(TKN_PATH, headers=tkn_headers())
 
         json.loads(read.text, parse_constant=lambda name: pytest.fail(f"{name} in a response body"))
-        assert read.json()["value"]["total_value"] == 10000
+        assert read.json()["value"]["total_value"]["amount"] == 12000
 
 
 class TestUnknownPaths:

@@ -77,6 +77,11 @@ class TestIndex:
             assert (await http.get(f"/docs/{api}/")).status_code == 200
             assert (await http.get(f"/openapi/{api}.json")).json()["openapi"] == "3.0.3"
 
+    async def test_says_rair_reads_need_no_credential(self, http: ApiClient) -> None:
+        page = (await http.get("/")).text
+
+        assert "needs no <code>x-rair-token</code>" in page
+
     async def test_head_and_other_methods(self, http: ApiClient) -> None:
         assert (await http.head("/")).status_code == 200
         assert (await http.post("/")).status_code == 405

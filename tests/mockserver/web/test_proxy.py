@@ -20,7 +20,7 @@ from conformance.cli import main as conformance_main
 from mockserver.clock import ManualClock
 from mockserver.fixtures import load_fixtures
 from mockserver.recording import Recording
-from mockserver.settings import Settings
+from mockserver.settings import Settings, load_settings
 from mockserver.web import MockApp, create_app
 from mockserver.web import proxy as proxy_module
 from mockserver.web.proxy import create_proxy_app
@@ -171,6 +171,15 @@ async def test_an_unreachable_upstream_is_502_in_the_apis_own_shape_naming_it() 
     assert "The upstream http://127.0.0.1:9 could not be reached" in immutable.json()["message"]
     assert rair.json()["success"] is False
     assert "http://127.0.0.1:9" in rair.json()["message"]
+
+
+async def test_the_mocks_own_client_limits_stay_out_of_the_way_of_the_upstream(mock_upstream: MockApp) -> None:
+    # The upstream answers for its own limits: the proxy forwards every request, and adds no RateLimit header.
+    limited = load_settings(environ={}, preset="realistic", overrides={"rair.rate_limit.limit": 1})
+    async with await client_of(proxy_app(mock_upstream, settings=limited)) as client:
+        answers = [await client.get(RAIR_TOKEN_PATH) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert all("ratelimit" not in answer.headers for answer in answers)
 
 
 async def test_a_body_over_the_cap_is_refused_before_the_upstream_sees_it(faulty: Starlette) -> None:

@@ -201,9 +201,16 @@ class TestAuth:
 
         assert_error(response, 401, "x-rair-token")
 
-    @pytest.mark.parametrize("headers", [{}, {"x-rair-token": "stolen"}])
-    async def test_read_needs_a_credential(self, client: ApiClient, headers: dict[str, str]) -> None:
-        assert_error(await client.get(RAIR_TOKEN_PATH, headers=headers), 401, "x-rair-token")
+    @pytest.mark.parametrize("headers", [{}, {"x-rair-token": "stolen"}, {"x-rair-token": ""}])
+    async def test_read_needs_no_credential(self, client: ApiClient, headers: dict[str, str]) -> None:
+        """RAIR's GET route has no session check: a public page reads a token with no credential, and one that
+        is sent but unknown is ignored, not refused (BEHAVIOUR.md)."""
+        anonymous = await client.get(RAIR_TOKEN_PATH, headers=headers)
+        signed_in = await client.get(RAIR_TOKEN_PATH, headers=rair_headers())
+
+        assert anonymous.status_code == 200, anonymous.text
+        assert anonymous.json() == signed_in.json()
+        assert anonymous.json()["result"]["metadata"]["name"] == "CoinAgenda Monaco 2021 #1"
 
     async def test_non_owner(self, client: ApiClient, app: MockApp) -> None:
         response = await rejected_without_change(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import mimetypes
 import re
@@ -94,19 +95,20 @@ class TestTokenizationSeed:
         assert response.content == b""
         assert token["name"] == "TKN Token Name Updated"
         assert token["description"] == "Token Description"
-        assert token["value"]["total_value"] == 12000
-        assert token["currency_token_id"] == "68fe8c129367fd414b227c7a"
-        assert token["salable_percentage"] == 80
+        assert token["value"]["total_value"]["amount"] == 12000
+        assert token["value"]["total_value"]["id"] == "68fe8c129367fd414b227c7a"
+        assert token["value"]["salable_percentage"] == 80
         assert token["oracle"] == {"id": "677ed6e3cc111aea14a3dfc3", "code": "IOG"}
-        images = {a["name"]: a for a in token["meta"]["images"]}
+        images = {a["hash"]: a for a in token["meta"]["images"]}
         documents = {a["name"]: a for a in token["meta"]["documents"]}
         # Empty remove_*_ids remove nothing; the uploads are added next to the existing files.
-        assert set(images) == {"front.png", "image.png"}
+        assert len(images) == 2
         assert set(documents) == {"prospectus.pdf", "document.pdf"}
-        for attachment, name in ((images["image.png"], "image.png"), (documents["document.pdf"], "document.pdf")):
+        uploaded_image = images[hashlib.sha256(LOCAL_FILES["image.png"]).hexdigest()]
+        for attachment, name in ((uploaded_image, "image.png"), (documents["document.pdf"], "document.pdf")):
             served = await client.get(attachment["url"])
             assert served.content == LOCAL_FILES[name]
-            assert served.headers["content-type"] == attachment["content_type"] == mimetypes.guess_type(name)[0]
+            assert served.headers["content-type"] == mimetypes.guess_type(name)[0]
 
 
 class TestImmutableSeed:

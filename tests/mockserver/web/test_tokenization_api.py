@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -23,10 +27,12 @@ from tests.mockserver.support import (
     rejected_without_change,
     tkn_headers,
 )
+from tests.vendor_tables import tokenization_get_token_fields
 
 pytestmark = pytest.mark.anyio
 
 REQUIRED = {"name": "Renamed", "description": "Described"}
+USDT = "68fe8c129367fd414b227c7a"  # the currency of the fixtures' first token
 
 
 def form(**fields: str) -> Multipart:
@@ -46,27 +52,114 @@ async def details(client: ApiClient, token_id: str = TKN_TOKEN) -> dict[str, Any
 
 
 class TestRead:
-    """GET returns the token's details with its attachments' URLs."""
+    """GET returns the token's details in the vendor's shape, with its files' URLs."""
 
     async def test_details(self, client: ApiClient) -> None:
         token = await details(client)
 
         assert token["id"] == TKN_TOKEN
         assert token["name"] == "TKN Token Name"
-        assert token["value"] == {"total_value": 10000, "token_price": 10}
+        assert token["value"]["total_value"] == {"id": USDT, "amount": 12000, "decimal": 6, "symbol": "USDT",
+                                                 "address": "0xdac17f958d2ee523a2206206994597c13d831ec7"}
+        assert token["value"]["token_price"] == {**token["value"]["total_value"], "amount": 30}
+        assert token["value"]["salable_percentage"] == 60
         assert token["oracle"] == {"id": "677ed6e3cc111aea14a3dfc3", "code": "IOG"}
         assert [a["id"] for a in token["meta"]["images"]] == [TKN_IMAGE_ID]
         assert [a["id"] for a in token["meta"]["documents"]] == [TKN_DOCUMENT_ID]
+        assert "supply" not in token
 
     async def test_fixture_attachments_are_served(self, client: ApiClient) -> None:
         token = await details(client)
-        image = token["meta"]["images"][0]
+        image, document = token["meta"]["images"][0], token["meta"]["documents"][0]
 
         served = await client.get(image["url"])
 
         assert served.status_code == 200
-        assert served.headers["content-type"] == image["content_type"] == "image/png"
-        assert len(served.content) == image["size"]
+        assert served.headers["content-type"] == "image/png"
+        assert hashlib.sha256(served.content).hexdigest() == image["hash"]
+        assert image["is_default"] is True
+        assert (document["name"], document["type"], document["deleted_at"]) == ("prospectus.pdf", 1, None)
+
+    async def test_a_token_without_currency(self, client: ApiClient) -> None:
+        value = (await details(client, TKN_OTHER_TOKEN))["value"]
+
+        assert value["total_value"] == {"id": None, "amount": 250000, "decimal": None, "symbol": None,
+                                        "address": None}
+
+
+JSON_TYPES = {"string": str, "integer": int, "number": int | float, "boolean": bool, "object": dict}
+
+
+def vendor_read(token: dict[str, Any], path: str) -> list[Any]:
+    """What a client written against the vendor's page reads at `path` (every item for `meta.images[]`)."""
+    found = [token]
+    for part in path.split("."):
+        found = [item[part.removesuffix("[]")] for item in found]  # a KeyError is the client breaking
+        if part.endswith("[]"):
+            found = [entry for items in found for entry in items]
+    return found
+
+
+class TestVendorShape:
+    """A client written against the vendor's "Get Token Details" page (its fields, types and example values, kept in
+    tests/data/vendor/tokenization-get-token.md) works unchanged against the mock."""
+
+    async def test_every_documented_field_with_its_type(self, client: ApiClient) -> None:
+        token = await details(client)
+        fields = tokenization_get_token_fields()
+
+        assert len(fields) >= 15
+        for field in fields:
+            if field.only_on_another_page and field.path.split(".")[-1] not in token["value"]:
+                continue
+            values = vendor_read(token, field.path)
+            assert values, field.path
+            for value in values:
+                assert isinstance(value, JSON_TYPES[field.kind]), (field.path, value)
+                assert not isinstance(value, bool) or field.kind == "boolean", (field.path, value)
+                for key in field.keys:
+                    assert key in value, f"{field.path}.{key}"
+        image = token["meta"]["images"][0]
+        assert re.fullmatch(r"[0-9a-f]{64}", image["hash"])
+        assert datetime.fromisoformat(image["created_at"])
+        assert image["deleted_at"] is None
+
+    async def test_the_pages_example_values(self, client: ApiClient) -> None:
+        token = await details(client)
+
+        for field in tokenization_get_token_fields():
+            if field.example is None or field.only_on_another_page:
+                continue
+            # The page abbreviates objects with `...`: what it shows must match.
+            shown = json.loads(field.example.replace(", ...}", "}")) if field.example.startswith("{") \
+                else json.loads(field.example) if field.kind != "string" else field.example
+            value = vendor_read(token, field.path)[0]
+            if isinstance(shown, dict):
+                assert {key: value[key] for key in shown} == shown, field.path
+            else:
+                assert value == shown, field.path
+
+    async def test_a_client_reads_back_the_vendors_update_example(self, client: ApiClient) -> None:
+        """The fields of the "Update Token" example, read back where the reference's last paragraph puts them."""
+        picture, document = media.png(3, 3), media.pdf("document")
+        body = (Multipart().fields({"name": "TKN Token Name Updated", "description": "Token Description",
+                                    "total_value": "12000", "currency_token_id": USDT, "salable_percentage": "80",
+                                    "remove_image_ids": "", "remove_document_ids": "",
+                                    "oracle_id": "677ed6e3cc111aea14a3dfc3", "oracle_code": "IOG"})
+                .file("images", "image.png", picture, "image/png")
+                .file("documents", "document.pdf", document, "application/pdf"))
+
+        assert (await put(client, body)).status_code == 200
+        token = await details(client)
+
+        total = token["value"]["total_value"]
+        assert (total["amount"], total["symbol"], total["decimal"], total["id"]) == (12000, "USDT", 6, USDT)
+        assert token["value"]["salable_percentage"] == 80
+        added_image, added_document = token["meta"]["images"][-1], token["meta"]["documents"][-1]
+        assert added_image["hash"] == hashlib.sha256(picture).hexdigest()
+        assert (added_document["name"], added_document["hash"]) == ("document.pdf",
+                                                                    hashlib.sha256(document).hexdigest())
+        assert (await client.get(added_image["url"])).content == picture
 
 
 class TestUpdate:
@@ -84,9 +177,11 @@ class TestUpdate:
         assert response.content == b""
         assert token["name"] == "Renamed"
         assert token["description"] == "Described"
-        assert token["value"] == {"total_value": 12000, "token_price": 12}
-        assert token["currency_token_id"] == "aaaaaaaaaaaaaaaaaaaaaaaa"
-        assert token["salable_percentage"] == 80.5
+        # A currency the server does not know: its id is kept, its symbol, decimal and address are unknown.
+        unknown = {"id": "aaaaaaaaaaaaaaaaaaaaaaaa", "decimal": None, "symbol": None, "address": None}
+        assert token["value"]["total_value"] == {**unknown, "amount": 12000}
+        assert token["value"]["token_price"] == {**unknown, "amount": 30}
+        assert token["value"]["salable_percentage"] == 80.5
         assert token["oracle"] == {"id": "bbbbbbbbbbbbbbbbbbbbbbbb", "code": "XAU"}
         assert token["updated_at"] == "2026-01-01T00:02:00.000000Z"
         assert token["created_at"] == "2026-01-01T00:00:00.000000Z"
@@ -95,9 +190,10 @@ class TestUpdate:
         await put(client, form())
         token = await details(client)
 
-        assert token["value"]["total_value"] == 10000
-        assert token["salable_percentage"] == 60
-        assert token["currency_token_id"] == "68fe8c129367fd414b227c7a"
+        assert token["value"]["total_value"]["amount"] == 12000
+        assert token["value"]["salable_percentage"] == 60
+        assert token["value"]["total_value"]["id"] == token["value"]["token_price"]["id"] == USDT
+        assert token["value"]["total_value"]["symbol"] == "USDT"
         assert len(token["meta"]["images"]) == 1
 
     async def test_other_tokens_are_untouched(self, client: ApiClient) -> None:
@@ -110,8 +206,8 @@ class TestUpdate:
         token = await details(client)
 
         assert response.status_code == 200
-        assert token["value"]["total_value"] == 0
-        assert token["salable_percentage"] == 100
+        assert token["value"]["total_value"]["amount"] == 0
+        assert token["value"]["salable_percentage"] == 100
 
     async def test_added_files_are_listed_and_served(self, client: ApiClient) -> None:
         picture, animation, document = media.png(4, 4, colour=(9, 9, 9)), media.gif(), media.pdf("annual report")
@@ -122,17 +218,29 @@ class TestUpdate:
         assert (await put(client, body)).status_code == 200
         token = await details(client)
 
-        images = {a["name"]: a for a in token["meta"]["images"]}
+        images = {a["hash"]: a for a in token["meta"]["images"]}
         documents = {a["name"]: a for a in token["meta"]["documents"]}
-        assert set(images) == {"front.png", "photo.png", "anim.gif"}
+        sha = {data: hashlib.sha256(data).hexdigest() for data in (picture, animation, document)}
+        assert set(images) == {token["meta"]["images"][0]["hash"], sha[picture], sha[animation]}
         assert set(documents) == {"prospectus.pdf", "report.pdf"}
-        for attachment, data in ((images["photo.png"], picture), (images["anim.gif"], animation),
-                                 (documents["report.pdf"], document)):
+        assert documents["report.pdf"]["hash"] == sha[document]
+        for attachment, data, media_type in ((images[sha[picture]], picture, "image/png"),
+                                             (images[sha[animation]], animation, "image/gif"),
+                                             (documents["report.pdf"], document, "application/pdf")):
             served = await client.get(attachment["url"])
             assert served.content == data
-            assert served.headers["content-type"] == attachment["content_type"]
-            assert attachment["size"] == len(data)
+            assert served.headers["content-type"] == media_type
             assert len(attachment["id"]) == 24
+            assert (attachment["created_at"], attachment["deleted_at"]) == ("2026-01-01T00:00:00.000000Z", None)
+        assert [image["is_default"] for image in token["meta"]["images"]] == [True, False, False]
+        assert documents["report.pdf"]["type"] == 1
+
+    async def test_first_image_left_becomes_the_default(self, client: ApiClient) -> None:
+        await put(client, form(remove_image_ids=TKN_IMAGE_ID).file("images", "a.png", media.png(1), "image/png"))
+
+        images = (await details(client))["meta"]["images"]
+        assert [(image["hash"], image["is_default"]) for image in images] == [
+            (hashlib.sha256(media.png(1)).hexdigest(), True)]
 
     async def test_file_without_declared_type_is_judged_by_content(self, client: ApiClient) -> None:
         body = form().file("images", "upload", media.png(2, 2)).file("documents", "doc", media.pdf(), None)
@@ -140,8 +248,8 @@ class TestUpdate:
         assert (await put(client, body)).status_code == 200
         token = await details(client)
 
-        assert {a["content_type"] for a in token["meta"]["images"]} == {"image/png"}
-        assert [a["content_type"] for a in token["meta"]["documents"]] == ["application/pdf"] * 2
+        served = [await client.get(a["url"]) for a in token["meta"]["images"] + token["meta"]["documents"]]
+        assert [response.headers["content-type"] for response in served] == ["image/png"] * 2 + ["application/pdf"] * 2
 
     async def test_remove_attachments(self, client: ApiClient) -> None:
         response = await put(client, form(remove_image_ids=TKN_IMAGE_ID, remove_document_ids=TKN_DOCUMENT_ID))
@@ -153,7 +261,7 @@ class TestUpdate:
     async def test_remove_added_attachments_by_their_ids(self, client: ApiClient) -> None:
         await put(client, form().file("images", "a.png", media.png(1), "image/png")
                   .file("images", "b.png", media.png(2), "image/png"))
-        added = [a["id"] for a in (await details(client))["meta"]["images"] if a["name"] in ("a.png", "b.png")]
+        added = [a["id"] for a in (await details(client))["meta"]["images"][1:]]
 
         await put(client, form(remove_image_ids=",".join([TKN_IMAGE_ID, added[0].upper()])))
         left = (await details(client))["meta"]["images"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import signal
@@ -274,8 +275,9 @@ class TestTwoWorkers:
             metadata = connection.request("GET", RAIR_TOKEN_PATH, headers=rair_headers()).json()["result"]["metadata"]
             assert metadata == {**fields, "attributes": [{"trait_type": "t", "value": "v"}]}
             token = connection.request("GET", TKN_PATH, headers=tkn_headers()).json()
-            names = sorted(image["name"] for image in token["meta"]["images"])
-            assert names == sorted(["front.png", *(f"{n}.png" for n in range(16))])
-            image = next(i for i in token["meta"]["images"] if i["name"] == "15.png")
+            hashes = {image["hash"] for image in token["meta"]["images"][1:]}
+            assert hashes == {hashlib.sha256(media.png(n + 1, 2)).hexdigest() for n in range(16)}
+            last = hashlib.sha256(media.png(16, 2)).hexdigest()
+            image = next(i for i in token["meta"]["images"] if i["hash"] == last)
             assert connection.request("GET", httpx.URL(image["url"]).path).content == media.png(16, 2)
         assert held[0].worker != held[-1].worker

@@ -44,7 +44,8 @@ class TestTokenizationService:
 
         token = tokenization_service(services).records.token(TKN_TOKEN)
         assert token is not None
-        assert token["value"] == {"total_value": 2500.0, "token_price": 2.5}
+        assert token["value"]["total_value"]["amount"] == 2500.0
+        assert token["value"]["token_price"]["amount"] == 6.25  # over the fixture's supply of 400
 
     @pytest.mark.parametrize(
         ("upload", "words"),

@@ -118,7 +118,8 @@ API = Api[WidgetService](
     page=PageView(summary="Widget rename", operation="PUT /widgets/{widget_id}",
                   table=RecordsTable(title="Widgets", records="widgets", row_id="id", empty="No widgets.",
                                      columns=(Column(title="Widget", field="id"), Column(title="Name", field="name")))),
-    settings_section=SettingsSection(type=WidgetSettings),
+    # Real widget services cut names shorter.
+    settings_section=SettingsSection(type=WidgetSettings, presets={"realistic": {"max_name_length": 12}}),
     fixtures_section=FixturesSection(type=WidgetFixtures, parse=parse_fixtures, from_json=fixtures_from_json,
                                      to_json=lambda fixtures: {"widgets_items": fixtures.items}),
     operations=operations,

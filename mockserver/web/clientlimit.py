@@ -1,0 +1,55 @@
+"""An API's limit on every request from one client address (`Api.client_limit`), such as a server-wide one.
+
+It runs before the fast path and Connexion, so every request to the API counts, whatever it asks and whether or not
+it is valid, as a limit mounted in front of a server's routes does; preflights are left to CORS, which answers them
+before such a limit in the servers that have one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.apis import Api, api_for_path
+from mockserver.errors import ApiError, StoreUnavailable
+from mockserver.services import Services
+from mockserver.web.errors import error_response, send_response, store_unavailable
+
+
+class ClientLimitMiddleware:
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        api: Api[Any] | None = api_for_path(scope.get("path", "")) if scope["type"] == "http" else None
+        if api is None or api.client_limit is None or scope["method"] == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        try:
+            headers = api.client_limit(self.services.service_of(api), client[0] if client else "unknown")
+        except StoreUnavailable as exc:  # a shared limiter storage that does not answer
+            await send_response(send, error_response(scope["path"], store_unavailable(exc)))
+            return
+        except ApiError as error:
+            await send_response(send, error_response(scope["path"], error))
+            return
+        if not headers:
+            await self.app(scope, receive, send)
+            return
+        await self.app(scope, receive, _adding(send, headers))
+
+
+def _adding(send: Send, headers: Mapping[str, str]) -> Send:
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            response_headers = MutableHeaders(scope=message)
+            for name, value in headers.items():
+                response_headers[name] = value
+        await send(message)
+
+    return send_with_headers
