@@ -14,6 +14,7 @@ import codecs
 import copy
 import dataclasses
 import functools
+import itertools
 import json
 import math
 import re
@@ -56,18 +57,19 @@ TOO_DEEP = f"nests arrays and objects more than {MAX_JSON_DEPTH} levels deep"
 
 def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether parsed JSON nests arrays and objects more than `limit` levels deep."""
-    # Level by level: one list comprehension per container rather than a stack entry per container, which
-    # matters for the 250-item refresh (about a thousand containers).
-    level: list[Any] = [value] if isinstance(value, dict | list) else []
+    # Level by level, one comprehension per level over all its containers' children (chained in C), rather than
+    # a stack entry or a comprehension per container: the 250-item refresh has about a thousand containers.
+    level: list[Any] = [value] if isinstance(value, _CONTAINERS) else []
     for _ in range(limit):
-        below: list[Any] = []
-        for node in level:
-            below += [child for child in (node.values() if isinstance(node, dict) else node)
-                      if isinstance(child, dict | list)]
-        if not below:
+        children = itertools.chain.from_iterable([node.values() if isinstance(node, dict) else node
+                                                  for node in level])
+        level = [child for child in children if isinstance(child, _CONTAINERS)]
+        if not level:
             return False
-        level = below
     return True
+
+
+_CONTAINERS = (dict, list)  # a tuple: isinstance takes it faster than the union `dict | list`
 
 
 def _ecma_pattern(
