@@ -42,6 +42,7 @@ from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import Scope
 
+from mockserver import compactjson
 from mockserver.apis import api_for_path
 from mockserver.errors import ApiError
 from mockserver.openapi import route_table
@@ -300,7 +301,8 @@ def parse_json_body(raw: bytes) -> Any:
     if not text:
         return None
     try:
-        parsed = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        # Arrays of a top-level object come with a bound of each element's compact size (compactjson.py).
+        parsed = compactjson.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise ApiError(400, f"Request body is not valid JSON: {exc.msg} at line {exc.lineno}, "
                             f"column {exc.colno}.") from None

@@ -16,6 +16,7 @@ from mockserver.apis.base import random_trace_id
 from mockserver.apis.immutable.fixtures import ImmutableCollection, ImmutableKey, immutable_fixtures
 from mockserver.apis.immutable.settings import ImmutableSettings
 from mockserver.clock import Clock, isoformat
+from mockserver.compactjson import compact_sizes
 from mockserver.errors import ApiError
 from mockserver.fixtures import Fixtures
 from mockserver.ratelimit import Quota, QuotaLimiter
@@ -29,8 +30,6 @@ REFRESH_SCOPE = "refresh:metadata"
 # Keys of an NFTMetadataRequest; anything else an item carries is accepted (the schema allows it) but not stored.
 _REFRESHABLE = frozenset({"name", "description", "image", "external_url", "animation_url", "youtube_url",
                           "attributes"})
-# Compact JSON as the size limits count it; one encoder for every item (json.dumps builds one per call).
-_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 DOCS_LINK = "https://docs.immutable.com/api/zkEVM/"
 CODES = {
     400: "VALIDATION_ERROR",
@@ -354,7 +353,7 @@ def go_time(epoch: float) -> str:
 
 def _check_items(items: Sequence[Mapping[str, Any]]) -> list[int]:
     """The checks the schema cannot state: sizes, uint256 range and unique token ids."""
-    sizes = [_compact_size(item) for item in items]
+    sizes = compact_sizes(items, item_limit=MAX_ITEM_BYTES, list_limit=MAX_LIST_BYTES)
     total = sum(sizes) + len(sizes) + 1 if sizes else 2  # the compact list: brackets and commas around its items
     if total > MAX_LIST_BYTES:
         raise ApiError(400, f"nft_metadata is {total} bytes of JSON; the limit is 228 KiB ({MAX_LIST_BYTES}).",
@@ -394,12 +393,6 @@ def _metadata_of(item: Mapping[str, Any]) -> dict[str, Any]:
         for attribute in metadata.get("attributes") or []
     ]
     return metadata
-
-
-def _compact_size(value: Any) -> int:
-    """Bytes of the value as compact UTF-8 JSON."""
-    text = _COMPACT.encode(value)
-    return len(text) if text.isascii() else len(text.encode())
 
 
 def _parse_time(text: str) -> datetime:

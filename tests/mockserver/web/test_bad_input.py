@@ -19,6 +19,7 @@ from tests.mockserver.support import (
     RAIR_CONTRACT,
     RAIR_NETWORK,
     RAIR_TOKEN_PATH,
+    SPELLINGS,
     TKN_PATH,
     TKN_TOKEN,
     ApiClient,
@@ -28,6 +29,8 @@ from tests.mockserver.support import (
     nft_item,
     rair_headers,
     refresh_body,
+    refresh_near_item_limit,
+    refresh_near_list_limit,
     rejected_without_change,
     tkn_headers,
 )
@@ -354,6 +357,30 @@ class TestImmutableBody:
 
         assert at_250.status_code == 202
         assert at_16k.status_code == 202
+
+    @pytest.mark.parametrize("fast_path", [True, False], ids=["fast-path", "connexion"])
+    @pytest.mark.parametrize("spelling", SPELLINGS)
+    async def test_item_limit_counts_compact_json_however_the_item_is_written(
+            self, app_for: Any, fast_path: bool, spelling: str) -> None:
+        app = app_for({"fast_path": fast_path})
+        async with ApiClient(app) as client:
+            at_limit = await refresh_raw(refresh_near_item_limit(0, spelling))(client)
+            over = await rejected_without_change(app, refresh_raw(refresh_near_item_limit(1, spelling))(client))
+
+        assert at_limit.status_code == 202, at_limit.text
+        assert_error(over, 400, "nft_metadata[0] is 16385 bytes of JSON", field="nft_metadata.0")
+
+    @pytest.mark.parametrize("fast_path", [True, False], ids=["fast-path", "connexion"])
+    @pytest.mark.parametrize("spelling", ["compact", "indented", "escaped"])
+    async def test_list_limit_counts_compact_json_however_the_list_is_written(
+            self, app_for: Any, fast_path: bool, spelling: str) -> None:
+        app = app_for({"fast_path": fast_path})
+        async with ApiClient(app) as client:
+            at_limit = await refresh_raw(refresh_near_list_limit(0, spelling))(client)
+            over = await rejected_without_change(app, refresh_raw(refresh_near_list_limit(1, spelling))(client))
+
+        assert at_limit.status_code == 202, at_limit.text
+        assert_error(over, 400, "nft_metadata is 233473 bytes of JSON", field="nft_metadata")
 
 
 class TestJsonOnTheWire:
