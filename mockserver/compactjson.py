@@ -22,14 +22,34 @@ from typing import Any
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 # JSON's whitespace, as the standard library's decoder skips it.
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+# What may follow an array's element: a comma or the closing bracket, with whitespace either side.
+_SEPARATOR = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*")
 
 
 class SizedList(list[Any]):
-    """A JSON array parsed from text, with an upper bound of each element's compact UTF-8 size (None: unknown)."""
+    """A JSON array parsed from text, with upper bounds of each element's compact UTF-8 size (None: unknown)
+    and of how deep the array nests, and how many `[` and `{` its text holds (its own `[` included)."""
 
-    def __init__(self, items: list[Any], bounds: list[int | None]) -> None:
+    def __init__(self, items: list[Any], bounds: list[int | None], *, openers: int, depth_bound: int) -> None:
         super().__init__(items)
         self.size_bounds = bounds
+        self.openers = openers
+        self.depth_bound = depth_bound
+
+
+def nesting_bound(text: str, value: Any) -> int:
+    """An upper bound of how many levels of arrays and objects `value`, parsed from `text` by `loads`, nests.
+
+    Nesting n levels takes n opening brackets, so each member of the top-level object nests no deeper than it
+    has `[` and `{` in its text; an array of many shallow elements is bounded by its deepest element instead.
+    """
+    openers = text.count("[") + text.count("{")
+    arrays = [member for member in value.values() if isinstance(member, SizedList)] if isinstance(value, dict) else []
+    if not arrays:
+        return openers
+    # The brackets outside the arrays kept (in other members, or in a repeated key's dropped value) bound the rest.
+    rest = openers - 1 - sum(array.openers for array in arrays)
+    return 1 + max(rest, *(array.depth_bound for array in arrays))
 
 
 def compact_size(value: Any) -> int:
@@ -77,25 +97,30 @@ def loads(text: str, *, parse_constant: Callable[[str], Any], parse_float: Calla
     ascii_only = text.isascii()
 
     def array(start: int) -> tuple[SizedList, int]:
-        """The array whose `[` is at `start`, and the index after its `]`."""
+        """The array whose `[` is at `start`, and the index after its `]` (and any whitespace after it)."""
         items: list[Any] = []
         bounds: list[int | None] = []
+        deepest = 0  # the most `[` and `{` in one element's text: no element nests deeper
         at = _skip(text, start + 1)
         if text.startswith("]", at):
-            return SizedList(items, bounds), at + 1
-        while True:
-            floats_before = floats
-            item, end = decode(text, at)
-            items.append(item)
-            source = end - at if ascii_only else len(text[at:end].encode())
-            bounds.append(source if floats == floats_before else None)
-            at = _skip(text, end)
-            if text.startswith(",", at):
-                at = _skip(text, at + 1)
-            elif text.startswith("]", at):
-                return SizedList(items, bounds), at + 1
-            else:
-                raise ValueError("not an array")
+            at += 1
+        else:
+            while True:
+                floats_before = floats
+                item, end = decode(text, at)
+                items.append(item)
+                source = end - at if ascii_only else len(text[at:end].encode())
+                bounds.append(source if floats == floats_before else None)
+                if isinstance(item, dict | list):
+                    deepest = max(deepest, text.count("[", at, end) + text.count("{", at, end))
+                separator = _SEPARATOR.match(text, end)
+                if separator is None:
+                    raise ValueError("not an array")
+                at = separator.end()
+                if separator[1] == "]":
+                    break
+        openers = text.count("[", start, at) + text.count("{", start, at)
+        return SizedList(items, bounds, openers=openers, depth_bound=1 + deepest), at
 
     def top_object() -> dict[str, Any]:
         result: dict[str, Any] = {}

@@ -308,7 +308,7 @@ def parse_json_body(raw: bytes) -> Any:
                             f"column {exc.colno}.") from None
     except RecursionError:  # deeper than the parser can go, so far too deep
         raise ApiError(400, f"Request body {TOO_DEEP}.") from None
-    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and too_deep(parsed):  # counting is cheaper
+    if compactjson.nesting_bound(text, parsed) > MAX_JSON_DEPTH and too_deep(parsed):  # counting is cheaper
         raise ApiError(400, f"Request body {TOO_DEEP}.")
     # A lone surrogate can come only from a `\ud800`-style escape (UTF-8 has none), and no store or response
     # can encode it: refuse it here rather than fail with a 500 later.

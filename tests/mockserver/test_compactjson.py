@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver.compactjson import SizedList, compact_size, compact_sizes, loads
+from mockserver.compactjson import SizedList, compact_size, compact_sizes, loads, nesting_bound
 
 
 def _reject(name: str) -> Any:
@@ -41,6 +41,35 @@ def test_parses_as_json_loads_and_bounds_each_array_element(value: dict[str, Any
         assert isinstance(array, SizedList)
         for element, bound in zip(array, array.size_bounds, strict=True):
             assert bound is None or compact_size(element) <= bound
+
+
+def _depth(value: Any) -> int:
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+    return 0 if children is None else 1 + max((_depth(child) for child in children), default=0)
+
+
+@given(objects, spellings, st.integers(min_value=0, max_value=3))
+def test_nesting_bound_is_never_below_the_depth(value: dict[str, Any], spelling: dict[str, Any],
+                                                repeats: int) -> None:
+    text = json.dumps(value, **spelling)
+    # A repeated key whose dropped value is the deepest part of the text.
+    text = text[:-1] + "".join(f'{", " if value or n else ""}"k": [[[{n}]]]' for n in range(repeats)) + text[-1:]
+
+    parsed = loads(text, **HOOKS)
+
+    assert nesting_bound(text, parsed) >= _depth(parsed)
+
+
+def test_nesting_bound_of_many_shallow_elements_is_their_deepest() -> None:
+    text = json.dumps({"a": [{"b": [{}]}] * 100, "c": [[1]], "d": {"e": 1}})
+
+    assert nesting_bound(text, loads(text, **HOOKS)) == 1 + 1 + 3
+
+
+def test_nesting_bound_counts_what_lies_outside_the_arrays() -> None:
+    text = '{"a": [[[1]]], "b": {"c": {"d": {"e": {}}}}, "a": [3]}'  # the deepest member is no array
+
+    assert nesting_bound(text, loads(text, **HOOKS)) >= 5
 
 
 @pytest.mark.parametrize("text", [

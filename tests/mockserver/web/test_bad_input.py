@@ -371,6 +371,21 @@ class TestImmutableBody:
         assert_error(over, 400, "nft_metadata[0] is 16385 bytes of JSON", field="nft_metadata.0")
 
     @pytest.mark.parametrize("fast_path", [True, False], ids=["fast-path", "connexion"])
+    async def test_an_item_may_nest_to_the_depth_limit_and_not_past_it(self, app_for: Any, fast_path: bool) -> None:
+        def nested_in_item(levels: int) -> Send:  # the body, the list and the item are three levels
+            deep = "[" * levels + "]" * levels
+            item = json.dumps(nft_item("1")).replace('"attributes": []', f'"attributes": [], "x": {deep}')
+            return refresh_raw(f'{{"nft_metadata": [{item}]}}'.encode())
+
+        app = app_for({"fast_path": fast_path})
+        async with ApiClient(app) as client:
+            at_limit = await nested_in_item(61)(client)
+            past = await rejected_without_change(app, nested_in_item(62)(client))
+
+        assert at_limit.status_code == 202, at_limit.text
+        assert_error(past, 400, "64 levels deep", field="body")
+
+    @pytest.mark.parametrize("fast_path", [True, False], ids=["fast-path", "connexion"])
     @pytest.mark.parametrize("spelling", ["compact", "indented", "escaped"])
     async def test_list_limit_counts_compact_json_however_the_list_is_written(
             self, app_for: Any, fast_path: bool, spelling: str) -> None:
