@@ -79,12 +79,16 @@ def _skip(text: str, at: int) -> int:
     return match.end() if match is not None else at
 
 
-def loads(text: str, *, parse_constant: Callable[[str], Any], parse_float: Callable[[str], Any]) -> Any:
+def loads(text: str, *, parse_constant: Callable[[str], Any], parse_float: Callable[[str], Any],
+          min_length: int = 0) -> Any:
     """`json.loads(text, ...)` with the same hooks, the arrays of a top-level object as `SizedList`s.
 
     Anything but a well-formed top-level object (or any error at all) is parsed again by `json.loads` itself,
-    so that the value or the error is exactly its.
+    so that the value or the error is exactly its. So is text shorter than `min_length`, in one call, for
+    which bounding the few elements it can hold would cost more than re-encoding them.
     """
+    if len(text) < min_length:
+        return json.loads(text, parse_constant=parse_constant, parse_float=parse_float)
     floats = 0
 
     def counting_float(number: str) -> Any:

@@ -106,3 +106,10 @@ def test_sizes_are_exact_where_a_limit_could_be_broken() -> None:
     assert compact_sizes(items, item_limit=12, list_limit=30) == [3, 6, 12, 4]
     assert compact_sizes(items, item_limit=12, list_limit=29) == [3, 6, 9, 4]
     assert compact_sizes(list(items), item_limit=100, list_limit=100) == [3, 6, 9, 4]
+
+
+def test_text_shorter_than_min_length_is_parsed_in_one_call() -> None:
+    text = '{"a": [1, 2]}'
+
+    assert type(loads(text, **HOOKS, min_length=len(text) + 1)["a"]) is list
+    assert type(loads(text, **HOOKS, min_length=len(text))["a"]) is SizedList

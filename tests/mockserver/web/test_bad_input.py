@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from mockserver.web import MockApp
+from mockserver.web.validation import SIZED_BODY_LENGTH
 from tests.mockserver import media
 from tests.mockserver.support import (
     IMX_BASE,
@@ -374,8 +375,10 @@ class TestImmutableBody:
     async def test_an_item_may_nest_to_the_depth_limit_and_not_past_it(self, app_for: Any, fast_path: bool) -> None:
         def nested_in_item(levels: int) -> Send:  # the body, the list and the item are three levels
             deep = "[" * levels + "]" * levels
-            item = json.dumps(nft_item("1")).replace('"attributes": []', f'"attributes": [], "x": {deep}')
-            return refresh_raw(f'{{"nft_metadata": [{item}]}}'.encode())
+            # Long enough to be parsed item by item, as large refreshes are.
+            item = json.dumps(nft_item("1", description="d" * SIZED_BODY_LENGTH))
+            item = item.replace('"attributes": []', f'"attributes": [], "x": {deep}')
+            return refresh_raw(f'{{"nft_metadata": [{item}, {json.dumps(nft_item("2"))}]}}'.encode())
 
         app = app_for({"fast_path": fast_path})
         async with ApiClient(app) as client:
