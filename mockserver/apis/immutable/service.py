@@ -182,11 +182,11 @@ class ImmutableRecords:
             # A refresh names a token the indexer had not seen: it is indexed now.
             chain, address, _ = refresh.key
             nft = self._new_nft(str(chain), str(address), refresh.change["token_id"], refresh.due)
-        # Refreshed metadata is plain JSON one list of objects deep (attributes of scalar values), so copying
-        # those levels keeps the NFT from sharing anything with the refresh; a deep copy costs a sixth of a refresh.
+        # No copy: the metadata is the service's own (`_metadata_of` copied it out of the request, or the Redis
+        # store just read it), and a scheduled change is applied once, so the NFT shares it with nothing.
         nft.update(metadata)
-        if "attributes" in metadata:
-            nft["attributes"] = [dict(attribute) for attribute in metadata["attributes"] or []]
+        if metadata.get("attributes", []) is None:  # NFTs have no null list
+            nft["attributes"] = []
         nft["external_link"] = nft.get("external_url")
         stamp = _isoformat(refresh.due)
         nft["metadata_synced_at"] = stamp
