@@ -30,6 +30,7 @@ REFRESH_SCOPE = "refresh:metadata"
 # Keys of an NFTMetadataRequest; anything else an item carries is accepted (the schema allows it) but not stored.
 _REFRESHABLE = frozenset({"name", "description", "image", "external_url", "animation_url", "youtube_url",
                           "attributes"})
+_REFRESHABLE_OR_ID = _REFRESHABLE | {"token_id"}
 DOCS_LINK = "https://docs.immutable.com/api/zkEVM/"
 CODES = {
     400: "VALIDATION_ERROR",
@@ -384,7 +385,11 @@ def _uint256(text: str, field: str) -> int:
 
 def _metadata_of(item: Mapping[str, Any]) -> dict[str, Any]:
     """The NFT fields a refresh sets; a null attribute list reads back as an empty one, as NFTs have no null list."""
-    metadata = {name: value for name, value in item.items() if name in _REFRESHABLE}
+    if item.keys() <= _REFRESHABLE_OR_ID:  # the usual item: a copy less its token id, in the item's key order
+        metadata = dict(item)
+        metadata.pop("token_id", None)
+    else:
+        metadata = {name: value for name, value in item.items() if name in _REFRESHABLE}
     # A null display_type is accepted but not kept: NFTs read back without it (Immutable's SDK types the
     # read as optional, never null).
     metadata["attributes"] = [
