@@ -24,6 +24,7 @@ _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 # What may follow an array's element: a comma or the closing bracket, with whitespace either side.
 _SEPARATOR = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*")
+_CONTAINERS = (dict, list)
 
 
 class SizedList(list[Any]):
@@ -109,15 +110,18 @@ def loads(text: str, *, parse_constant: Callable[[str], Any], parse_float: Calla
         if text.startswith("]", at):
             at += 1
         else:
-            while True:
+            add_item, add_bound, count, separator_at = items.append, bounds.append, text.count, _SEPARATOR.match
+            while True:  # a 250-item refresh goes round this loop 250 times: no call it can do without
                 floats_before = floats
                 item, end = decode(text, at)
-                items.append(item)
+                add_item(item)
                 source = end - at if ascii_only else len(text[at:end].encode())
-                bounds.append(source if floats == floats_before else None)
-                if isinstance(item, dict | list):
-                    deepest = max(deepest, text.count("[", at, end) + text.count("{", at, end))
-                separator = _SEPARATOR.match(text, end)
+                add_bound(source if floats == floats_before else None)
+                if isinstance(item, _CONTAINERS):
+                    openers = count("[", at, end) + count("{", at, end)
+                    if openers > deepest:
+                        deepest = openers
+                separator = separator_at(text, end)
                 if separator is None:
                     raise ValueError("not an array")
                 at = separator.end()
