@@ -14,6 +14,7 @@ import codecs
 import copy
 import dataclasses
 import functools
+import itertools
 import json
 import math
 import re
@@ -41,6 +42,7 @@ from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import Scope
 
+from mockserver import compactjson
 from mockserver.apis import api_for_path
 from mockserver.errors import ApiError
 from mockserver.openapi import route_table
@@ -52,22 +54,26 @@ CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]*")
 # parser or the validators (a 500), so it is refused up front.
 MAX_JSON_DEPTH = 64
 TOO_DEEP = f"nests arrays and objects more than {MAX_JSON_DEPTH} levels deep"
+# A JSON body shorter than this is parsed in one call, without bounds of its array elements' sizes: a 1-item
+# refresh costs less re-encoding its item than bounding it (bench/inprocess.py).
+SIZED_BODY_LENGTH = 4096
 
 
 def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether parsed JSON nests arrays and objects more than `limit` levels deep."""
-    # Level by level: one list comprehension per container rather than a stack entry per container, which
-    # matters for the 250-item refresh (about a thousand containers).
-    level: list[Any] = [value] if isinstance(value, dict | list) else []
+    # Level by level, one comprehension per level over all its containers' children (chained in C), rather than
+    # a stack entry or a comprehension per container: the 250-item refresh has about a thousand containers.
+    level: list[Any] = [value] if isinstance(value, _CONTAINERS) else []
     for _ in range(limit):
-        below: list[Any] = []
-        for node in level:
-            below += [child for child in (node.values() if isinstance(node, dict) else node)
-                      if isinstance(child, dict | list)]
-        if not below:
+        children = itertools.chain.from_iterable([node.values() if isinstance(node, dict) else node
+                                                  for node in level])
+        level = [child for child in children if isinstance(child, _CONTAINERS)]
+        if not level:
             return False
-        level = below
     return True
+
+
+_CONTAINERS = (dict, list)  # a tuple: isinstance takes it faster than the union `dict | list`
 
 
 def _ecma_pattern(
@@ -298,13 +304,15 @@ def parse_json_body(raw: bytes) -> Any:
     if not text:
         return None
     try:
-        parsed = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        # Arrays of a top-level object come with a bound of each element's compact size (compactjson.py).
+        parsed = compactjson.loads(text, parse_constant=_reject_constant, parse_float=_finite_float,
+                                   min_length=SIZED_BODY_LENGTH)
     except json.JSONDecodeError as exc:
         raise ApiError(400, f"Request body is not valid JSON: {exc.msg} at line {exc.lineno}, "
                             f"column {exc.colno}.") from None
     except RecursionError:  # deeper than the parser can go, so far too deep
         raise ApiError(400, f"Request body {TOO_DEEP}.") from None
-    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and too_deep(parsed):  # counting is cheaper
+    if compactjson.nesting_bound(text, parsed) > MAX_JSON_DEPTH and too_deep(parsed):  # counting is cheaper
         raise ApiError(400, f"Request body {TOO_DEEP}.")
     # A lone surrogate can come only from a `\ud800`-style escape (UTF-8 has none), and no store or response
     # can encode it: refuse it here rather than fail with a 500 later.

@@ -125,6 +125,52 @@ def refresh_body(*token_ids: str, **metadata: Any) -> dict[str, Any]:
     return {"nft_metadata": [nft_item(token_id, **metadata) for token_id in token_ids]}
 
 
+def compact_json(value: Any) -> str:
+    """JSON as Immutable's size limits count it (compact; its UTF-8 bytes)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+# How a refresh body near a size limit is written, each a way its text and its compact JSON differ in length:
+# as compact JSON; indented; with `d` escaped as `\u0064`; with `é` as UTF-8 (more bytes than characters); with
+# `é` escaped as `\u00e9`; with an attribute value 100000.0 written `1e5` (shorter than its compact form).
+SPELLINGS = ("compact", "indented", "escaped", "non-ascii", "escaped-non-ascii", "float")
+ITEM_LIMIT, LIST_LIMIT = 16 * 1024, 228 * 1024
+
+
+def refresh_near_item_limit(over: int, spelling: str) -> bytes:
+    """A one-item refresh body whose item is `over` bytes past 16 KiB of compact JSON, written as `spelling` says."""
+    attributes = [{"trait_type": "Weight", "value": 100000.0}] if spelling == "float" else []
+    item = nft_item("7", description="", attributes=attributes)
+    room = ITEM_LIMIT + over - len(compact_json(item).encode())
+    unit = "é" if spelling in ("non-ascii", "escaped-non-ascii") else "d"
+    item["description"] = unit * (room // len(unit.encode())) + "d" * (room % len(unit.encode()))
+    assert len(compact_json(item).encode()) == ITEM_LIMIT + over
+    return _spelt({"nft_metadata": [item]}, spelling)
+
+
+def refresh_near_list_limit(over: int, spelling: str) -> bytes:
+    """A 20-item refresh body `over` bytes past 228 KiB of compact JSON (every item within 16 KiB)."""
+    items = [nft_item(str(n), description="") for n in range(20)]
+    room = LIST_LIMIT + over - len(compact_json(items).encode())
+    for n, item in enumerate(items):
+        item["description"] = "d" * (room // 20 + (1 if n < room % 20 else 0))
+    assert len(compact_json(items).encode()) == LIST_LIMIT + over
+    return _spelt({"nft_metadata": items}, spelling)
+
+
+def _spelt(body: dict[str, Any], spelling: str) -> bytes:
+    if spelling == "indented":
+        return json.dumps(body, indent=2, ensure_ascii=False).encode()
+    if spelling == "escaped-non-ascii":
+        return json.dumps(body, separators=(",", ":")).encode()  # ensure_ascii: é as \u00e9
+    text = compact_json(body)
+    if spelling == "escaped":
+        text = text.replace('"description":"dddddddd', '"description":"' + "\\u0064" * 8)
+    elif spelling == "float":
+        text = text.replace("100000.0", "1e5")
+    return text.encode()
+
+
 # Validation against the specs
 
 

@@ -16,6 +16,7 @@ from mockserver.apis.base import random_trace_id
 from mockserver.apis.immutable.fixtures import ImmutableCollection, ImmutableKey, immutable_fixtures
 from mockserver.apis.immutable.settings import ImmutableSettings
 from mockserver.clock import Clock, isoformat
+from mockserver.compactjson import compact_sizes
 from mockserver.errors import ApiError
 from mockserver.fixtures import Fixtures
 from mockserver.ratelimit import Quota, QuotaLimiter
@@ -29,8 +30,7 @@ REFRESH_SCOPE = "refresh:metadata"
 # Keys of an NFTMetadataRequest; anything else an item carries is accepted (the schema allows it) but not stored.
 _REFRESHABLE = frozenset({"name", "description", "image", "external_url", "animation_url", "youtube_url",
                           "attributes"})
-# Compact JSON as the size limits count it; one encoder for every item (json.dumps builds one per call).
-_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_REFRESHABLE_OR_ID = _REFRESHABLE | {"token_id"}
 DOCS_LINK = "https://docs.immutable.com/api/zkEVM/"
 CODES = {
     400: "VALIDATION_ERROR",
@@ -183,11 +183,11 @@ class ImmutableRecords:
             # A refresh names a token the indexer had not seen: it is indexed now.
             chain, address, _ = refresh.key
             nft = self._new_nft(str(chain), str(address), refresh.change["token_id"], refresh.due)
-        # Refreshed metadata is plain JSON one list of objects deep (attributes of scalar values), so copying
-        # those levels keeps the NFT from sharing anything with the refresh; a deep copy costs a sixth of a refresh.
+        # No copy: the metadata is the service's own (`_metadata_of` copied it out of the request, or the Redis
+        # store just read it), and a scheduled change is applied once, so the NFT shares it with nothing.
         nft.update(metadata)
-        if "attributes" in metadata:
-            nft["attributes"] = [dict(attribute) for attribute in metadata["attributes"] or []]
+        if metadata.get("attributes", []) is None:  # NFTs have no null list
+            nft["attributes"] = []
         nft["external_link"] = nft.get("external_url")
         stamp = _isoformat(refresh.due)
         nft["metadata_synced_at"] = stamp
@@ -354,7 +354,7 @@ def go_time(epoch: float) -> str:
 
 def _check_items(items: Sequence[Mapping[str, Any]]) -> list[int]:
     """The checks the schema cannot state: sizes, uint256 range and unique token ids."""
-    sizes = [_compact_size(item) for item in items]
+    sizes = compact_sizes(items, item_limit=MAX_ITEM_BYTES, list_limit=MAX_LIST_BYTES)
     total = sum(sizes) + len(sizes) + 1 if sizes else 2  # the compact list: brackets and commas around its items
     if total > MAX_LIST_BYTES:
         raise ApiError(400, f"nft_metadata is {total} bytes of JSON; the limit is 228 KiB ({MAX_LIST_BYTES}).",
@@ -385,7 +385,11 @@ def _uint256(text: str, field: str) -> int:
 
 def _metadata_of(item: Mapping[str, Any]) -> dict[str, Any]:
     """The NFT fields a refresh sets; a null attribute list reads back as an empty one, as NFTs have no null list."""
-    metadata = {name: value for name, value in item.items() if name in _REFRESHABLE}
+    if item.keys() <= _REFRESHABLE_OR_ID:  # the usual item: a copy less its token id, in the item's key order
+        metadata = dict(item)
+        metadata.pop("token_id", None)
+    else:
+        metadata = {name: value for name, value in item.items() if name in _REFRESHABLE}
     # A null display_type is accepted but not kept: NFTs read back without it (Immutable's SDK types the
     # read as optional, never null).
     metadata["attributes"] = [
@@ -394,12 +398,6 @@ def _metadata_of(item: Mapping[str, Any]) -> dict[str, Any]:
         for attribute in metadata.get("attributes") or []
     ]
     return metadata
-
-
-def _compact_size(value: Any) -> int:
-    """Bytes of the value as compact UTF-8 JSON."""
-    text = _COMPACT.encode(value)
-    return len(text) if text.isascii() else len(text.encode())
 
 
 def _parse_time(text: str) -> datetime:

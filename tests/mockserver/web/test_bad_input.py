@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from mockserver.web import MockApp
+from mockserver.web.validation import SIZED_BODY_LENGTH
 from tests.mockserver import media
 from tests.mockserver.support import (
     IMX_BASE,
@@ -19,6 +20,7 @@ from tests.mockserver.support import (
     RAIR_CONTRACT,
     RAIR_NETWORK,
     RAIR_TOKEN_PATH,
+    SPELLINGS,
     TKN_PATH,
     TKN_TOKEN,
     ApiClient,
@@ -28,6 +30,8 @@ from tests.mockserver.support import (
     nft_item,
     rair_headers,
     refresh_body,
+    refresh_near_item_limit,
+    refresh_near_list_limit,
     rejected_without_change,
     tkn_headers,
 )
@@ -354,6 +358,47 @@ class TestImmutableBody:
 
         assert at_250.status_code == 202
         assert at_16k.status_code == 202
+
+    @pytest.mark.parametrize("fast_path", [True, False], ids=["fast-path", "connexion"])
+    @pytest.mark.parametrize("spelling", SPELLINGS)
+    async def test_item_limit_counts_compact_json_however_the_item_is_written(
+            self, app_for: Any, fast_path: bool, spelling: str) -> None:
+        app = app_for({"fast_path": fast_path})
+        async with ApiClient(app) as client:
+            at_limit = await refresh_raw(refresh_near_item_limit(0, spelling))(client)
+            over = await rejected_without_change(app, refresh_raw(refresh_near_item_limit(1, spelling))(client))
+
+        assert at_limit.status_code == 202, at_limit.text
+        assert_error(over, 400, "nft_metadata[0] is 16385 bytes of JSON", field="nft_metadata.0")
+
+    @pytest.mark.parametrize("fast_path", [True, False], ids=["fast-path", "connexion"])
+    async def test_an_item_may_nest_to_the_depth_limit_and_not_past_it(self, app_for: Any, fast_path: bool) -> None:
+        def nested_in_item(levels: int) -> Send:  # the body, the list and the item are three levels
+            deep = "[" * levels + "]" * levels
+            # Long enough to be parsed item by item, as large refreshes are.
+            item = json.dumps(nft_item("1", description="d" * SIZED_BODY_LENGTH))
+            item = item.replace('"attributes": []', f'"attributes": [], "x": {deep}')
+            return refresh_raw(f'{{"nft_metadata": [{item}, {json.dumps(nft_item("2"))}]}}'.encode())
+
+        app = app_for({"fast_path": fast_path})
+        async with ApiClient(app) as client:
+            at_limit = await nested_in_item(61)(client)
+            past = await rejected_without_change(app, nested_in_item(62)(client))
+
+        assert at_limit.status_code == 202, at_limit.text
+        assert_error(past, 400, "64 levels deep", field="body")
+
+    @pytest.mark.parametrize("fast_path", [True, False], ids=["fast-path", "connexion"])
+    @pytest.mark.parametrize("spelling", ["compact", "indented", "escaped"])
+    async def test_list_limit_counts_compact_json_however_the_list_is_written(
+            self, app_for: Any, fast_path: bool, spelling: str) -> None:
+        app = app_for({"fast_path": fast_path})
+        async with ApiClient(app) as client:
+            at_limit = await refresh_raw(refresh_near_list_limit(0, spelling))(client)
+            over = await rejected_without_change(app, refresh_raw(refresh_near_list_limit(1, spelling))(client))
+
+        assert at_limit.status_code == 202, at_limit.text
+        assert_error(over, 400, "nft_metadata is 233473 bytes of JSON", field="nft_metadata")
 
 
 class TestJsonOnTheWire:

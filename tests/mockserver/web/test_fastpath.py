@@ -33,6 +33,7 @@ from tests.mockserver.support import (
     RAIR_NETWORK,
     RAIR_OWNER,
     RAIR_TOKEN_PATH,
+    SPELLINGS,
     TKN_BEARER,
     TKN_OTHER_TOKEN,
     TKN_PATH,
@@ -41,6 +42,8 @@ from tests.mockserver.support import (
     immutable_service,
     nft_item,
     refresh_body,
+    refresh_near_item_limit,
+    refresh_near_list_limit,
 )
 
 pytestmark = pytest.mark.anyio
@@ -114,9 +117,13 @@ def nested(depth: int) -> str:
 refresh_bodies = st.one_of(
     items.map(lambda nfts: json.dumps({"nft_metadata": nfts}).encode()),
     # Nesting deeper than the API allows, up to deeper than Python's parser can go.
-    st.sampled_from([60, 70, 900, 100_000]).map(lambda depth: f'{{"nft_metadata": {nested(depth)}}}'.encode()),
-    st.sampled_from([10, 70, 950]).map(lambda depth: json.dumps(refresh_body("1")).replace(
+    st.sampled_from([60, 63, 64, 70, 900, 100_000]).map(
+        lambda depth: f'{{"nft_metadata": {nested(depth)}}}'.encode()),
+    st.sampled_from([10, 61, 62, 70, 950]).map(lambda depth: json.dumps(refresh_body("1")).replace(
         '"attributes": []', f'"attributes": [], "x": {nested(depth)}').encode()),
+    # Items a byte either side of the size limits, written longer or shorter than their compact JSON.
+    st.builds(refresh_near_item_limit, st.sampled_from([0, 1]), st.sampled_from(SPELLINGS)),
+    st.builds(refresh_near_list_limit, st.sampled_from([0, 1]), st.sampled_from(["compact", "indented"])),
     st.sampled_from([b"", b"{}", b"[]", b"{", b'{"nft_metadata": NaN}', b"\xff\xfe", b"null",
                      json.dumps(refresh_body("1")).encode()[:-1],
                      json.dumps({**refresh_body("1"), "extra": True}).encode(),
@@ -263,6 +270,16 @@ class TestSameAnswers:
             assert _comparable(fast) == _comparable(slow), request
         fast_journal, slow_journal = pair.journals()
         assert fast_journal == slow_journal
+
+    @pytest.mark.parametrize("over", [0, 1])
+    @pytest.mark.parametrize("spelling", SPELLINGS)
+    def test_refreshes_at_the_item_size_limit(self, pair: Pair, spelling: str, over: int) -> None:
+        headers = {"x-immutable-api-key": IMX_ALPHA, "content-type": "application/json"}
+        fast, slow = pair.exchange(("POST", IMX_REFRESH, headers, refresh_near_item_limit(over, spelling)))
+        assert fast.status_code == (400 if over else 202)
+        assert _comparable(fast) == _comparable(slow)
+        fast, slow = pair.exchange(("GET", f"{IMX_BASE}/7", {}, b""))
+        assert _comparable(fast) == _comparable(slow)
 
     def test_a_refresh_then_a_read_shows_the_new_metadata_on_both(self, pair: Pair) -> None:
         body = json.dumps(refresh_body("1", name="Renamed")).encode()

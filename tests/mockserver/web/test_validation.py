@@ -17,6 +17,7 @@ from mockserver.web.validation import (
     RequestValidator,
     check_path_value,
     compiled,
+    too_deep,
 )
 
 BODY: dict[str, Any] = {
@@ -119,3 +120,24 @@ def test_a_schema_the_fast_path_cannot_compile_still_validates() -> None:
     result.validate("aaa")
     with pytest.raises(ValidationError):
         result.validate("aaaa")
+
+
+def _nested(levels: int) -> Any:
+    """Arrays and objects alternating `levels` deep, with scalars and shallow siblings at every level."""
+    value: Any = {"leaf": 1}
+    for level in range(levels - 1):
+        value = [value, "text", [], {"n": level}] if level % 2 == 0 else {"a": value, "b": None}
+    return value
+
+
+@pytest.mark.parametrize(("levels", "limit", "deep"), [
+    (64, 64, False), (65, 64, True), (1, 1, False), (2, 1, True), (3, 2, True), (200, 64, True),
+])
+def test_too_deep_refuses_exactly_past_the_limit(levels: int, limit: int, deep: bool) -> None:
+    assert too_deep(_nested(levels), limit) is deep
+
+
+def test_scalars_and_empty_containers_are_not_too_deep() -> None:
+    assert too_deep("text", 1) is False
+    assert too_deep([[], {}], 2) is False
+    assert too_deep([[], {"a": {}}], 2) is True

@@ -64,6 +64,22 @@ class TestRefreshService:
         nft = immutable_service(services).records.nft(IMX_CHAIN, IMX_COLLECTION, 2, now=services.clock.time())
         assert nft["name"] == "Now"  # type: ignore[index]
 
+    @pytest.mark.parametrize("extra", [{}, {"background_color": "red"}], ids=["schema-keys", "extra-key"])
+    def test_a_refresh_stores_only_the_metadata_keys(self, services: Services,
+                                                     extra: dict[str, Any]) -> None:
+        key = immutable_service(services).authenticate(IMX_ALPHA)
+        item = {"attributes": [{"trait_type": "a", "value": 1, "display_type": None}], "name": "First",
+                **extra, "token_id": "3", "description": None, "image": "i", "external_url": None,
+                "animation_url": None, "youtube_url": None}
+
+        immutable_service(services).refresh(key, IMX_CHAIN, IMX_COLLECTION, {"nft_metadata": [item]})
+
+        nft = immutable_service(services).records.nft(IMX_CHAIN, IMX_COLLECTION, 3, now=services.clock.time())
+        assert nft is not None
+        assert "background_color" not in nft
+        assert nft["token_id"] == "3"
+        assert (nft["name"], nft["image"], nft["attributes"]) == ("First", "i", [{"trait_type": "a", "value": 1}])
+
     def test_with_delay_a_refresh_waits_in_the_queue(self, make_app: Any) -> None:
         services: Services = make_app({"immutable.refresh_delay": 30}).services
         key = immutable_service(services).authenticate(IMX_ALPHA)

@@ -1,0 +1,164 @@
+"""Sizes of JSON values as compact UTF-8 JSON, known from the request body's own bytes where that is safe.
+
+An API may limit each element of a body's array to so many bytes of compact JSON (a metadata refresh does).
+Re-encoding every element to measure it cost a quarter of a 250-item refresh's CPU, yet an element's compact
+form is never longer than the text it was parsed from, but for one case: whitespace goes; an escape
+(`\\u00e9`, `\\/`, `\\n`) re-encodes no longer than it was written (with ensure_ascii off only `"`, `\\` and
+control characters are escaped again); a repeated key keeps one value; `-0` becomes `0`. The exception is a
+number with a fraction or exponent: a float, whose `repr` can be longer (`1e5` is `100000.0`). So `loads`
+parses a top-level object's arrays element by element with the standard library's own decoder and keeps each
+element's source length in UTF-8 bytes as its bound, unless a float was parsed in it; `compact_sizes`
+re-encodes only the elements whose bound could break a limit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+# Compact JSON as the size limits count it; one encoder for every item (json.dumps builds one per call).
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+# JSON's whitespace, as the standard library's decoder skips it.
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+# What may follow an array's element: a comma or the closing bracket, with whitespace either side.
+_SEPARATOR = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*")
+_CONTAINERS = (dict, list)
+
+
+class SizedList(list[Any]):
+    """A JSON array parsed from text, with upper bounds of each element's compact UTF-8 size (None: unknown)
+    and of how deep the array nests, and how many `[` and `{` its text holds (its own `[` included)."""
+
+    def __init__(self, items: list[Any], bounds: list[int | None], *, openers: int, depth_bound: int) -> None:
+        super().__init__(items)
+        self.size_bounds = bounds
+        self.openers = openers
+        self.depth_bound = depth_bound
+
+
+def nesting_bound(text: str, value: Any) -> int:
+    """An upper bound of how many levels of arrays and objects `value`, parsed from `text` by `loads`, nests.
+
+    Nesting n levels takes n opening brackets, so each member of the top-level object nests no deeper than it
+    has `[` and `{` in its text; an array of many shallow elements is bounded by its deepest element instead.
+    """
+    openers = text.count("[") + text.count("{")
+    arrays = [member for member in value.values() if isinstance(member, SizedList)] if isinstance(value, dict) else []
+    if not arrays:
+        return openers
+    # The brackets outside the arrays kept (in other members, or in a repeated key's dropped value) bound the rest.
+    rest = openers - 1 - sum(array.openers for array in arrays)
+    return 1 + max(rest, *(array.depth_bound for array in arrays))
+
+
+def compact_size(value: Any) -> int:
+    """Bytes of the value as compact UTF-8 JSON."""
+    text = _COMPACT.encode(value)
+    return len(text) if text.isascii() else len(text.encode())
+
+
+def compact_sizes(items: Sequence[Any], *, item_limit: int, list_limit: int) -> list[int]:
+    """Each item's compact size, exact wherever a limit is at stake.
+
+    For a `SizedList`, an item whose bound is within `item_limit` counts as its bound, unless the sizes so
+    counted put the whole list (brackets and commas included) over `list_limit`; every other size is
+    re-encoded. So a size above `item_limit`, and a list total above `list_limit`, is always the exact one.
+    """
+    bounds = items.size_bounds if isinstance(items, SizedList) else [None] * len(items)
+    sizes = [bound if bound is not None and bound <= item_limit else compact_size(item)
+             for item, bound in zip(items, bounds, strict=True)]
+    if sum(sizes) + len(sizes) + 1 > list_limit and bounds.count(None) < len(bounds):
+        return [compact_size(item) for item in items]  # over by the bounds: only the exact sizes can tell
+    return sizes
+
+
+def _skip(text: str, at: int) -> int:
+    """The index of the first character from `at` on that is not JSON whitespace."""
+    match = _WHITESPACE.match(text, at)
+    return match.end() if match is not None else at
+
+
+def loads(text: str, *, parse_constant: Callable[[str], Any], parse_float: Callable[[str], Any],
+          min_length: int = 0) -> Any:
+    """`json.loads(text, ...)` with the same hooks, the arrays of a top-level object as `SizedList`s.
+
+    Anything but a well-formed top-level object (or any error at all) is parsed again by `json.loads` itself,
+    so that the value or the error is exactly its. So is text shorter than `min_length`, in one call, for
+    which bounding the few elements it can hold would cost more than re-encoding them.
+    """
+    if len(text) < min_length:
+        return json.loads(text, parse_constant=parse_constant, parse_float=parse_float)
+    floats = 0
+
+    def counting_float(number: str) -> Any:
+        nonlocal floats
+        floats += 1
+        return parse_float(number)
+
+    decoder = json.JSONDecoder(parse_constant=parse_constant, parse_float=counting_float)
+    decode = decoder.raw_decode
+    ascii_only = text.isascii()
+
+    def array(start: int) -> tuple[SizedList, int]:
+        """The array whose `[` is at `start`, and the index after its `]` (and any whitespace after it)."""
+        items: list[Any] = []
+        bounds: list[int | None] = []
+        deepest = 0  # the most `[` and `{` in one element's text: no element nests deeper
+        at = _skip(text, start + 1)
+        if text.startswith("]", at):
+            at += 1
+        else:
+            add_item, add_bound, count, separator_at = items.append, bounds.append, text.count, _SEPARATOR.match
+            while True:  # a 250-item refresh goes round this loop 250 times: no call it can do without
+                floats_before = floats
+                item, end = decode(text, at)
+                add_item(item)
+                source = end - at if ascii_only else len(text[at:end].encode())
+                add_bound(source if floats == floats_before else None)
+                if isinstance(item, _CONTAINERS):
+                    openers = count("[", at, end) + count("{", at, end)
+                    if openers > deepest:
+                        deepest = openers
+                separator = separator_at(text, end)
+                if separator is None:
+                    raise ValueError("not an array")
+                at = separator.end()
+                if separator[1] == "]":
+                    break
+        openers = text.count("[", start, at) + text.count("{", start, at)
+        return SizedList(items, bounds, openers=openers, depth_bound=1 + deepest), at
+
+    def top_object() -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        at = _skip(text, 0)
+        if not text.startswith("{", at):
+            raise ValueError("not an object")
+        at = _skip(text, at + 1)
+        if not text.startswith("}", at):
+            while True:
+                if not text.startswith('"', at):
+                    raise ValueError("not a key")
+                key, at = decode(text, at)
+                at = _skip(text, at)
+                if not text.startswith(":", at):
+                    raise ValueError("no colon")
+                at = _skip(text, at + 1)
+                value, at = array(at) if text.startswith("[", at) else decode(text, at)
+                result[key] = value  # a repeated key: the last value in the first place, as json.loads does
+                at = _skip(text, at)
+                if text.startswith(",", at):
+                    at = _skip(text, at + 1)
+                elif text.startswith("}", at):
+                    break
+                else:
+                    raise ValueError("not an object")
+        if _skip(text, at + 1) != len(text):
+            raise ValueError("extra data")
+        return result
+
+    try:
+        return top_object()
+    except Exception:  # json.loads decides what the text is, or words what is wrong with it
+        return json.loads(text, parse_constant=parse_constant, parse_float=parse_float)

@@ -1,0 +1,115 @@
+"""Compact JSON sizes: `loads` parses exactly as `json.loads`, and its size bounds are never below the truth."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mockserver.compactjson import SizedList, compact_size, compact_sizes, loads, nesting_bound
+
+
+def _reject(name: str) -> Any:
+    raise ValueError(f"{name} refused")
+
+
+HOOKS: dict[str, Any] = {"parse_constant": _reject, "parse_float": float}
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
+                    st.text(max_size=6))
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                      | st.dictionaries(st.text(max_size=4), inner, max_size=4), max_leaves=12)
+objects = st.dictionaries(st.text(max_size=4), values, max_size=4)
+# Each way a document's text can differ from its compact form: spacing, escapes of any character, both.
+spellings = st.sampled_from([{}, {"indent": 2}, {"ensure_ascii": False}, {"separators": (",", ":")},
+                             {"separators": (" ,  ", " : "), "ensure_ascii": False}])
+
+
+@given(objects, spellings, st.sampled_from(["", " ", "\n\t\r "]))
+def test_parses_as_json_loads_and_bounds_each_array_element(value: dict[str, Any], spelling: dict[str, Any],
+                                                            space: str) -> None:
+    text = space + json.dumps(value, **spelling) + space
+
+    parsed = loads(text, **HOOKS)
+
+    assert parsed == json.loads(text, **HOOKS)
+    assert list(parsed) == list(json.loads(text, **HOOKS))
+    for array in (member for member in parsed.values() if isinstance(member, list)):
+        assert isinstance(array, SizedList)
+        for element, bound in zip(array, array.size_bounds, strict=True):
+            assert bound is None or compact_size(element) <= bound
+
+
+def _depth(value: Any) -> int:
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+    return 0 if children is None else 1 + max((_depth(child) for child in children), default=0)
+
+
+@given(objects, spellings, st.integers(min_value=0, max_value=3))
+def test_nesting_bound_is_never_below_the_depth(value: dict[str, Any], spelling: dict[str, Any],
+                                                repeats: int) -> None:
+    text = json.dumps(value, **spelling)
+    # A repeated key whose dropped value is the deepest part of the text.
+    text = text[:-1] + "".join(f'{", " if value or n else ""}"k": [[[{n}]]]' for n in range(repeats)) + text[-1:]
+
+    parsed = loads(text, **HOOKS)
+
+    assert nesting_bound(text, parsed) >= _depth(parsed)
+
+
+def test_nesting_bound_of_many_shallow_elements_is_their_deepest() -> None:
+    text = json.dumps({"a": [{"b": [{}]}] * 100, "c": [[1]], "d": {"e": 1}})
+
+    assert nesting_bound(text, loads(text, **HOOKS)) == 1 + 1 + 3
+
+
+def test_nesting_bound_counts_what_lies_outside_the_arrays() -> None:
+    text = '{"a": [[[1]]], "b": {"c": {"d": {"e": {}}}}, "a": [3]}'  # the deepest member is no array
+
+    assert nesting_bound(text, loads(text, **HOOKS)) >= 5
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": [1,]}', '{"a": 1', '{"a": [1 2]}', '{"a": 1} x', '{"a" 1}', "{1: 2}", '{"a": NaN}', '{"a": [NaN]}',
+    '{"a": [', "", "   ", "[1, 2]", '"text"', "null", '{"a": [1], "a": {"b": 2}}', '{"a": 1, "b": [], "a": [3]}',
+])
+def test_any_other_text_is_json_loads_own_value_or_error(text: str) -> None:
+    def outcome(parse: Any) -> Any:
+        try:
+            return "value", parse(text, **HOOKS)
+        except ValueError as error:
+            return type(error), str(error)
+
+    assert outcome(loads) == outcome(json.loads)
+
+
+def test_a_float_leaves_its_element_without_a_bound() -> None:
+    parsed = loads('{"a": [{"v": 1e5}, {"v": 1}, 2.5]}', **HOOKS)
+
+    assert parsed["a"].size_bounds == [None, len('{"v": 1}'), None]
+
+
+def test_a_non_ascii_element_is_bounded_by_its_utf8_bytes() -> None:
+    parsed = loads('{"a": ["éé"]}', **HOOKS)
+
+    assert parsed["a"].size_bounds == [6]
+
+
+def test_sizes_are_exact_where_a_limit_could_be_broken() -> None:
+    items = loads('{"a": [ "x" ,  "yyyy"  , {"k" :  "v"}, 1e1]}', **HOOKS)["a"]
+    # Bounds 3, 6, 12 and none (a float); exact sizes 3, 6, 9 and 4 (`10.0`). The list: 5 bytes more.
+
+    assert compact_sizes(items, item_limit=11, list_limit=100) == [3, 6, 9, 4]
+    assert compact_sizes(items, item_limit=12, list_limit=30) == [3, 6, 12, 4]
+    assert compact_sizes(items, item_limit=12, list_limit=29) == [3, 6, 9, 4]
+    assert compact_sizes(list(items), item_limit=100, list_limit=100) == [3, 6, 9, 4]
+
+
+def test_text_shorter_than_min_length_is_parsed_in_one_call() -> None:
+    text = '{"a": [1, 2]}'
+
+    assert type(loads(text, **HOOKS, min_length=len(text) + 1)["a"]) is list
+    assert type(loads(text, **HOOKS, min_length=len(text))["a"]) is SizedList
