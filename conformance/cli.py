@@ -1,48 +1,67 @@
 """`conformance run`: hold a server to the three specs and report what does not conform.
 
 Exit codes: 0 nothing failed, 1 at least one check failed, 2 the suite could not run (usage, target file,
-unreachable server).
+unreachable server). Every option of `run` can also come from a `CONFORMANCE_*` environment variable.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from conformance import report
+from conformance import html_report, report
 from conformance._specs import API_NAMES, ApiName
 from conformance.errors import ConformanceError
+from conformance.progress import BarProgress, PlainProgress
 from conformance.runner import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, RunConfig, run
 from conformance.target import load_target
 
 EXIT_OK, EXIT_FAILURES, EXIT_UNUSABLE = 0, 1, 2
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  no check failed
+  1  at least one check failed
+  2  the suite could not run (bad usage, unusable target file, unreachable server)"""
+DISTRIBUTION = "token-metadata-mock"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _env(name: str) -> dict[str, Any]:
+    """An option's environment variable, listed in `--help`: CI jobs configure a step without rewriting it."""
+    return {"envvar": f"CONFORMANCE_{name}", "show_envvar": True}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
+@click.version_option(package_name=DISTRIBUTION, prog_name="conformance")
 def main() -> None:
     """Conformance suite for the RAIR, Immutable zkEVM and Tokenization TR token-metadata APIs."""
 
 
-@main.command("run")
+@main.command("run", epilog=EXIT_CODES_HELP)
 @click.option(
     "--api",
     "api",
     type=click.Choice([*API_NAMES, "all"]),
     required=True,
     help="Which API to test, or all three.",
+    **_env("API"),
 )
 @click.option(
-    "--base-url", required=True, help="Where the server under test answers, e.g. http://127.0.0.1:8080."
+    "--base-url",
+    required=True,
+    help="Where the server under test answers, e.g. http://127.0.0.1:8080.",
+    **_env("BASE_URL"),
 )
 @click.option(
     "--target",
     "target_file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="YAML file with credentials and known resources (default: the mock server's fixtures).",
+    **_env("TARGET"),
 )
 @click.option(
     "--max-examples",
@@ -50,6 +69,7 @@ def main() -> None:
     default=DEFAULT_MAX_EXAMPLES,
     show_default=True,
     help="Generated requests per operation and phase; behavioural checks get a fifth of it.",
+    **_env("MAX_EXAMPLES"),
 )
 @click.option(
     "--seed",
@@ -57,33 +77,45 @@ def main() -> None:
     default=DEFAULT_SEED,
     show_default=True,
     help="Seed for every random choice: the same seed sends the same test cases.",
+    **_env("SEED"),
 )
 @click.option(
     "--junit-xml",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write a JUnit XML report (one testcase per operation and check).",
+    help="Write a JUnit XML report (one testcase per operation and check, with its time).",
+    **_env("JUNIT_XML"),
 )
 @click.option(
     "--report-json",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write a JSON report.",
+    **_env("REPORT_JSON"),
+)
+@click.option(
+    "--report-html",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write one self-contained HTML report: operations x checks, each failure with its reproducer.",
+    **_env("REPORT_HTML"),
 )
 @click.option(
     "--allow-destructive",
     is_flag=True,
     help="Also run checks that change stored state or spend rate quota (valid writes, quota exhaustion).",
+    **_env("ALLOW_DESTRUCTIVE"),
 )
 @click.option(
     "--reproducers-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the body of a reproducer over 2 KB is written (default: `reproducers/` beside --report-json or "
     "--junit-xml, else ./conformance-reproducers).",
+    **_env("REPRODUCERS_DIR"),
 )
 @click.option(
     "--documented-only",
     is_flag=True,
     help="Run only the rules of the vendors' own documents (their pages and published OpenAPI); "
     "rules this project decided report skipped.",
+    **_env("DOCUMENTED_ONLY"),
 )
 @click.option(
     "--workers",
@@ -91,6 +123,7 @@ def main() -> None:
     default=1,
     show_default=True,
     help="Operations tested in parallel by the schema checks.",
+    **_env("WORKERS"),
 )
 def run_command(
     api: str,
@@ -100,14 +133,19 @@ def run_command(
     seed: int,
     junit_xml: Path | None,
     report_json: Path | None,
+    report_html: Path | None,
     allow_destructive: bool,
     reproducers_dir: Path | None,
     documented_only: bool,
     workers: int,
 ) -> None:
-    """Test a server against the specs and report every check per operation."""
-    # Logs of CI jobs are no terminal; rich would fold the tables to 80 columns there.
-    stdout = Console() if sys.stdout.isatty() else Console(width=160)
+    """Test a server against the specs and report every check per operation.
+
+    On a terminal a progress bar per API shows checks done, failed and the time left; elsewhere (CI logs,
+    pipes) each finished check is one line on stderr: `api operation check status time`.
+    """
+    # Logs of CI jobs are no terminal: rich would fold the tables to 80 columns there unless COLUMNS says so.
+    stdout = Console() if sys.stdout.isatty() or "COLUMNS" in os.environ else Console(width=160)
     stderr = Console(stderr=True)
     apis: tuple[ApiName, ...] = (
         API_NAMES if api == "all" else tuple(name for name in API_NAMES if name == api)
@@ -123,20 +161,11 @@ def run_command(
             allow_destructive=allow_destructive,
             documented_only=documented_only,
         )
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TextColumn("[dim]{task.completed} done"),
-            TimeElapsedColumn(),
-            console=stderr,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("starting", total=None)
-
-            def advance(message: str) -> None:
-                progress.update(task, description=message, advance=1)
-
-            result = run(config, progress=advance)
+        if stderr.is_terminal:
+            with BarProgress(stderr) as bars:
+                result = run(config, progress=bars)
+        else:
+            result = run(config, progress=PlainProgress(sys.stderr))
     except ConformanceError as error:
         stderr.print(f"[bold red]error:[/] {error}", highlight=False)
         sys.exit(EXIT_UNUSABLE)
@@ -159,6 +188,8 @@ def run_command(
             report.write_junit(result, junit_xml)
         if report_json is not None:
             report.write_json(result, report_json)
+        if report_html is not None:
+            html_report.write_html(result, report_html)
     except OSError as error:
         stderr.print(f"[bold red]error:[/] cannot write the report: {error}", highlight=False)
         sys.exit(EXIT_UNUSABLE)
