@@ -17,17 +17,31 @@ import uvicorn.config
 from mockserver import __version__
 from mockserver.apis import registry
 from mockserver.errors import MockServerError
-from mockserver.settings import Settings, load_settings, parse_assignment
+from mockserver.settings import load_settings, parse_assignment
 from mockserver.store import MEMORY_URL
 
+DISTRIBUTION = "token-metadata-mock"
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  stopped (Ctrl+C, SIGTERM) or done
+  1  could not start: bad settings, fixtures or store, a port in use
+  2  bad usage (unknown option or value)"""
+SERVE_EPILOG = """\b
+Every setting can also come from a MOCKSERVER_* environment variable, nested
+names joined by double underscores: MOCKSERVER_PORT=9000,
+MOCKSERVER_IMMUTABLE__RATE_LIMIT__LIMIT=3. Defaults < --config file <
+environment < --set < the flags above.
 
-@click.group()
-@click.version_option(__version__, prog_name="mockserver")
+""" + EXIT_CODES_HELP
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
+@click.version_option(package_name=DISTRIBUTION, prog_name="mockserver")
 def main() -> None:
     """Mock server for the RAIR, Immutable zkEVM and Tokenization TR token-metadata APIs."""
 
 
-@main.command()
+@main.command(epilog=SERVE_EPILOG)
 @click.option("--host", help="Interface to bind (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default 8080).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -52,7 +66,7 @@ def serve(host: str | None, port: int | None, config_file: Path | None, fixtures
           validate_responses: bool | None, access_log: bool | None, seed: int | None,
           assignments: tuple[str, ...], store: str | None, workers: int, log_level: str) -> None:
     """Serve all three APIs on one port, at their real paths."""
-    from mockserver.web import create_app
+    from mockserver.web import create_app, listen
     from mockserver.web.headerlimits import head_limit_protocol
     from mockserver.web.workers import APP_FACTORY, HTTP_PROTOCOL, export_settings
 
@@ -74,20 +88,34 @@ def serve(host: str | None, port: int | None, config_file: Path | None, fixtures
     # walking it again and again, which showed up as latency spikes under load.
     gc.freeze()
     _lean_log_records()
-    _announce(settings)
-    if workers > 1:
-        export_settings(settings)  # uvicorn builds each worker's app by name, from these
-        uvicorn.run(APP_FACTORY, factory=True, workers=workers, host=settings.host, port=settings.port,
-                    log_level=log_level, access_log=settings.access_log, log_config=log_config(),
-                    http=HTTP_PROTOCOL)
-    else:
-        # A seeded server answers the same on every run: no wall-clock Date header.
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level,
-                    access_log=settings.access_log, date_header=settings.seed is None, log_config=log_config(),
-                    http=head_limit_protocol(settings.clients))
+
+    def announce(port: int) -> None:
+        _announce(settings.host, port)
+
+    try:
+        if workers > 1:
+            export_settings(settings)  # uvicorn builds each worker's app by name, from these
+            started = listen.run_server(
+                APP_FACTORY, factory=True, workers=workers, host=settings.host, port=settings.port,
+                announce=announce, log_level=log_level, access_log=settings.access_log, log_config=log_config(),
+                http=HTTP_PROTOCOL)
+        else:
+            # A seeded server answers the same on every run: no wall-clock Date header.
+            started = listen.run_server(
+                app, workers=1, host=settings.host, port=settings.port, announce=announce, log_level=log_level,
+                access_log=settings.access_log, date_header=settings.seed is None, log_config=log_config(),
+                http=head_limit_protocol(settings.clients))
+    except listen.ListenError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not started:
+        sys.exit(1)  # uvicorn has logged why
 
 
-@main.command("fixtures")
+@main.command("fixtures", epilog="""\b
+Exit codes:
+  0  written
+  1  the output file cannot be written
+  2  bad usage (unknown option or value)""")
 @click.option("--tokens", type=click.IntRange(min=0), required=True,
               help="How many tokens, spread evenly over RAIR, Immutable and Tokenization.")
 @click.option("--seed", type=int, help="Seed of the generated data: the same seed writes the same file "
@@ -139,8 +167,8 @@ def _overrides(*, assignments: tuple[str, ...], **flags: Any) -> dict[str, Any]:
     return overrides
 
 
-def _announce(settings: Settings) -> None:
-    base = f"http://{settings.host}:{settings.port}"
+def _announce(host: str, port: int) -> None:
+    base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     click.echo(f"mockserver {__version__} on {base}", err=True)
     for api in registry():
         click.echo(f"  {api.name:<13} spec {base}/openapi/{api.name}.json   docs {base}/docs/{api.name}/", err=True)
