@@ -184,6 +184,9 @@ def run_command(
         sys.exit(EXIT_UNUSABLE)
     report.print_summary(result, stdout)
     try:
+        for path in (junit_xml, report_json, report_html):
+            if path is not None:  # CI jobs name a reports/ folder that nothing created yet
+                path.parent.mkdir(parents=True, exist_ok=True)
         if junit_xml is not None:
             report.write_junit(result, junit_xml)
         if report_json is not None:
