@@ -11,7 +11,7 @@ import html
 import json
 from pathlib import Path
 
-from conformance.report import to_json
+from conformance.report import count_line, to_json
 from conformance.results import RunResult
 
 _STYLE = """
@@ -26,7 +26,7 @@ td.passed { background: #2da44e; color: #fff; }
 td.failed { background: #cf222e; color: #fff; }
 td.skipped { background: #d4a72c; }
 td.absent { background: #f6f8fa; }
-#summary .failed { color: #cf222e; font-weight: bold; }
+#summary.failed { color: #cf222e; font-weight: bold; }
 dl.settings { display: grid; grid-template-columns: max-content auto; gap: .1rem 1rem; }
 dl.settings dt { font-weight: bold; }
 .failure { border-left: 4px solid #cf222e; padding: .25rem .75rem; margin: .75rem 0; }
@@ -41,10 +41,6 @@ const el = (tag, props = {}, ...children) => {
   return node;
 };
 const s = report.settings;
-document.getElementById('summary').append(
-  `${report.summary.passed} passed, `,
-  el('span', {className: report.summary.failed ? 'failed' : '', textContent: `${report.summary.failed} failed`}),
-  `, ${report.summary.skipped} skipped in ${report.duration_seconds.toFixed(1)} s`);
 const settings = document.getElementById('settings');
 for (const [name, value] of [
   ['base URL', s.base_url], ['APIs', s.apis.join(', ')], ['target', s.target_source], ['seed', s.seed],
@@ -114,7 +110,7 @@ def to_html(result: RunResult) -> str:
 </head>
 <body>
 <h1>{title}</h1>
-<p id="summary"></p>
+<p id="summary"{' class="failed"' if result.failed else ''}>{html.escape(count_line(result))}</p>
 <dl class="settings" id="settings"></dl>
 <div id="matrices"></div>
 <h2>Failures</h2>

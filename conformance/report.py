@@ -36,7 +36,7 @@ def print_summary(result: RunResult, console: Console) -> None:
         f"{'on' if s.allow_destructive else 'off'}"
         + ("  documented rules only" if s.documented_only else "")
     )
-    console.print(_count_line(result))
+    console.print(count_line(result))
     failed = result.failed
     for item in failed:
         first = item.failures[0].title if item.failures else "failed"
@@ -86,7 +86,7 @@ def print_summary(result: RunResult, console: Console) -> None:
                 console.print("  [bold]reproduce:[/]")
                 # soft_wrap: the terminal may fold long lines, but no newline is inserted into the command.
                 console.print(escape(finding.curl), soft_wrap=True, highlight=False, markup=True)
-    console.print("\n" + _count_line(result))
+    console.print("\n" + count_line(result))
 
 
 def _status_cell(item: CheckResult) -> str:
@@ -99,7 +99,7 @@ def _status_cell(item: CheckResult) -> str:
     return styled
 
 
-def _count_line(result: RunResult) -> str:
+def count_line(result: RunResult) -> str:
     counts = result.counts()
     causes = skip_causes(result).most_common()
     skipped = f"{counts[Status.SKIPPED]} skipped"

@@ -5,6 +5,7 @@ Uses the page test's browser (Debian's `chromium` through Playwright); see tests
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,7 +78,10 @@ def test_matrix_colours_each_operation_and_check_by_its_result(page: tuple[Page,
 def test_failures_show_expected_got_and_a_reproducer_and_the_settings_show_the_seed(
         page: tuple[Page, list[str]]) -> None:
     tab, _ = page
-    expect(tab.locator("#summary")).to_contain_text("failed")
+    # The terminal's summary line: counts, and why checks were skipped.
+    expect(tab.locator("#summary")).to_have_text(re.compile(r"^\d+ passed, 2 failed, 8 skipped "
+                                                            r"\(8 need --allow-destructive\) in [\d.]+s$"))
+    expect(tab.locator("#summary")).to_have_css("color", RED)
     failure = tab.locator(".failure").filter(has_text="getToken · content_type_conformance").first
     expect(failure.locator(".expected")).to_contain_text("expected: a documented Content-Type")
     expect(failure.locator(".got")).to_contain_text("got: ")
