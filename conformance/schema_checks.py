@@ -276,7 +276,7 @@ def run_schema_checks(
             if not _fold(event, by_label, results, config, errors):
                 for error in errors:
                     _record_error(error, by_label, results)
-            if event.phase == PhaseName.FUZZING and label in by_label and label not in pending:
+            if event.phase == PhaseName.FUZZING and label in by_label:
                 report(label)
         elif isinstance(event, events.NonFatalError):
             if event.related_to_operation and event.label in by_label:
