@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -55,6 +56,9 @@ class ServedSpecServersMiddleware:
 
 
 def _with_server(body: bytes, base_url: str) -> bytes:
+    """The mock's URL in front of the path Connexion serves the spec's operations under (`/__mock` for admin)."""
     spec: dict[str, Any] = json.loads(body)
-    spec["servers"] = [{"url": base_url, "description": DESCRIPTION}]
+    servers = spec.get("servers") or [{"url": ""}]
+    base_path = urlsplit(servers[0]["url"]).path.rstrip("/")
+    spec["servers"] = [{"url": base_url + base_path, "description": DESCRIPTION}]
     return json.dumps(spec).encode()

@@ -24,10 +24,12 @@ async def test_each_api_spec_lists_the_mock_as_the_client_reached_it(app: MockAp
     assert spec["paths"], "the rest of the spec is untouched"
 
 
-async def test_the_admin_spec_lists_the_mock_too(client: ApiClient) -> None:
+async def test_the_admin_spec_lists_the_mock_with_the_admin_prefix(client: ApiClient) -> None:
     response = await client.get("/__mock/openapi.json")
     assert response.status_code == 200
-    assert [server["url"] for server in response.json()["servers"]] == ["http://localhost"]
+    spec = response.json()
+    assert [server["url"] for server in spec["servers"]] == ["http://localhost/__mock"]
+    assert "/reset" in spec["paths"], "its paths are relative to the prefix"
 
 
 async def test_answers_other_than_the_spec_are_left_alone(client: ApiClient) -> None:
