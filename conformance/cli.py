@@ -1,26 +1,34 @@
 """`conformance run`: hold a server to the three specs and report what does not conform.
 
 Exit codes: 0 nothing failed, 1 at least one check failed, 2 the suite could not run (usage, target file,
-unreachable server).
+unreachable server). Every option of `run` can also come from a `CONFORMANCE_*` environment variable.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from conformance import report
+from conformance import html_report, report
 from conformance._specs import ApiName
 from conformance.apis import API_NAMES, suites
 from conformance.errors import ConformanceError
+from conformance.progress import BarProgress, PlainProgress
 from conformance.runner import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, RunConfig, run
 from conformance.target import load_target
 
 EXIT_OK, EXIT_FAILURES, EXIT_UNUSABLE = 0, 1, 2
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  no check failed
+  1  at least one check failed
+  2  the suite could not run (bad usage, unusable target file, unreachable server)"""
+DISTRIBUTION = "token-metadata-mock"
 
 
 def _named_apis() -> str:
@@ -29,30 +37,42 @@ def _named_apis() -> str:
     return titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} and {titles[-1]}"
 
 
+def _env(name: str) -> dict[str, Any]:
+    """An option's environment variable, listed in `--help`: CI jobs configure a step without rewriting it."""
+    return {"envvar": f"CONFORMANCE_{name}", "show_envvar": True}
+
+
 @click.group(
     help=f"Conformance suite for the {_named_apis()} token-metadata APIs.",
     context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=EXIT_CODES_HELP,
 )
+@click.version_option(package_name=DISTRIBUTION, prog_name="conformance")
 def main() -> None:
     """The `conformance` command group (its help, above, names the registered APIs)."""
 
 
-@main.command("run")
+@main.command("run", epilog=EXIT_CODES_HELP)
 @click.option(
     "--api",
     "api",
     type=click.Choice([*API_NAMES, "all"]),
     required=True,
     help="Which API to test, or all three.",
+    **_env("API"),
 )
 @click.option(
-    "--base-url", required=True, help="Where the server under test answers, e.g. http://127.0.0.1:8080."
+    "--base-url",
+    required=True,
+    help="Where the server under test answers, e.g. http://127.0.0.1:8080.",
+    **_env("BASE_URL"),
 )
 @click.option(
     "--target",
     "target_file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="YAML file with credentials and known resources (default: the mock server's fixtures).",
+    **_env("TARGET"),
 )
 @click.option(
     "--max-examples",
@@ -60,6 +80,7 @@ def main() -> None:
     default=DEFAULT_MAX_EXAMPLES,
     show_default=True,
     help="Generated requests per operation and phase; behavioural checks get a fifth of it.",
+    **_env("MAX_EXAMPLES"),
 )
 @click.option(
     "--seed",
@@ -67,33 +88,45 @@ def main() -> None:
     default=DEFAULT_SEED,
     show_default=True,
     help="Seed for every random choice: the same seed sends the same test cases.",
+    **_env("SEED"),
 )
 @click.option(
     "--junit-xml",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write a JUnit XML report (one testcase per operation and check).",
+    help="Write a JUnit XML report (one testcase per operation and check, with its time).",
+    **_env("JUNIT_XML"),
 )
 @click.option(
     "--report-json",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write a JSON report.",
+    **_env("REPORT_JSON"),
+)
+@click.option(
+    "--report-html",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write one self-contained HTML report: operations x checks, each failure with its reproducer.",
+    **_env("REPORT_HTML"),
 )
 @click.option(
     "--allow-destructive",
     is_flag=True,
     help="Also run checks that change stored state or spend rate quota (valid writes, quota exhaustion).",
+    **_env("ALLOW_DESTRUCTIVE"),
 )
 @click.option(
     "--reproducers-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the body of a reproducer over 2 KB is written (default: `reproducers/` beside --report-json or "
     "--junit-xml, else ./conformance-reproducers).",
+    **_env("REPRODUCERS_DIR"),
 )
 @click.option(
     "--documented-only",
     is_flag=True,
     help="Run only the rules of the vendors' own documents (their pages and published OpenAPI); "
     "rules this project decided report skipped.",
+    **_env("DOCUMENTED_ONLY"),
 )
 @click.option(
     "--workers",
@@ -101,6 +134,7 @@ def main() -> None:
     default=1,
     show_default=True,
     help="Operations tested in parallel by the schema checks.",
+    **_env("WORKERS"),
 )
 def run_command(
     api: str,
@@ -110,14 +144,19 @@ def run_command(
     seed: int,
     junit_xml: Path | None,
     report_json: Path | None,
+    report_html: Path | None,
     allow_destructive: bool,
     reproducers_dir: Path | None,
     documented_only: bool,
     workers: int,
 ) -> None:
-    """Test a server against the specs and report every check per operation."""
-    # Logs of CI jobs are no terminal; rich would fold the tables to 80 columns there.
-    stdout = Console() if sys.stdout.isatty() else Console(width=160)
+    """Test a server against the specs and report every check per operation.
+
+    On a terminal a progress bar per API shows checks done, failed and the time left; elsewhere (CI logs,
+    pipes) each finished check is one line on stderr: `api operation check status time`.
+    """
+    # Logs of CI jobs are no terminal: rich would fold the tables to 80 columns there unless COLUMNS says so.
+    stdout = Console() if sys.stdout.isatty() or "COLUMNS" in os.environ else Console(width=160)
     stderr = Console(stderr=True)
     apis: tuple[ApiName, ...] = (
         API_NAMES if api == "all" else tuple(name for name in API_NAMES if name == api)
@@ -133,20 +172,11 @@ def run_command(
             allow_destructive=allow_destructive,
             documented_only=documented_only,
         )
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TextColumn("[dim]{task.completed} done"),
-            TimeElapsedColumn(),
-            console=stderr,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("starting", total=None)
-
-            def advance(message: str) -> None:
-                progress.update(task, description=message, advance=1)
-
-            result = run(config, progress=advance)
+        if stderr.is_terminal:
+            with BarProgress(stderr) as bars:
+                result = run(config, progress=bars)
+        else:
+            result = run(config, progress=PlainProgress(sys.stderr))
     except ConformanceError as error:
         stderr.print(f"[bold red]error:[/] {error}", highlight=False)
         sys.exit(EXIT_UNUSABLE)
@@ -165,17 +195,22 @@ def run_command(
         sys.exit(EXIT_UNUSABLE)
     report.print_summary(result, stdout)
     try:
+        for path in (junit_xml, report_json, report_html):
+            if path is not None:  # CI jobs name a reports/ folder that nothing created yet
+                path.parent.mkdir(parents=True, exist_ok=True)
         if junit_xml is not None:
             report.write_junit(result, junit_xml)
         if report_json is not None:
             report.write_json(result, report_json)
+        if report_html is not None:
+            html_report.write_html(result, report_html)
     except OSError as error:
         stderr.print(f"[bold red]error:[/] cannot write the report: {error}", highlight=False)
         sys.exit(EXIT_UNUSABLE)
     sys.exit(EXIT_FAILURES if result.exit_code else EXIT_OK)
 
 
-@main.command("validate-traffic")
+@main.command("validate-traffic", epilog=EXIT_CODES_HELP)
 @click.argument("har_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--api",
@@ -195,7 +230,13 @@ def run_command(
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write a JSON report.",
 )
-def validate_traffic_command(har_file: Path, api: str, junit_xml: Path | None, report_json: Path | None) -> None:
+@click.option(
+    "--report-html",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write one self-contained HTML report (operations x rules, each violation with its reproducer).",
+)
+def validate_traffic_command(har_file: Path, api: str, junit_xml: Path | None, report_json: Path | None,
+                             report_html: Path | None) -> None:
     """Check recorded traffic (a HAR file, e.g. from `mockserver proxy --record`) against the specs.
 
     Each request and response is held to the same single-exchange rules as the validating proxy's. Exit codes as
@@ -203,13 +244,13 @@ def validate_traffic_command(har_file: Path, api: str, junit_xml: Path | None, r
     """
     from conformance.traffic.report import validate_har
 
-    stdout = Console() if sys.stdout.isatty() else Console(width=160)
+    stdout = Console() if sys.stdout.isatty() or "COLUMNS" in os.environ else Console(width=160)
     stderr = Console(stderr=True)
     apis = API_NAMES if api == "all" else tuple(name for name in API_NAMES if name == api)
     try:
         result = validate_har(har_file, apis=apis)
         # Bodies too long to paste go to a file, beside the reports as for `run`.
-        beside = report_json or junit_xml
+        beside = report_json or junit_xml or report_html
         report.write_long_bodies(result, beside.parent / "reproducers" if beside is not None
                                  else Path("conformance-reproducers"))
     except ConformanceError as error:
@@ -220,10 +261,15 @@ def validate_traffic_command(har_file: Path, api: str, junit_xml: Path | None, r
         sys.exit(EXIT_UNUSABLE)
     report.print_summary(result, stdout)
     try:
+        for path in (junit_xml, report_json, report_html):
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
         if junit_xml is not None:
             report.write_junit(result, junit_xml)
         if report_json is not None:
             report.write_json(result, report_json)
+        if report_html is not None:
+            html_report.write_html(result, report_html)
     except OSError as error:
         stderr.print(f"[bold red]error:[/] cannot write the report: {error}", highlight=False)
         sys.exit(EXIT_UNUSABLE)

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Iterator
 from itertools import groupby
 from pathlib import Path
@@ -35,14 +36,13 @@ def print_summary(result: RunResult, console: Console) -> None:
         f"{'on' if s.allow_destructive else 'off'}"
         + ("  documented rules only" if s.documented_only else "")
     )
-    console.print(_count_line(result))
+    console.print(count_line(result))
     failed = result.failed
     for item in failed:
         first = item.failures[0].title if item.failures else "failed"
         console.print(
             f"  [bold red]✗[/] {escape(item.operation.title)} · {escape(item.check)} "
             f"[dim]({item.source.value})[/]: {escape(first)}",
-            soft_wrap=True,
         )
     for operation, items in _by_operation(result):
         table = Table(
@@ -50,29 +50,25 @@ def print_summary(result: RunResult, console: Console) -> None:
             title_justify="left",
             expand=False,
         )
-        table.add_column("check")
-        table.add_column("kind")
-        table.add_column("source")
-        table.add_column("status")
-        table.add_column("passed", justify="right")
-        table.add_column("failed", justify="right")
-        table.add_column("note")
+        # Fits 80 columns: names are single long words that rich would cut with an ellipsis, so nothing here
+        # wraps but the notes, which go below the table as sentences the console wraps between words.
+        table.add_column("check", overflow="fold")
+        table.add_column("kind", overflow="fold")
+        table.add_column("source", overflow="fold")
+        table.add_column("status (requests)", overflow="fold")
+        notes = []
         for item in items:
             note = (
                 item.reason
                 if item.status is Status.SKIPPED
                 else (item.failures[0].title if item.failures else "; ".join(item.notes))
             )
-            table.add_row(
-                item.check,
-                item.kind,
-                item.source.value,
-                f"[{_STYLES[item.status]}]{item.status.value}[/]",
-                str(item.passed),
-                str(item.failure_count),
-                escape(note),
-            )
+            if note:
+                notes.append(f"  [dim]{escape(item.check)}:[/] {escape(note)}")
+            table.add_row(item.check, item.kind, item.source.value, _status_cell(item))
         console.print(table)
+        for line in notes:
+            console.print(line, highlight=False)
     if failed:
         console.rule("[bold red]Failures")
     for item in failed:
@@ -90,15 +86,50 @@ def print_summary(result: RunResult, console: Console) -> None:
                 console.print("  [bold]reproduce:[/]")
                 # soft_wrap: the terminal may fold long lines, but no newline is inserted into the command.
                 console.print(escape(finding.curl), soft_wrap=True, highlight=False, markup=True)
-    console.print("\n" + _count_line(result))
+    console.print("\n" + count_line(result))
 
 
-def _count_line(result: RunResult) -> str:
+def _status_cell(item: CheckResult) -> str:
+    """The status and how many requests the check judged: `passed 33`, `failed 2 (31 ok)`, `skipped`."""
+    styled = f"[{_STYLES[item.status]}]{item.status.value}[/]"
+    if item.status is Status.PASSED:
+        return f"{styled} {item.passed}"
+    if item.status is Status.FAILED:
+        return f"{styled} {item.failure_count} ({item.passed} ok)"
+    return styled
+
+
+def count_line(result: RunResult) -> str:
     counts = result.counts()
-    return (
-        f"{counts[Status.PASSED]} passed, {counts[Status.FAILED]} failed, {counts[Status.SKIPPED]} skipped"
-        f" in {result.duration:.1f}s"
-    )
+    causes = skip_causes(result).most_common()
+    skipped = f"{counts[Status.SKIPPED]} skipped"
+    if causes:
+        (main, count), others = causes[0], counts[Status.SKIPPED] - causes[0][1]
+        skipped += f" ({count} {main}" + (f", {others} for other reasons)" if others else ")")
+    return f"{counts[Status.PASSED]} passed, {counts[Status.FAILED]} failed, {skipped} in {result.duration:.1f}s"
+
+
+_NEEDS_FLAG = re.compile(r"\bneeds? (--[a-z][a-z-]*)")
+_LEFT_OUT_BY = re.compile(r"\bleft out by (--[a-z][a-z-]*)")
+
+
+def skip_causes(result: RunResult) -> Counter[str]:
+    """Why checks were skipped, with those a flag would run counted under that flag ("need --allow-destructive").
+
+    Skip reasons name the operation's own reason first; what a user can act on is the flag they end with.
+    """
+    causes: Counter[str] = Counter()
+    for item in result.results:
+        if item.status is not Status.SKIPPED:
+            continue
+        reason = item.reason
+        if (needs := _NEEDS_FLAG.search(reason)) is not None:
+            causes[f"need {needs.group(1)}"] += 1
+        elif (left_out := _LEFT_OUT_BY.search(reason)) is not None:
+            causes[f"left out by {left_out.group(1)}"] += 1
+        else:
+            causes[reason] += 1
+    return causes
 
 
 def write_long_bodies(result: RunResult, directory: Path) -> int:
@@ -146,6 +177,7 @@ def to_json(result: RunResult) -> dict[str, Any]:
                 "cite": item.cite,
                 "status": item.status.value,
                 "passed": item.passed,
+                "duration_seconds": round(item.duration, 3),
                 "failure_count": item.failure_count,
                 "skip_reason": item.reason if item.status is Status.SKIPPED else None,
                 "notes": item.notes,
@@ -176,10 +208,15 @@ def to_junit(result: RunResult) -> ET.ElementTree[ET.Element]:
             failures=str(sum(i.status is Status.FAILED for i in items)),
             errors="0",
             skipped=str(sum(i.status is Status.SKIPPED for i in items)),
+            time=f"{sum(i.duration for i in items):.3f}",
         )
         for item in items:
             case = ET.SubElement(
-                suite, "testcase", classname=f"{api}.{item.operation.operation_id}", name=item.check
+                suite,
+                "testcase",
+                classname=f"{api}.{item.operation.operation_id}",
+                name=item.check,
+                time=f"{item.duration:.3f}",
             )
             properties = ET.SubElement(case, "properties")
             ET.SubElement(properties, "property", name="source", value=item.source.value)

@@ -83,6 +83,8 @@ class CheckResult:
     skip_reason: str | None = None
     # What the check could not verify, though it ran (e.g. a URL outside --base-url that did not answer).
     notes: list[str] = dataclasses.field(default_factory=list)
+    # Seconds spent on it; the schema checks of an operation judge the same requests and share their time.
+    duration: float = 0.0
 
     @property
     def status(self) -> Status:

@@ -14,6 +14,7 @@ from conformance.behaviour.base import BehaviourCheck, CheckFailed, CheckSkipped
 from conformance.curl import LONG_REPRODUCER
 from conformance.errors import ServerUnreachableError
 from conformance.exchange import Http
+from conformance.progress import RunProgress
 from conformance.results import CheckResult, Finding, Operation, RunResult, RunSettings
 from conformance.schema_checks import (
     DOCUMENTED_ONLY_SKIP,
@@ -24,7 +25,6 @@ from conformance.schema_checks import (
 )
 from conformance.target_base import Target
 
-Progress = Callable[[str], None]
 # Schemathesis' own default. Measured on a shared 2-core machine against the mock: all three APIs take about 14 s
 # (19 s with --allow-destructive; conformance/README.md has the commands), well inside the two minutes a CI job
 # should spend.
@@ -92,11 +92,15 @@ def check_reachable(base_url: str, timeout: float = 5.0) -> None:
         raise ServerUnreachableError(f"cannot reach the server at {base_url}: {reason}") from exc
 
 
-def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
+def run(config: RunConfig, progress: RunProgress | None = None) -> RunResult:
     """Run the suite. Raises `ConformanceError` only when it cannot run; findings go into the result."""
     check_reachable(config.base_url)
     started = time.monotonic()
     results: list[CheckResult] = []
+    if progress is not None:
+        for api in config.apis:
+            progress.planned(api, len(planned_checks((api,), config.extra_checks)))
+    finished = progress.finished if progress is not None else None
     for api in config.apis:
         schema_config = SchemaRunConfig(
             base_url=config.base_url,
@@ -108,7 +112,7 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
             documented_only=config.documented_only,
             extra_checks=config.extra_checks,
         )
-        found = run_schema_checks(api, schema_config, progress) + run_behaviour_checks(api, config, progress)
+        found = run_schema_checks(api, schema_config, finished) + run_behaviour_checks(api, config, finished)
         # Reports group by operation: keep each operation's checks together, in the spec's order.
         order = {operation.operation_id: index for index, operation in enumerate(operations(api))}
         results += sorted(found, key=lambda r: order[r.operation.operation_id])
@@ -116,15 +120,14 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
 
 
 def run_behaviour_checks(
-    api: ApiName, config: RunConfig, progress: Progress | None = None
+    api: ApiName, config: RunConfig, finished: Callable[[CheckResult], None] | None = None
 ) -> list[CheckResult]:
     by_id = {operation.operation_id: operation for operation in operations(api)}
     http = Http(config.base_url, timeout=config.target.request_timeout)
     results = []
     try:
         for check in checks_for(api):
-            if progress is not None:
-                progress(f"{api}: behaviour {check.name}")
+            started = time.monotonic()
             result = CheckResult(
                 operation=by_id[check.operation_id],
                 check=check.name,
@@ -145,7 +148,10 @@ def run_behaviour_checks(
                     ),
                     result,
                 )
+            result.duration = time.monotonic() - started
             results.append(result)
+            if finished is not None:
+                finished(result)
     finally:
         http.close()
     return results

@@ -19,6 +19,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status as EngineStatus
 from schemathesis.engine import events, from_schema
+from schemathesis.engine.run import PhaseName
 
 from conformance._specs import ApiName
 from conformance.apis import suite_of
@@ -195,9 +196,12 @@ def build_config(api: ApiName, config: SchemaRunConfig) -> SchemathesisConfig:
 
 
 def run_schema_checks(
-    api: ApiName, config: SchemaRunConfig, progress: Callable[[str], None] | None = None
+    api: ApiName, config: SchemaRunConfig, finished: Callable[[CheckResult], None] | None = None
 ) -> list[CheckResult]:
-    """Run Schemathesis on one API and return a result per operation and check, in a stable order."""
+    """Run Schemathesis on one API and return a result per operation and check, in a stable order.
+
+    `finished` hears of each operation's checks once its last phase (fuzzing) ends, the rest at the end.
+    """
     spec = _spec_for(api, config.target)
     schema = schemathesis.openapi.from_dict(spec, config=build_config(api, config))
     suite = suite_of(api)
@@ -221,14 +225,30 @@ def run_schema_checks(
     # An operation's errors come before its ScenarioFinished: held until then, so that a check's crash is
     # reported on that check (with its error and the request), and only other errors on every check.
     pending: dict[str, list[events.NonFatalError]] = {}
+    elapsed: dict[str, float] = {}
+    reported: set[str] = set()
+
+    def report(label: str) -> None:
+        """Each check of the operation gets an equal share of the time its scenarios took."""
+        if label in reported:
+            return
+        reported.add(label)
+        checks = [result for (of, _), result in results.items() if of == label]
+        for result in checks:
+            result.duration = elapsed.get(label, 0.0) / len(checks)
+            if finished is not None:
+                finished(result)
+
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
-            if progress is not None:
-                progress(f"{api}: {event.phase.value} {event.recorder.label}")
-            errors = pending.pop(event.recorder.label, [])
+            label = event.recorder.label
+            elapsed[label] = elapsed.get(label, 0.0) + event.elapsed_time
+            errors = pending.pop(label, [])
             if not _fold(event, by_label, results, config, errors):
                 for error in errors:
                     _record_error(error, by_label, results)
+            if event.phase == PhaseName.FUZZING and label in by_label:
+                report(label)
         elif isinstance(event, events.NonFatalError):
             if event.related_to_operation and event.label in by_label:
                 pending.setdefault(event.label, []).append(event)
@@ -239,6 +259,8 @@ def run_schema_checks(
     for errors in pending.values():
         for error in errors:
             _record_error(error, by_label, results)
+    for label in by_label:
+        report(label)
     return list(results.values())
 
 

@@ -19,8 +19,22 @@ import uvicorn.config
 from mockserver import __version__
 from mockserver.apis import registry
 from mockserver.errors import MockServerError
-from mockserver.settings import DEFAULT_PRESET, PRESETS, Settings, load_settings, parse_assignment
+from mockserver.settings import DEFAULT_PRESET, PRESETS, load_settings, parse_assignment
 from mockserver.store import MEMORY_URL
+
+DISTRIBUTION = "token-metadata-mock"
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  stopped (Ctrl+C, SIGTERM) or done
+  1  could not start: bad settings, fixtures or store, a port in use
+  2  bad usage (unknown option or value)"""
+SERVE_EPILOG = """\b
+Every setting can also come from a MOCKSERVER_* environment variable, nested
+names joined by double underscores: MOCKSERVER_PORT=9000,
+MOCKSERVER_FAULTS__DEFAULT__LATENCY_MS=200. Defaults < --preset <
+--config file < environment < --set < the flags above.
+
+""" + EXIT_CODES_HELP
 
 
 def _listed(names: Iterable[str]) -> str:
@@ -29,13 +43,14 @@ def _listed(names: Iterable[str]) -> str:
     return f"{', '.join(others)} and {last}" if others else last
 
 
-@click.group(help=f"Mock server for the {_listed(api.label for api in registry())} token-metadata APIs.")
-@click.version_option(__version__, prog_name="mockserver")
+@click.group(help=f"Mock server for the {_listed(api.label for api in registry())} token-metadata APIs.",
+             context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
+@click.version_option(package_name=DISTRIBUTION, prog_name="mockserver")
 def main() -> None:
     pass
 
 
-@main.command()
+@main.command(epilog=SERVE_EPILOG)
 @click.option("--host", help="Interface to bind (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default 8080).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -64,7 +79,7 @@ def serve(host: str | None, port: int | None, config_file: Path | None, fixtures
           validate_responses: bool | None, access_log: bool | None, seed: int | None,
           assignments: tuple[str, ...], store: str | None, workers: int, log_level: str, preset: str) -> None:
     """Serve all three APIs on one port, at their real paths."""
-    from mockserver.web import create_app
+    from mockserver.web import create_app, listen
     from mockserver.web.headerlimits import head_limit_protocol
     from mockserver.web.workers import APP_FACTORY, HTTP_PROTOCOL, export_settings
 
@@ -86,20 +101,30 @@ def serve(host: str | None, port: int | None, config_file: Path | None, fixtures
     # walking it again and again, which showed up as latency spikes under load.
     gc.freeze()
     _lean_log_records()
-    _announce(settings)
-    if workers > 1:
-        export_settings(settings)  # uvicorn builds each worker's app by name, from these
-        uvicorn.run(APP_FACTORY, factory=True, workers=workers, host=settings.host, port=settings.port,
-                    log_level=log_level, access_log=settings.access_log, log_config=log_config(),
-                    http=HTTP_PROTOCOL)
-    else:
-        # A seeded server answers the same on every run: no wall-clock Date header.
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level,
-                    access_log=settings.access_log, date_header=settings.seed is None, log_config=log_config(),
-                    http=head_limit_protocol(settings.clients))
+
+    def announce(port: int) -> None:
+        _announce(settings.host, port)
+
+    try:
+        if workers > 1:
+            export_settings(settings)  # uvicorn builds each worker's app by name, from these
+            started = listen.run_server(
+                APP_FACTORY, factory=True, workers=workers, host=settings.host, port=settings.port,
+                announce=announce, log_level=log_level, access_log=settings.access_log, log_config=log_config(),
+                http=HTTP_PROTOCOL)
+        else:
+            # A seeded server answers the same on every run: no wall-clock Date header.
+            started = listen.run_server(
+                app, workers=1, host=settings.host, port=settings.port, announce=announce, log_level=log_level,
+                access_log=settings.access_log, date_header=settings.seed is None, log_config=log_config(),
+                http=head_limit_protocol(settings.clients))
+    except listen.ListenError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not started:
+        sys.exit(1)  # uvicorn has logged why
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES_HELP)
 @click.option("--upstream", required=True, callback=lambda ctx, param, value: _upstream_url(value),
               help="The base URL where the real API answers (a vendor's sandbox, say), http:// or https://.")
 @click.option("--record", "record_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -122,6 +147,7 @@ def proxy(upstream: str, record_dir: Path | None, host: str | None, port: int | 
     was wrong. One process: the violations and the recording are kept in it.
     """
     from mockserver.recording import Recording
+    from mockserver.web import listen
     from mockserver.web.headerlimits import head_limit_protocol
     from mockserver.web.proxy import create_proxy_app
 
@@ -134,16 +160,24 @@ def proxy(upstream: str, record_dir: Path | None, host: str | None, port: int | 
         raise click.ClickException(str(exc)) from exc
     gc.freeze()
     _lean_log_records()
-    _announce(settings)
-    click.echo(f"  proxying the APIs' paths to {upstream}; violations at "
-               f"http://{settings.host}:{settings.port}/__mock/violations", err=True)
-    if recording is not None:
-        click.echo(f"  recording to {recording.har_path} and {recording.fixtures_path}", err=True)
-    # The upstream's own Date and Server headers pass through: uvicorn adds none of its own.
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, access_log=settings.access_log,
-                log_config=log_config(), http=head_limit_protocol(settings.clients), server_header=False,
-                date_header=False)
 
+    def announce(port: int) -> None:
+        _announce(settings.host, port)
+        click.echo(f"  proxying the APIs' paths to {upstream}; violations at "
+                   f"http://{settings.host}:{port}/__mock/violations", err=True)
+        if recording is not None:
+            click.echo(f"  recording to {recording.har_path} and {recording.fixtures_path}", err=True)
+
+    try:
+        # The upstream's own Date and Server headers pass through: uvicorn adds none of its own.
+        started = listen.run_server(
+            app, workers=1, host=settings.host, port=settings.port, announce=announce, log_level=log_level,
+            access_log=settings.access_log, log_config=log_config(), http=head_limit_protocol(settings.clients),
+            server_header=False, date_header=False)
+    except listen.ListenError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not started:
+        sys.exit(1)  # uvicorn has logged why
 
 def _upstream_url(value: str) -> str:
     parsed = urllib.parse.urlsplit(value)
@@ -152,7 +186,11 @@ def _upstream_url(value: str) -> str:
     return value.rstrip("/")
 
 
-@main.command("fixtures")
+@main.command("fixtures", epilog="""\b
+Exit codes:
+  0  written
+  1  the output file cannot be written
+  2  bad usage (unknown option or value)""")
 @click.option("--tokens", type=click.IntRange(min=0), required=True,
               help=f"How many tokens, spread evenly over {_listed(api.label for api in registry())}.")
 @click.option("--seed", type=int, help="Seed of the generated data: the same seed writes the same file "
@@ -204,8 +242,8 @@ def _overrides(*, assignments: tuple[str, ...], **flags: Any) -> dict[str, Any]:
     return overrides
 
 
-def _announce(settings: Settings) -> None:
-    base = f"http://{settings.host}:{settings.port}"
+def _announce(host: str, port: int) -> None:
+    base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     click.echo(f"mockserver {__version__} on {base}", err=True)
     for api in registry():
         click.echo(f"  {api.name:<13} spec {base}/openapi/{api.name}.json   docs {base}/docs/{api.name}/", err=True)

@@ -39,6 +39,7 @@ from mockserver.web.mediatype import MediaTypeCaseMiddleware
 from mockserver.web.methods import MethodGuardMiddleware
 from mockserver.web.page import add_page
 from mockserver.web.security import admin_check, credential_check, security_map
+from mockserver.web.servers import ServedSpecServersMiddleware
 from mockserver.web.storecheck import StoreCheckMiddleware
 from mockserver.web.uploadslots import LargeBodySlotMiddleware, LargeBodySlots
 from mockserver.web.validation import VALIDATOR_MAP
@@ -105,10 +106,15 @@ class MockApp:
             *([lambda app: FastPath(app, services, self._fast_routes(specs, handlers), json_cap=JSON_BODY_CAP,
                                       body_cap=self.body_cap)]
               if settings.fast_path and mocking else []),
+            # Each served spec names the mock, as the client reached it, as its server (Swagger UI's "Try it out").
+            lambda app: ServedSpecServersMiddleware(app, self._spec_paths()),
         ]
         for layer in reversed(layers):
             dispatch = layer(dispatch)
         return dispatch
+
+    def _spec_paths(self) -> list[str]:
+        return [f"/openapi/{api.name}.json" for api in registry()] + [ADMIN_PREFIX + "/openapi.json"]
 
     def _fast_routes(self, specs: dict[str, dict[str, Any]], handlers: Handlers) -> dict[str, list[Route]]:
         routes: dict[str, list[Route]] = {}

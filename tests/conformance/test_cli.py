@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
 from conformance.cli import main
@@ -35,6 +37,9 @@ class TestExitCodes:
         root = ET.parse(junit).getroot()
         cases = {(case.get("classname"), case.get("name")) for case in root.iter("testcase")}
         assert cases == {(f"{op.api}.{op.operation_id}", check) for op, check in planned}
+        times = [float(case.get("time", "")) for case in root.iter("testcase")]
+        assert all(time >= 0 for time in times)
+        assert sum(times) > 0, "test cases carry their time"
         assert [suite.get("name") for suite in root.iter("testsuite")] == [
             "conformance.rair", "conformance.immutable", "conformance.tokenization"]
         data = json.loads(report.read_text())
@@ -91,3 +96,45 @@ class TestPytestPlugin:
         names = {case.get("name") for case in ET.parse(junit).getroot().iter("testcase")}
         assert "test_conformance[tokenization.getToken.not_a_server_error]" in names
         assert len(names) == len(planned_checks(("tokenization",)))
+
+
+class TestConventions:
+    """-h, --version, exit codes in the help, and every `run` option from a CONFORMANCE_* variable."""
+
+    def test_help_lists_exit_codes_and_each_option_environment_variable(self) -> None:
+        for args in (["-h"], ["run", "-h"], ["run", "--help"]):
+            result = CliRunner().invoke(main, args)
+            assert result.exit_code == 0, result.output
+            assert "Exit codes:" in result.output
+            assert "2  the suite could not run" in result.output
+        help_text = " ".join(CliRunner().invoke(main, ["run", "-h"]).output.split())
+        run_command = main.commands["run"]
+        for option in run_command.params:
+            if isinstance(option, click.Option) and option.name != "help":
+                flag = max(option.opts, key=len)
+                variable = "CONFORMANCE_" + flag.removeprefix("--").replace("-", "_").upper()
+                assert option.envvar == variable
+                assert f"env var: {variable}" in help_text, variable
+
+    def test_version_comes_from_the_package_metadata(self) -> None:
+        result = CliRunner().invoke(main, ["--version"])
+        assert result.exit_code == 0
+        assert result.output == f"conformance, version {importlib.metadata.version('token-metadata-mock')}\n"
+
+    def test_options_come_from_the_environment(self, tmp_path: Path) -> None:
+        junit = tmp_path / "junit.xml"
+        with serve(mock_app()) as url:
+            result = CliRunner().invoke(main, ["run"], env={
+                "CONFORMANCE_API": "tokenization", "CONFORMANCE_BASE_URL": url, "CONFORMANCE_MAX_EXAMPLES": "5",
+                "CONFORMANCE_SEED": "3", "CONFORMANCE_JUNIT_XML": str(junit),
+                "CONFORMANCE_ALLOW_DESTRUCTIVE": "true"})
+        assert result.exit_code == 0, result.output
+        assert "seed: 3  max examples: 5  destructive checks: on" in result.stdout
+        suites = [suite.get("name") for suite in ET.parse(junit).getroot().iter("testsuite")]
+        assert suites == ["conformance.tokenization"]
+
+    def test_a_flag_on_the_command_line_wins_over_the_environment(self) -> None:
+        result = CliRunner().invoke(main, ["run", "--api", "nope"], env={"CONFORMANCE_API": "rair",
+                                                                        "CONFORMANCE_BASE_URL": "http://127.0.0.1:9"})
+        assert result.exit_code == 2
+        assert "'nope' is not one of" in result.output

@@ -106,6 +106,16 @@ def test_validate_traffic_exits_0_clean_1_with_findings_and_writes_the_reports(t
     assert '<testcase classname="immutable.GetNFT" name="error-shape"' in junit.read_text()
 
 
+def test_validate_traffic_writes_the_html_report_into_a_new_folder(tmp_path: Path) -> None:
+    faulty = write_har(tmp_path / "faulty.har", exchange(404, {"error": "gone"}))
+    html = tmp_path / "reports" / "traffic.html"
+    result = CliRunner().invoke(main, ["validate-traffic", str(faulty), "--report-html", str(html)])
+    assert result.exit_code == 1, result.output
+    page = html.read_text()
+    assert "GetNFT" in page
+    assert "error-shape" in page
+
+
 @pytest.mark.parametrize(("content", "message"), [
     ("not json", "is not JSON"),
     ('{"log": {}}', "no log.entries list"),

@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
 from mockserver import cli
-from mockserver.web import MockApp
+from mockserver.web import MockApp, listen
 from tests.mockserver.support import tokenization_service
 
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Replace uvicorn.run so `serve` returns at once, recording what it would have served."""
+    """Replace the server so `serve` returns at once, recording what it would have served."""
     calls: dict[str, Any] = {}
 
-    def fake_run(app: MockApp, **kwargs: Any) -> None:
+    def fake_run(app: MockApp, *, announce: Callable[[int], None], **kwargs: Any) -> bool:
         calls["app"] = app
         calls.update(kwargs)
+        announce(kwargs["port"])
+        return True
 
-    monkeypatch.setattr(cli.uvicorn, "run", fake_run)
+    monkeypatch.setattr(listen, "run_server", fake_run)
     # Not in the test process: they would outlive the test.
     monkeypatch.setattr(cli.gc, "freeze", lambda: None)
     monkeypatch.setattr(cli, "_lean_log_records", lambda: None)
@@ -128,3 +137,59 @@ class TestServe:
         result = invoke("serve", "--fixtures", str(tmp_path / "nope.yaml"))
         assert result.exit_code == 1
         assert "cannot read fixtures file" in result.output
+
+
+class TestConventions:
+    """-h and --help everywhere, --version, exit codes and the MOCKSERVER_* variables in the help."""
+
+    @pytest.mark.parametrize("args", [["-h"], ["--help"], ["serve", "-h"], ["fixtures", "-h"]])
+    def test_help_on_every_command_lists_exit_codes(self, args: list[str]) -> None:
+        result = invoke(*args)
+        assert result.exit_code == 0, result.output
+        assert "Exit codes:" in result.output
+        assert "2  bad usage (unknown option or value)" in result.output
+        if args[0] != "fixtures":
+            assert "1  could not start: bad settings, fixtures or store, a port in use" in result.output
+
+    def test_serve_help_names_the_environment_variables(self) -> None:
+        text = invoke("serve", "-h").output
+        assert "MOCKSERVER_* environment variable" in text
+        assert "MOCKSERVER_FAULTS__DEFAULT__LATENCY_MS=200" in text
+
+    def test_version_comes_from_the_package_metadata(self) -> None:
+        result = invoke("--version")
+        assert result.exit_code == 0
+        assert result.output == f"mockserver, version {importlib.metadata.version('token-metadata-mock')}\n"
+
+
+class TestListening:
+    """The banner only once the port is bound; a taken port is one line and exit 1."""
+
+    def test_a_taken_port_is_one_clear_line_and_exit_1(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(cli.gc, "freeze", lambda: None)
+        monkeypatch.setattr(cli, "_lean_log_records", lambda: None)
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            result = invoke("serve", "--port", str(port))
+        assert result.exit_code == 1
+        assert result.output == (f"Error: port {port} is already in use on 127.0.0.1: stop what listens there or "
+                                 "pick another with --port\n")
+
+    @pytest.mark.network
+    @pytest.mark.timeout(60)
+    def test_the_banner_comes_once_the_port_answers(self) -> None:
+        process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0", "--no-access-log"],
+                                   stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        assert process.stderr is not None
+        try:
+            banner = process.stderr.readline()
+            found = re.fullmatch(r"mockserver \S+ on (http://127\.0\.0\.1:(\d+))\n", banner)
+            assert found is not None, banner
+            assert found[2] != "0", "the banner names the port the socket was bound to"
+            # No wait, no retry: the socket listens before the banner, so the request waits in its backlog.
+            assert httpx.get(found[1] + "/__mock/health", timeout=30).status_code == 200
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
