@@ -26,6 +26,7 @@ HEX24 = re.compile(r"^[0-9a-fA-F]{24}$")
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 NETWORK = re.compile(r"^0x[0-9a-fA-F]+$")
 UINT256 = re.compile(r"^(0|[1-9][0-9]*)$")
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 REFRESH_SCOPE = "refresh:metadata"
 # libyaml's parser when PyYAML has it: the pure-Python one takes tens of seconds over 10,000 tokens.
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -117,6 +118,8 @@ class Fixtures:
     immutable_keys: list[ImmutableKey] = dataclasses.field(default_factory=list)
     immutable_collections: list[ImmutableCollection] = dataclasses.field(default_factory=list)
     immutable_nfts: dict[tuple[str, str, int], dict[str, Any]] = dataclasses.field(default_factory=dict)
+    # Stacked metadata by (chain, collection address, metadata id), shared by the NFTs whose metadata_id is its id.
+    immutable_metadata: dict[tuple[str, str, str], dict[str, Any]] = dataclasses.field(default_factory=dict)
     tokenization_bearers: list[str] = dataclasses.field(default_factory=list)
     tokenization_tokens: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     tokenization_attachments: list[Attachment] = dataclasses.field(default_factory=list)
@@ -141,6 +144,7 @@ def fixtures_to_json(fixtures: Fixtures) -> str:
                            for key in fixtures.immutable_keys],
         "immutable_collections": [dataclasses.asdict(c) for c in fixtures.immutable_collections],
         "immutable_nfts": [[list(key), nft] for key, nft in fixtures.immutable_nfts.items()],
+        "immutable_metadata": [[list(key), metadata] for key, metadata in fixtures.immutable_metadata.items()],
         "tokenization_bearers": fixtures.tokenization_bearers,
         "tokenization_tokens": fixtures.tokenization_tokens,
         "tokenization_attachments": [
@@ -161,6 +165,7 @@ def fixtures_from_json(document: str | bytes) -> Fixtures:
                         for k in raw["immutable_keys"]],
         immutable_collections=[ImmutableCollection(**c) for c in raw["immutable_collections"]],
         immutable_nfts={(k[0], k[1], k[2]): nft for k, nft in raw["immutable_nfts"]},
+        immutable_metadata={(k[0], k[1], k[2]): metadata for k, metadata in raw.get("immutable_metadata", [])},
         tokenization_bearers=raw["tokenization_bearers"],
         tokenization_tokens=raw["tokenization_tokens"],
         tokenization_attachments=[
@@ -331,10 +336,15 @@ def _parse_immutable(reader: _Reader, section: dict[str, Any], fixtures: Fixture
         fixtures.immutable_collections.append(ImmutableCollection(
             chain=chain, address=address, project=reader.text(collection, "project", where), contract_type=contract_type
         ))
+        stacked = _parse_stacked_metadata(reader, collection, where, fixtures.immutable_chains[chain], address)
+        fixtures.immutable_metadata.update(((chain, address, key), value) for key, value in stacked.items())
         for j, nft in enumerate(reader.items(collection.get("nfts"), f"{where}.nfts")):
             nwhere = f"{where}.nfts[{j}]"
             token_id = reader.text(nft, "token_id", nwhere, UINT256)
             indexed_at = str(nft.get("indexed_at", DEFAULT_CREATED))
+            # An NFT carrying stacked metadata shows its values unless it names its own.
+            shared = stacked.get(str(nft.get("metadata_id", "")).lower(), {})
+            nft = {**{name: shared[name] for name in _METADATA_FIELDS if name in shared}, **nft}
             fixtures.immutable_nfts[(chain, address, int(token_id))] = {
                 "chain": dict(fixtures.immutable_chains[chain]),
                 "token_id": token_id,
@@ -354,6 +364,29 @@ def _parse_immutable(reader: _Reader, section: dict[str, Any], fixtures: Fixture
                 "attributes": _copy_data(nft.get("attributes") or []),
                 "total_supply": nft.get("total_supply", "1"),
             }
+
+
+_METADATA_FIELDS = ("name", "description", "image", "external_url", "animation_url", "youtube_url", "attributes")
+
+
+def _parse_stacked_metadata(reader: _Reader, collection: dict[str, Any], where: str, chain: dict[str, str],
+                            address: str) -> dict[str, dict[str, Any]]:
+    """A collection's stacked metadata (its `metadata` list) as `GetMetadata` returns it, by lower-case id."""
+    stacked: dict[str, dict[str, Any]] = {}
+    for i, entry in enumerate(reader.items(collection.get("metadata"), f"{where}.metadata")):
+        mwhere = f"{where}.metadata[{i}]"
+        metadata_id = reader.text(entry, "id", mwhere, UUID).lower()
+        if metadata_id in stacked:
+            reader.fail(f"{mwhere}.id", f"{metadata_id} is listed twice in this collection")
+        created_at = str(entry.get("created_at", DEFAULT_CREATED))
+        stacked[metadata_id] = {
+            "id": metadata_id, "chain": dict(chain), "contract_address": address, "created_at": created_at,
+            "updated_at": entry.get("updated_at"),
+            **{name: _copy_data(entry.get(name)) for name in _METADATA_FIELDS},
+            "external_link": entry.get("external_url"),
+        }
+        stacked[metadata_id]["attributes"] = stacked[metadata_id]["attributes"] or []
+    return stacked
 
 
 def _parse_tokenization(reader: _Reader, section: dict[str, Any], fixtures: Fixtures) -> None:

@@ -60,6 +60,9 @@ class RateLimitSettings:
     strategy: Strategy = "fixed-window"
     storage: str = dataclasses.field(default="memory://", repr=False)  # a URL that may hold a password
     cost: Cost = "request"
+    # One budget for both refresh operations (by token id and stacked), as the vendor's rate headers describe
+    # "the refresh request limit available to the project"; false gives each operation a budget of its own.
+    shared: bool = True
 
     def __post_init__(self) -> None:
         _require(self.limit >= 1, "immutable.rate_limit.limit", "must be at least 1")

@@ -122,9 +122,13 @@
     $("rair-count").textContent = `(${rair.length})`;
     $("immutable-count").textContent = `(${immutable.length})`;
     $("tokenization-count").textContent = `(${tokenization.length})`;
+    const stacked = (state.immutable && state.immutable.metadata) || [];
+    $("immutable-metadata-count").textContent = `(${stacked.length})`;
     const pending = state.immutable ? state.immutable.pending_refreshes : 0;
+    const pendingStacked = state.immutable ? state.immutable.pending_metadata_refreshes : 0;
     $("store-summary").textContent =
-      `${state.files ?? 0} stored file(s) · ${pending ?? 0} Immutable refresh(es) pending`;
+      `${state.files ?? 0} stored file(s) · ${pending ?? 0} Immutable refresh(es) pending` +
+      ` · ${pendingStacked ?? 0} stacked metadata refresh(es) pending`;
 
     replace("rair", table("RAIR tokens",
       ["Contract", "Token", "Image", "Name", "Description", "Attributes", "Owner", "Minted"],
@@ -144,6 +148,15 @@
         image(n.image, `Image of ${n.name ?? "NFT"}`), el("td", { className: "name" }, text(n.name)),
         el("td", { className: "desc" }, text(n.description)), attributes(n.attributes), time(n.metadata_synced_at),
       ])), "No Immutable NFTs."));
+
+    // Stacked metadata: each NFT whose metadata_id is the id shows these values.
+    replace("immutable-metadata", table("Immutable stacked metadata",
+      ["Chain", "Collection", "Metadata id", "Image", "Name", "Description", "Attributes", "Updated"],
+      stacked.map((m) => row({ "data-metadata": m.id }, [
+        el("td", { className: "nowrap" }, text(m.chain && m.chain.name)), short(m.contract_address), short(m.id),
+        image(m.image, `Image of ${m.name ?? "metadata"}`), el("td", { className: "name" }, text(m.name)),
+        el("td", { className: "desc" }, text(m.description)), attributes(m.attributes), time(m.updated_at),
+      ])), "No Immutable stacked metadata."));
 
     replace("tokenization", table("Tokenization tokens",
       ["Token", "Name", "Description", "Value", "Salable", "Images", "Documents", "Updated"],
@@ -179,11 +192,13 @@
   function renderLimits(limits) {
     const imx = limits.immutable || {};
     $("limits-summary").textContent =
-      `Immutable refreshes: ${imx.limit} per ${imx.window} s per project, ${imx.strategy}, counted per ${imx.cost}`;
+      `Immutable refreshes: ${imx.limit} per ${imx.window} s per project, ${imx.strategy}, counted per ${imx.cost}` +
+      (imx.shared === false ? ", a budget per refresh operation" : ", one budget for both refresh operations");
     replace("rate-limits", table("Immutable refresh quota per project",
-      ["Project", ["Remaining", "num"], ["Limit", "num"], "Used", "Window resets"],
+      ["Project", "Spent by", ["Remaining", "num"], ["Limit", "num"], "Used", "Window resets"],
       (imx.projects || []).map((p) => row({ "data-project": p.project }, [
         el("td", { className: "project" }, text(p.project)),
+        el("td", { className: "operations" }, text((p.operations || []).join(", "))),
         el("td", { className: "remaining num" }, text(p.remaining)),
         el("td", { className: "num" }, text(p.limit)),
         el("td", { className: "used" }, el("meter", {

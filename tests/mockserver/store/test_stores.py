@@ -175,7 +175,7 @@ class TestRefreshQueue:
         assert nft["contract_type"] == "ERC721"
         # Listed in numeric token-id order, not as text.
         listed = [n["token_id"] for n in imx(store).nfts(IMX_CHAIN, IMX_COLLECTION, now=START + 5)]
-        assert listed == ["1", "2", "3", "10"]
+        assert listed == ["1", "2", "3", "4", "5", "10"]
 
 
 class TestReset:
@@ -359,7 +359,7 @@ class TestIndexes:
         assert not rair(store).has_product(RAIR_NETWORK, RAIR_CONTRACT, 99)
         listed = [n["token_id"] for n in imx(store).nfts(IMX_CHAIN, IMX_COLLECTION.upper().replace("0X", "0x"),
                                                       now=START)]
-        assert listed == ["1", "2", "3"]
+        assert listed == ["1", "2", "3", "4", "5"]
 
     def test_product_index_follows_a_reload(self, store: Store, default_fixtures: Fixtures) -> None:
         records = rair(store)  # one handle across the loads, as a running service keeps
