@@ -659,7 +659,8 @@ def test_immutable_stacked_metadata_equals_reference_field_for_field(path, metho
     ref_op = reference["paths"][path][method]
     # The vendor's Go code generator's annotations on `Address` are not kept (test_no_foreign_extensions).
     address = reference["components"]["schemas"]["Address"]
-    assert address.pop("x-go-type") == "common.Address" and address.pop("x-go-type-import")
+    assert address.pop("x-go-type") == "common.Address"
+    assert address.pop("x-go-type-import")
     assert normalised(ours, ours_op) == _with_seed_link(normalised(reference, ref_op))
     assert_descriptions_extend(resolve(reference, ref_op), resolve(ours, ours_op), path)
 
