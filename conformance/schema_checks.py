@@ -43,7 +43,9 @@ SCHEMA_CHECKS: dict[str, str] = {
 }
 # Built-in checks that only apply to stateful runs (nothing here creates or deletes resources): kept off.
 OPTIONAL_CHECKS = ("use_after_free", "ensure_resource_availability", "object_level_authorization")
-WRITE_OPERATIONS = frozenset({"updateTokenMetadata", "RefreshNFTMetadataByTokenID", "updateToken"})
+WRITE_OPERATIONS = frozenset(
+    {"updateTokenMetadata", "RefreshNFTMetadataByTokenID", "RefreshMetadataByID", "updateToken"}
+)
 # Legitimate answers to a valid request besides 2xx: the resource or credential may not match (401/403/404),
 # an upload may be over a size limit (413) or of a type the server refuses (415), a quota may be spent (429).
 POSITIVE_STATUSES = ["2xx", "401", "403", "404", "409", "413", "415", "429"]
@@ -69,6 +71,11 @@ VENDOR_OPENAPI = {
     ("immutable", "RefreshNFTMetadataByTokenID"): (
         "Immutable OpenAPI (ts-immutable-sdk blockchain-data-openapi.json), RefreshNFTMetadataByTokenID"
     ),
+    ("immutable", "RefreshMetadataByID"): (
+        "Immutable OpenAPI (ts-immutable-sdk blockchain-data-openapi.json), RefreshMetadataByID"
+    ),
+    ("immutable", "GetMetadata"): "Immutable OpenAPI (ts-immutable-sdk blockchain-data-openapi.json), GetMetadata",
+    ("immutable", "ListMetadata"): "Immutable OpenAPI (ts-immutable-sdk blockchain-data-openapi.json), ListMetadata",
     ("rair", "getToken"): "RAIR OpenAPI (rair-dapp rairapi_old.yaml), GET /api/nft/network/.../token/{token}",
 }
 # Operations documented only by a vendor's page: its words on credentials are the vendor's; the schemas in

@@ -120,6 +120,7 @@ class CaseAdapter:
         self._body_fixers: dict[str, Callable[[AnyCase], None]] = {
             "updateTokenMetadata": self._fix_rair_body,
             "RefreshNFTMetadataByTokenID": self._fix_refresh_body,
+            "RefreshMetadataByID": self._fix_stacked_refresh_body,
             "updateToken": self._fix_tokenization_body,
         }
 
@@ -151,7 +152,7 @@ class CaseAdapter:
         positive_path = not _is_negative(case, ParameterLocation.PATH) and bool(case.path_parameters)
         if positive_path and _stable(case, "known") % 8 < _KNOWN_OUT_OF_8:
             case.path_parameters = {**case.path_parameters, **self._known_path(operation_id, case)}
-        if not _is_negative(case, ParameterLocation.QUERY) and operation_id == "ListNFTs" and case.query:
+        if not _is_negative(case, ParameterLocation.QUERY) and operation_id in _LISTS and case.query:
             # Only the server can issue a valid cursor; a generated one is bad input however well-formed.
             case.query = {k: v for k, v in case.query.items() if k != "page_cursor"}
         fixer = self._body_fixers.get(operation_id)
@@ -173,11 +174,11 @@ class CaseAdapter:
             if self._wire.is_valid(repaired):
                 return False
         if (
-            operation_id == "RefreshNFTMetadataByTokenID"
+            operation_id in _REFRESH_LISTS
             and isinstance(case.body, dict)
             and not _is_negative(case, ParameterLocation.BODY)
         ):
-            return _refresh_sizes_ok(cast(dict[str, Any], case.body))
+            return _refresh_sizes_ok(cast(dict[str, Any], case.body), _REFRESH_LISTS[operation_id])
         return True
 
     def _label_file_parts(self, operation_id: str, case: AnyCase) -> None:
@@ -210,6 +211,8 @@ class CaseAdapter:
             }
             if "token_id" in case.path_parameters:
                 known["token_id"] = target.token_ids[pick % len(target.token_ids)]
+            if "metadata_id" in case.path_parameters and target.metadata_ids:
+                known["metadata_id"] = target.metadata_ids[pick % len(target.metadata_ids)]
             return known
         return {"token_id": self.target.tokenization.token_id}
 
@@ -259,6 +262,16 @@ class CaseAdapter:
             seen.add(token_id)
             fixed.append({**item, "token_id": str(token_id)})
         case.body = {**body, "nft_metadata": fixed}
+
+    def _fix_stacked_refresh_body(self, case: AnyCase) -> None:
+        """Point a valid stacked refresh at the collection's known metadata, one item per id (an id twice is 400)."""
+        known = self.target.immutable.metadata_ids
+        body = cast(dict[str, Any], case.body)
+        items = body.get("metadata")
+        if not known or not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            return
+        fixed: list[Any] = [{**item, "metadata_id": m} for item, m in zip(items, known, strict=False)]
+        case.body = {**body, "metadata": fixed}
 
     def _fix_tokenization_body(self, case: AnyCase) -> None:
         body = dict(cast(dict[str, Any], case.body))
@@ -396,9 +409,14 @@ def _operation_id(case: AnyCase) -> str:
     return case.operation.schema.get_operation_id(case.operation) or ""
 
 
-def _refresh_sizes_ok(body: dict[str, Any]) -> bool:
+# Immutable's listings, whose cursors only the server can issue, and its refreshes with their lists' keys.
+_LISTS = frozenset({"ListNFTs", "ListMetadata"})
+_REFRESH_LISTS = {"RefreshNFTMetadataByTokenID": "nft_metadata", "RefreshMetadataByID": "metadata"}
+
+
+def _refresh_sizes_ok(body: dict[str, Any], key: str = "nft_metadata") -> bool:
     """Immutable's byte limits, measured on compact JSON as the server measures them."""
-    items = body.get("nft_metadata")
+    items = body.get(key)
     if not isinstance(items, list):
         return True
     if len(_compact(items)) > MAX_LIST_BYTES:

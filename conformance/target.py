@@ -23,6 +23,7 @@ _HEX_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _NETWORK = re.compile(r"^0x[0-9a-fA-F]+$")
 _UINT = re.compile(r"^(0|[1-9][0-9]*)$")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -82,6 +83,8 @@ class ImmutableTarget:
     token_ids: tuple[str, ...]
     # How long a refresh may take to show in GET NFT (the real service applies refreshes asynchronously).
     refresh_timeout: float = 10.0
+    # Stacked metadata of `collection` (UUIDs), which RefreshMetadataByID refreshes for every NFT carrying it.
+    metadata_ids: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -191,9 +194,18 @@ def _immutable(s: _Section) -> ImmutableTarget:
         foreign_collection=_collection(foreign) if foreign is not None else None,
         token_ids=token_ids,
         refresh_timeout=s.number("refresh_timeout", 10.0, minimum=0),
+        metadata_ids=_metadata_ids(s),
     )
     s.done()
     return result
+
+
+def _metadata_ids(s: _Section) -> tuple[str, ...]:
+    metadata_ids = tuple(str(m).lower() for m in s.items("metadata_ids", required=False))
+    bad = [m for m in metadata_ids if not _UUID.match(m)]
+    if bad:
+        raise TargetError(f"{s.source}: immutable.metadata_ids holds ids that are not UUIDs: {', '.join(bad)}")
+    return metadata_ids
 
 
 def _tokenization(s: _Section) -> TokenizationTarget:
