@@ -283,6 +283,11 @@ class RefreshAccepted:
     body: dict[str, str]
     headers: dict[str, str]
 
+    @classmethod
+    def mirroring(cls, headers: dict[str, str]) -> RefreshAccepted:
+        """A 202 whose body mirrors its rate headers as strings (`imx-refreshes-limit` as `imx_refreshes_limit`)."""
+        return cls(body={name.replace("-", "_"): value for name, value in headers.items()}, headers=headers)
+
 
 class ImmutableService:
     """Refresh metadata under a quota; read NFTs with refreshed metadata applied once due."""
@@ -314,8 +319,7 @@ class ImmutableService:
             for token_id, item in zip(token_ids, items, strict=True)
         ])
         self.records.apply_due(self._clock.time())  # with no delay, applied now rather than queued
-        return RefreshAccepted(body={name.replace("-", "_"): value for name, value in headers.items()},
-                               headers=headers)
+        return RefreshAccepted.mirroring(headers)
 
     def refresh_stacked(self, key: ImmutableKey, chain: str, contract: str,
                         body: Mapping[str, Any]) -> RefreshAccepted:
@@ -335,8 +339,7 @@ class ImmutableService:
             self.records.schedule_metadata_refresh(due, (chain, collection.address, metadata_id), _metadata_of(item))
         self.records.apply_due_metadata(now)  # with no delay, applied now rather than queued
         self.records.apply_due(now)
-        return RefreshAccepted(body={name.replace("-", "_"): value for name, value in headers.items()},
-                               headers=headers)
+        return RefreshAccepted.mirroring(headers)
 
     def budget(self, project: str, operation: str) -> str:
         """The limiter key a refresh operation of a project spends: the project's one budget unless
