@@ -1376,7 +1376,7 @@ CHECKS = (
     BehaviourCheck(
         name="unknown_resources",
         source=RuleSource.PROJECT,
-        cite="specs/immutable.yaml, rules for all three operations and GetNFT: an unknown chain, collection or "
+        cite="specs/immutable.yaml, rules for all six operations and GetNFT: an unknown chain, collection or "
         "token is 404 RESOURCE_NOT_FOUND (BEHAVIOUR.md, Immutable: Path)",
         api="immutable",
         operation_id="GetNFT",
