@@ -65,6 +65,18 @@ class TestGenerate:
         assert [c["project"] for c in collections] == ["project-alpha", "project-beta"]
         assert len(fixtures.rair_tokens) == len(fixtures.immutable_nfts) == per_contract + TOKENS_PER_PRODUCT + 1
 
+    def test_every_tenth_nft_shows_stacked_metadata_shared_by_ten(self) -> None:
+        fixtures = parse_fixtures(generate_fixtures(3 * 250, seed=3))
+
+        stacked = fixtures.immutable_metadata
+        carriers = {key: nft for key, nft in fixtures.immutable_nfts.items() if key[2] % 10 == 0}
+        assert (len(stacked), len(carriers)) == (3, 25)
+        for (chain, address, _), nft in carriers.items():
+            metadata = stacked[(chain, address, nft["metadata_id"])]
+            assert (nft["name"], nft["attributes"]) == (metadata["name"], metadata["attributes"])
+        shared_by = [sum(nft["metadata_id"] == key[2] for nft in carriers.values()) for key in stacked]
+        assert shared_by == [10, 10, 5]
+
     def test_ids_are_unique(self) -> None:
         fixtures = parse_fixtures(generate_fixtures(3000, seed=2))
         ids = [*fixtures.tokenization_tokens, *(a.id for a in fixtures.tokenization_attachments)]
