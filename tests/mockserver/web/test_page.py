@@ -77,6 +77,14 @@ class TestIndex:
             assert (await http.get(f"/docs/{api}/")).status_code == 200
             assert (await http.get(f"/openapi/{api}.json")).json()["openapi"] == "3.0.3"
 
+    async def test_a_place_for_each_table_an_api_shows(self, http: ApiClient) -> None:
+        html = (await http.get("/")).text
+
+        # An API's main table goes under its name, each further one under `<api>-<records>`.
+        for place, title in (("immutable", "Immutable NFTs"), ("immutable-metadata", "Immutable stacked metadata")):
+            assert f'<h3 id="{place}-title">{title} <span class="count" id="{place}-count">' in html
+            assert f'<div id="{place}" class="table-wrap api-records">' in html
+
     async def test_head_and_other_methods(self, http: ApiClient) -> None:
         assert (await http.head("/")).status_code == 200
         assert (await http.post("/")).status_code == 405
