@@ -151,7 +151,7 @@ class CaseAdapter:
             and isinstance(case.body, dict)
             and not _is_negative(case, ParameterLocation.BODY)
         ):
-            fixer(case)
+            fixer(case, self.target)
         self._label_file_parts(operation_id, case)
 
     def filter_case(self, context: HookContext, case: AnyCase) -> bool:

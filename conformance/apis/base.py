@@ -48,7 +48,7 @@ class ApiSuite:
     # the generated ones and a stable choice; by operationId, a repair of a positive body (in place on the
     # case), a test a positive body must pass to be sent, and query parameters only the server can issue.
     known_path: Callable[[Target, Mapping[str, Any], int], dict[str, Any]]
-    body_repairs: Mapping[str, Callable[[AnyCase], None]] = dataclasses.field(default_factory=dict)
+    body_repairs: Mapping[str, Callable[[AnyCase, Target], None]] = dataclasses.field(default_factory=dict)
     body_filters: Mapping[str, Callable[[dict[str, Any]], bool]] = dataclasses.field(default_factory=dict)
     server_issued_query: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
 

@@ -1,12 +1,14 @@
 // Immutable's own generated TypeScript client (`@imtbl/generated-clients`) against the token-metadata mock:
-// refresh an NFT's metadata, read the NFT back, and check that everything the server sent is what the SDK's
-// types promise. Prints one JSON document; exit 0 when every check passed, 1 otherwise, 2 on bad usage.
+// refresh an NFT's metadata, read the NFT back, refresh stacked metadata (what `@imtbl/sdk`'s
+// `refreshStackedMetadata` sends) and read it back with every NFT carrying it, and check that everything the
+// server sent is what the SDK's types promise. Prints one JSON document; exit 0 when every check passed, 1 otherwise, 2 on bad usage.
 //
 //   MOCK_URL=http://127.0.0.1:8080 npx tsx refresh-and-read.ts
 //
 // Environment: MOCK_URL (required, the mock's base URL), NFT_NAME (the name to refresh token 1 to),
 // IMX_API_KEY (default: the fixtures' key with the `refresh:metadata` scope), REFRESH_TIMEOUT_MS (how long to
-// wait for the asynchronous refresh to show, default 10000), HTTP_TIMEOUT_MS (per request, default 10000).
+// wait for the asynchronous refresh to show, default 10000), HTTP_TIMEOUT_MS (per request, default 10000),
+// METADATA_ID (the stacked metadata to refresh, default the fixtures' one), STACKED_NAME (its new name).
 
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +23,8 @@ import {
 const CHAIN = 'imtbl-zkevm-testnet';
 const COLLECTION = '0x8a90cab2b38dba80c64b7734e58ee1db38b8992e';
 const TOKEN_ID = '1';
+// The stacked metadata of the mock's default fixtures (the vendor's example id), carried by NFTs 4 and 5.
+const METADATA_ID = '4e28df8d-f65c-4c11-ba04-6a9dd47b179b';
 const RATE_HEADERS = ['imx-refreshes-limit', 'imx-refresh-limit-reset', 'imx-remaining-refreshes', 'retry-after'];
 
 // The checks, typed by the SDK's models: `tsc --noEmit` fails if they drift from the SDK's declarations.
@@ -59,6 +63,30 @@ const nft: Check<mr.NFT> = object<mr.NFT>({
 });
 
 const getNFTResult: Check<mr.GetNFTResult> = object<mr.GetNFTResult>({ result: nft });
+
+const listNFTsResult: Check<mr.ListNFTsResult> = object<mr.ListNFTsResult>({
+  result: arrayOf(nft),
+  page: object<mr.Page>({ previous_cursor: nullable(string), next_cursor: nullable(string) }),
+});
+
+// Stacked metadata. The published schema also requires `external_link`, which it never lists among the
+// properties, so the SDK's model has no such field: the mock sends it and the report names it as undeclared.
+const metadata: Check<mr.Metadata> = object<mr.Metadata>({
+  id: string,
+  chain: object<mr.Chain>({ id: string, name: string }),
+  contract_address: string,
+  created_at: string,
+  updated_at: nullable(string),
+  name: nullable(string),
+  description: nullable(string),
+  image: nullable(string),
+  external_url: optional(nullable(string)),
+  animation_url: nullable(string),
+  youtube_url: nullable(string),
+  attributes: nullable(arrayOf(attribute)),
+});
+
+const getMetadataResult: Check<mr.GetMetadataResult> = object<mr.GetMetadataResult>({ result: metadata });
 
 const validationError: Check<mr.APIError400> = object<mr.APIError400>({
   message: string,
@@ -182,6 +210,60 @@ async function main(): Promise<number> {
     `GetNFT: attributes ${JSON.stringify(got?.attributes)} differ from the refreshed ${JSON.stringify(sent.attributes)}`);
   expect(typeof got?.metadata_synced_at === 'string', 'GetNFT: metadata_synced_at not set after the refresh');
 
+  // 4. Stacked metadata: `@imtbl/sdk`'s `BlockchainData.refreshStackedMetadata(request)` is
+  //    `MetadataApi.refreshMetadataByID(request)` of this same generated client, its `data` returned.
+  const metadataId = process.env.METADATA_ID ?? METADATA_ID;
+  const stacked = {
+    metadata_id: metadataId,
+    name: process.env.STACKED_NAME ?? 'Helmet (refreshed as stacked metadata)',
+    description: 'One set of metadata for every NFT that carries it',
+    image: 'https://example.com/helmet-v2.png',
+    external_url: null,
+    animation_url: null,
+    youtube_url: null,
+    attributes: [{ trait_type: 'Armour', value: 4, display_type: mr.NFTMetadataAttributeDisplayTypeEnum.Number }],
+  } satisfies mr.RefreshMetadataByID;
+  const stackedRefresh = await metadataApi.refreshMetadataByID({
+    chainName: CHAIN,
+    contractAddress: COLLECTION,
+    refreshMetadataByIDRequest: { metadata: [stacked] },
+  });
+  expect(stackedRefresh.status === 202, `refreshMetadataByID: expected status 202, got ${stackedRefresh.status}`);
+  absorb(inspect(rateLimitResult, stackedRefresh.data, '$.stacked_refresh.body'));
+  for (const name of RATE_HEADERS) {
+    const field = name.replaceAll('-', '_') as keyof mr.MetadataRefreshRateLimitResult;
+    expect(stackedRefresh.headers[name] === stackedRefresh.data[field],
+      `refreshMetadataByID: header ${name} differs from body ${field}`);
+  }
+  // One budget for both refresh operations: this refresh spent one more than the refresh by token id.
+  expect(Number(stackedRefresh.data.imx_remaining_refreshes) === Number(refresh.data.imx_remaining_refreshes) - 1,
+    `refreshMetadataByID: imx-remaining-refreshes ${stackedRefresh.data.imx_remaining_refreshes} after `
+    + `${refresh.data.imx_remaining_refreshes} left by the refresh by token id: not one budget`);
+
+  const stackedDeadline = Date.now() + refreshTimeout;
+  let stackedRead: mr.GetMetadataResult;
+  for (;;) {
+    stackedRead = (await metadataApi.getMetadata({ chainName: CHAIN, contractAddress: COLLECTION, metadataId })).data;
+    if (stackedRead.result?.name === stacked.name || Date.now() >= stackedDeadline) break;
+    await sleep(100);
+  }
+  absorb(inspect(getMetadataResult, stackedRead, '$.stacked_metadata'));
+  expect(stackedRead.result?.name === stacked.name,
+    `GetMetadata: name is ${JSON.stringify(stackedRead.result?.name)}, expected ${JSON.stringify(stacked.name)}`);
+  expect(JSON.stringify(stackedRead.result?.attributes) === JSON.stringify(stacked.attributes),
+    'GetMetadata: attributes were not refreshed');
+  expect(typeof stackedRead.result?.updated_at === 'string', 'GetMetadata: updated_at not set after the refresh');
+
+  // Every NFT of the collection whose metadata_id is that id shows the new values.
+  const listed = (await nftsApi.listNFTs({ chainName: CHAIN, contractAddress: COLLECTION, pageSize: 200 })).data;
+  absorb(inspect(listNFTsResult, listed, '$.carriers'));
+  const carriers = listed.result.filter((item) => item.metadata_id === metadataId);
+  expect(carriers.length > 0, `ListNFTs: no NFT carries metadata ${metadataId}`);
+  for (const carrier of carriers) {
+    expect(carrier.name === stacked.name && carrier.description === stacked.description,
+      `ListNFTs: NFT ${carrier.token_id} carries ${metadataId} but shows ${JSON.stringify(carrier.name)}`);
+  }
+
   const output = {
     ok: report.problems.length === 0,
     sdk: { package: '@imtbl/generated-clients', version: sdkVersion() },
@@ -190,6 +272,9 @@ async function main(): Promise<number> {
     refresh: { status: refresh.status, headers, body: refresh.data },
     reads,
     nft: read,
+    stacked_refresh: { status: stackedRefresh.status, body: stackedRefresh.data },
+    stacked_metadata: stackedRead,
+    carriers: carriers.map((carrier) => ({ token_id: carrier.token_id, name: carrier.name })),
     problems: report.problems,
     keys_the_sdk_does_not_declare: report.extra,
   };

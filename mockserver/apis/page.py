@@ -36,6 +36,8 @@ class RecordsTable:
     row_id: str
     columns: tuple[Column, ...]
     empty: str
+    # The name of the attribute marking each row with its `row_id`: `data-<row_attribute>`.
+    row_attribute: str = "token"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -47,12 +49,25 @@ class Count:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class Switch:
+    """A yes/no field of an API's view in `/__mock/rate-limits`, said in words on the page."""
+
+    field: str
+    on: str
+    off: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class QuotaView:
     """How the page shows the API's view in `/__mock/rate-limits` (`limit`, `window`, `strategy`, `cost` and a
     list of who spends it, each with `limit`, `remaining` and `reset`)."""
 
     summary: str
     title: str
+    # A yes/no field of the quota said after the summary: what it means when true (or absent), and when false.
+    switch: Switch | None = None
+    # A field of each row listing what spends that row's budget, shown in a "Spent by" column.
+    spent_by: str | None = None
     # The list of who spends it, and each one's key (also the rows' `data-<key>` attribute and first column).
     rows: str
     row_key: str
@@ -68,5 +83,7 @@ class PageView:
     # A line under it on the card, in plain text with `code` in backquotes (what a client would not expect, say).
     note: str | None = None
     table: RecordsTable
+    # Further tables of the API's records, each under the main one (element id `<api>-<records>`).
+    more_tables: tuple[RecordsTable, ...] = ()
     counts: tuple[Count, ...] = ()
     quota: QuotaView | None = None

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver.apis import Api, registry
+from mockserver.apis.page import RecordsTable
 
 PAGE_PREFIX = "/__page/"
 
@@ -94,10 +95,16 @@ def _with_code(text: str) -> str:
 def _records(api: Api[object]) -> str:
     if api.page is None:
         return ""
-    name = html.escape(api.name)
-    return (f'      <h3 id="{name}-title">{html.escape(api.page.table.title)} '
-            f'<span class="count" id="{name}-count"></span></h3>\n'
-            f'      <div id="{name}" class="table-wrap api-records"><p class="empty">Loading…</p></div>\n')
+    places = [(api.name, api.page.table)]
+    places += [(f"{api.name}-{table.records}", table) for table in api.page.more_tables]
+    return "".join(_table_place(html.escape(place), table) for place, table in places)
+
+
+def _table_place(place: str, table: RecordsTable) -> str:
+    """Where page.js renders one table of records (its element id `place`), under its title and count."""
+    return (f'      <h3 id="{place}-title">{html.escape(table.title)} '
+            f'<span class="count" id="{place}-count"></span></h3>\n'
+            f'      <div id="{place}" class="table-wrap api-records"><p class="empty">Loading…</p></div>\n')
 
 
 class Page:

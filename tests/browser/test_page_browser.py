@@ -127,6 +127,28 @@ def visit(browser: Browser, base_url: str) -> Iterator[Visit]:
         tab.close()
 
 
+def test_page_shows_stacked_metadata_and_its_refresh(visit: Visit) -> None:
+    page = visit.open()
+    stacked = page.locator('#immutable-metadata tr[data-metadata="4e28df8d-f65c-4c11-ba04-6a9dd47b179b"]')
+    expect(stacked.locator("td.name")).to_have_text("Iron Helmet", timeout=WAIT_MS)
+    alpha = page.locator('#rate-limits tr[data-project="project-alpha"]')
+    expect(alpha.locator(".operations")).to_have_text("RefreshNFTMetadataByTokenID, RefreshMetadataByID")
+
+    with httpx.Client(base_url=visit.base_url, timeout=10) as http:
+        refreshed = http.post(
+            "/v1/chains/imtbl-zkevm-testnet/collections/0x8a90cab2b38dba80c64b7734e58ee1db38b8992e/metadata/"
+            "refresh-metadata", headers={"x-immutable-api-key": IMX_ALPHA},
+            json={"metadata": [{"metadata_id": "4e28df8d-f65c-4c11-ba04-6a9dd47b179b", "name": "Steel Helmet",
+                                "description": None, "image": None, "external_url": None, "animation_url": None,
+                                "youtube_url": None, "attributes": []}]})
+    assert refreshed.status_code == 202, refreshed.text
+
+    expect(stacked.locator("td.name")).to_have_text("Steel Helmet", timeout=WAIT_MS)
+    expect(page.locator("#immutable td.name").filter(has_text="Steel Helmet")).to_have_count(2)
+    expect(alpha.locator(".remaining")).to_have_text("999")
+    assert visit.errors == []
+
+
 def test_page_follows_updates_made_through_the_apis(visit: Visit, tmp_path: Path) -> None:
     page = visit.open()
     immutable_names = page.locator("#immutable td.name")

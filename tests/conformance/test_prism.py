@@ -36,12 +36,15 @@ EXAMPLES = 10
 Finding = tuple[str, str, str]  # (api, operationId, check)
 
 REFRESH = "RefreshNFTMetadataByTokenID"
+STACKED = "RefreshMetadataByID"
 NO_ALLOW = "answers an undeclared method 405 without the Allow header RFC 9110 requires"
 ANY_CREDENTIAL = "accepts any credential value: Prism only checks that the header is there"
 FILE_PARTS_ARE_NO_ARRAY = "reads file parts as a string, never an array (not even two of them), and answers 400"
 RANDOM_READS = "answers two GETs with no write between them differently (reported as 'reads are not repeatable')"
 STORES_NOTHING = "stores nothing: GET shows random values, never the update"
 UNKNOWN_IS_200 = "answers 200 with a random resource for a well-formed unknown id (404 due)"
+NO_EXTERNAL_LINK = ("never sends `external_link`, which the published Metadata schema requires without listing it "
+                    "among its properties: Prism generates listed properties only")
 
 TRUE_FINDINGS: dict[Finding, str] = {
     ("rair", "getToken", "open_read"): RANDOM_READS + ": a read without a credential differs from the owner's",
@@ -102,6 +105,26 @@ TRUE_FINDINGS: dict[Finding, str] = {
         RANDOM_READS + "; answering its examples, it stores nothing, so the refresh never shows",
     ("immutable", REFRESH, "refresh_size_bounds"): "202 to 251 items: the body is not validated",
     ("immutable", REFRESH, "rate_limit_coherence"): "the imx-* rate headers are random words, not counts",
+    # Stacked metadata (issue 12), each verified against a Prism serving specs/immutable.yaml.
+    ("immutable", "GetMetadata", "unsupported_method"): NO_ALLOW,
+    ("immutable", "ListMetadata", "unsupported_method"): NO_ALLOW,
+    ("immutable", STACKED, "unsupported_method"): NO_ALLOW,
+    ("immutable", "GetMetadata", "response_schema_conformance"): NO_EXTERNAL_LINK,
+    ("immutable", "ListMetadata", "response_schema_conformance"): NO_EXTERNAL_LINK,
+    ("immutable", "ListMetadata", "negative_data_rejection"):
+        "answers 200 to `from_updated_at=`, which is no date-time",
+    ("immutable", STACKED, "negative_data_rejection"):
+        "skips the stacked refresh body's validation: 202 to `{}`, `[{}]` items, 11 items or a metadata_id that is "
+        "no UUID",
+    ("immutable", STACKED, "response_schema_conformance"):
+        "answers a body that is not JSON with its own `{\"error\": {\"code\": \"invalid_json\"}}`, not Immutable's "
+        "error shape",
+    ("immutable", STACKED, "ignored_auth"): ANY_CREDENTIAL,
+    ("immutable", STACKED, "stacked_unknown_metadata"): "knows no metadata: 202 to a metadata_id the collection "
+                                                        "does not have",
+    ("immutable", STACKED, "stacked_refresh_visible"): "the imx-* rate headers are random words, not counts (and it "
+                                                       "stores nothing)",
+    ("immutable", STACKED, "stacked_shared_budget"): "the imx-* rate headers are random words, not counts",
     ("tokenization", "getToken", "ignored_auth"): ANY_CREDENTIAL,
     ("tokenization", "updateToken", "ignored_auth"): ANY_CREDENTIAL,
     ("tokenization", "updateToken", "unsupported_method"): NO_ALLOW,

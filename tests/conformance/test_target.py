@@ -25,6 +25,8 @@ class TestTarget:
         assert "owner_token" not in repr(target)  # credentials stay out of reprs
         # The mock's second token: what the isolation check watches while the first is updated.
         assert target.tokenization.other_token_ids == ("67d8774e903bfcbe7eb5d950",)
+        # The mock's stacked metadata, carried by NFTs 4 and 5.
+        assert target.immutable.metadata_ids == ("4e28df8d-f65c-4c11-ba04-6a9dd47b179b",)
 
     def test_example_file_parses(self) -> None:
         assert load_target(EXAMPLE).rair.non_owner_token == "rair-collector-token"
@@ -37,6 +39,8 @@ class TestTarget:
         ("rair: [", "not valid YAML"),
         (default_target_text().replace("other_token_ids: [67d8774e903bfcbe7eb5d950]", "other_token_ids: [x1]"),
          "tokenization.other_token_ids holds ids that are not 24 hex digits: x1"),
+        (default_target_text().replace("metadata_ids: [4e28df8d-f65c-4c11-ba04-6a9dd47b179b]", "metadata_ids: [m1]"),
+         "immutable.metadata_ids holds ids that are not UUIDs: m1"),
     ])
     def test_mistakes_are_named(self, tmp_path: Path, text: str, message: str) -> None:
         path = tmp_path / "target.yaml"

@@ -132,3 +132,29 @@ def test_a_file_that_is_not_usable_har_exits_2(tmp_path: Path, content: str, mes
 def test_a_missing_file_is_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["validate-traffic", "/nonexistent/traffic.har"])
     assert result.exit_code == 2
+
+
+STACKED_REFRESH_PATH = ("/v1/chains/imtbl-zkevm-testnet/collections/0x8a90cab2b38dba80c64b7734e58ee1db38b8992e/"
+                        "metadata/refresh-metadata")
+RATE_HEADERS = [("imx-refreshes-limit", "1000"), ("imx-refresh-limit-reset", "2026-01-01 01:00:00 +0000 UTC"),
+                ("imx-remaining-refreshes", "999"), ("retry-after", "0")]
+RATE_BODY = {"imx_refreshes_limit": "1000", "imx_refresh_limit_reset": "2026-01-01 01:00:00 +0000 UTC",
+             "imx_remaining_refreshes": "999", "retry_after": "0"}
+
+
+def test_a_stacked_metadata_refresh_is_held_to_its_operation_and_its_rate_headers() -> None:
+    item = {"metadata_id": "4e28df8d-f65c-4c11-ba04-6a9dd47b179b", "name": "Steel Helmet", "description": None,
+            "image": None, "external_url": None, "animation_url": None, "youtube_url": None, "attributes": []}
+
+    def refresh(headers: list[tuple[str, str]]) -> HttpExchange:
+        return HttpExchange(method="POST", path=STACKED_REFRESH_PATH,
+                            request_headers=[*JSON, ("x-immutable-api-key", "sk_key")],
+                            request_body=json.dumps({"metadata": [item]}).encode(),
+                            status=202, response_headers=JSON + headers, response_body=json.dumps(RATE_BODY).encode())
+
+    assert TrafficChecker().operation_of("POST", STACKED_REFRESH_PATH) == "RefreshMetadataByID"
+    assert TrafficChecker().check(refresh(RATE_HEADERS)) == []
+    incoherent = [*RATE_HEADERS[:2], ("imx-remaining-refreshes", "1001"), RATE_HEADERS[3]]
+    assert [(v.operation, v.rule.name) for v in TrafficChecker().check(refresh(incoherent))] == [
+        ("RefreshMetadataByID", "rate-limit-coherent")]
+    assert [v.rule.name for v in TrafficChecker().check(refresh(RATE_HEADERS[1:]))] == ["documented-headers"]

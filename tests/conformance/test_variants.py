@@ -17,7 +17,9 @@ import mockserver.apis.rair.service
 import mockserver.apis.tokenization
 from conformance.apis import CHECKS as BEHAVIOUR_CHECKS
 from conformance.schema_checks import SCHEMA_CHECKS
+from mockserver.apis.immutable.service import METADATA
 from mockserver.apis.tokenization.service import TOKENS
+from mockserver.store import Scheduled
 from tests.conformance import variants
 from tests.conformance.conftest import failed_checks, mock_app, run_suite, serve
 
@@ -167,10 +169,21 @@ def _tokenization_image_removal_drops_a_document(app: Any, monkeypatch: pytest.M
     monkeypatch.setattr(service, "_removal_ids", also_newest_document)
 
 
+def _immutable_stacked_refresh_skips_nfts(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stacked refresh changes the metadata but none of the NFTs carrying it."""
+    store = app.services.store
+
+    def metadata_only(due: float, key: Any, metadata: dict[str, Any]) -> None:
+        store.schedule(METADATA, [Scheduled(due, key, {"metadata": metadata})])
+
+    monkeypatch.setattr(_immutable(app).records, "schedule_metadata_refresh", metadata_only)
+
+
 TOKENIZATION_TOKEN = "67d8774e903bfcbe7eb5d93e"
 TOKENIZATION_NEIGHBOUR = "67d8774e903bfcbe7eb5d950"
 TEN_MIB = 10 * 1024 * 1024
 REFRESH = "RefreshNFTMetadataByTokenID"
+STACKED = "RefreshMetadataByID"
 VARIANTS = {
     # Schemathesis checks.
     "500 on some input": Variant("immutable", {("ListNFTs", "not_a_server_error")},
@@ -263,6 +276,13 @@ VARIANTS = {
     "429 Retry-After past the reset": Variant("immutable", {(REFRESH, "quota_exhaustion")},
                                               wrap=variants.retry_after_past_reset,
                                               settings={"immutable.rate_limit.limit": 5}, destructive=True),
+    "stacked refresh skips the NFTs carrying it": Variant(
+        "immutable", {(STACKED, "stacked_refresh_visible")}, patch=_immutable_stacked_refresh_skips_nfts,
+        target={"immutable": {"refresh_timeout": 0.3}}, destructive=True),
+    "a budget per refresh operation": Variant("immutable", {(STACKED, "stacked_shared_budget")},
+                                              settings={"immutable.rate_limit.shared": False}, destructive=True),
+    "unknown stacked metadata accepted": Variant("immutable", {(STACKED, "stacked_unknown_metadata")},
+                                                 wrap=variants.stacked_unknown_metadata_accepted),
     # Tokenization behaviour.
     "tokenization update dropped": Variant("tokenization", {("updateToken", "update_round_trip")},
                                            wrap=variants.tokenization_update_dropped, destructive=True),

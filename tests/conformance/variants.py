@@ -567,3 +567,10 @@ def updated_at_frozen(mock: App) -> App:
         mock, lambda s: _is("GET", "/v2/admin/token/", s),
         lambda r: edit_json(r, lambda b: {**b, "updated_at": "2026-01-01T00:00:00.000000Z"}) if r[0] == 200 else r,
     )
+
+
+def stacked_unknown_metadata_accepted(mock: App) -> App:
+    """A stacked refresh naming metadata the collection does not have is answered 202 instead of 404."""
+    return rewrite_responses(
+        mock, lambda s: _is("POST", "/v1/chains/", s) and s["path"].endswith("/metadata/refresh-metadata"),
+        lambda r: (202, r[1], b"{}") if r[0] == 404 else r)

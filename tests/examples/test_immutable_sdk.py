@@ -31,6 +31,7 @@ RUN_TIMEOUT = 120
 
 CHAIN = "imtbl-zkevm-testnet"
 COLLECTION = "0x8a90cab2b38dba80c64b7734e58ee1db38b8992e"
+METADATA_ID = "4e28df8d-f65c-4c11-ba04-6a9dd47b179b"  # the fixtures' stacked metadata, carried by NFTs 4 and 5
 RATE_FIELDS = ("imx_refreshes_limit", "imx_refresh_limit_reset", "imx_remaining_refreshes", "retry_after")
 
 # npm's ways of saying it could not reach the registry (no network, proxy, DNS, offline cache miss).
@@ -105,15 +106,18 @@ def test_the_script_compiles_against_the_sdk_types(example: Path) -> None:
 
 def test_the_sdk_refreshes_and_reads_back_what_its_types_promise(example: Path, base_url: str) -> None:
     name = "Sword renamed by the Immutable SDK test"
+    stacked_name = "Helmet renamed by the Immutable SDK test"
 
     ran = _run(example, "tsx", "refresh-and-read.ts",
-               env={"MOCK_URL": base_url, "NFT_NAME": name, "REFRESH_TIMEOUT_MS": "5000", "HTTP_TIMEOUT_MS": "10000"})
+               env={"MOCK_URL": base_url, "NFT_NAME": name, "STACKED_NAME": stacked_name,
+                    "REFRESH_TIMEOUT_MS": "5000", "HTTP_TIMEOUT_MS": "10000"})
 
     assert ran.returncode == 0, f"exit {ran.returncode}\nstdout:\n{ran.stdout}\nstderr:\n{ran.stderr}"
     out: dict[str, Any] = json.loads(ran.stdout)
     assert out["ok"] is True
     assert out["problems"] == []
-    assert out["keys_the_sdk_does_not_declare"] == []
+    # The published Metadata schema requires `external_link` without listing it, so the SDK's model lacks it.
+    assert out["keys_the_sdk_does_not_declare"] == ["$.stacked_metadata.result.external_link"]
     assert out["sdk"]["package"] == "@imtbl/generated-clients"
     refresh = out["refresh"]
     assert refresh["status"] == 202
@@ -131,9 +135,19 @@ def test_the_sdk_refreshes_and_reads_back_what_its_types_promise(example: Path, 
     assert partial["status"] == 400
     assert partial["body"]["code"] == "VALIDATION_ERROR"
     assert partial["body"]["details"] == {"field": "nft_metadata.0.description"}
+    # Stacked metadata, refreshed as `refreshStackedMetadata` does, read back with each NFT carrying it.
+    assert out["stacked_refresh"]["status"] == 202
+    assert int(out["stacked_refresh"]["body"]["imx_remaining_refreshes"]) == (
+        int(refresh["body"]["imx_remaining_refreshes"]) - 1)
+    stacked = out["stacked_metadata"]["result"]
+    assert (stacked["id"], stacked["name"]) == (METADATA_ID, stacked_name)
+    assert stacked["updated_at"] is not None
+    assert out["carriers"] == [{"token_id": "4", "name": stacked_name}, {"token_id": "5", "name": stacked_name}]
     # The server's own state agrees with what the SDK read.
     read = httpx.get(f"{base_url}/v1/chains/{CHAIN}/collections/{COLLECTION}/nfts/1", timeout=10)
     assert read.json()["result"]["name"] == name
+    carried = httpx.get(f"{base_url}/v1/chains/{CHAIN}/collections/{COLLECTION}/nfts/4", timeout=10)
+    assert carried.json()["result"]["name"] == stacked_name
 
 
 def test_the_script_refuses_to_run_without_mock_url(example: Path) -> None:

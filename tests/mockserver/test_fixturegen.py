@@ -18,7 +18,7 @@ from mockserver.apis.rair.fixturegen import TOKENS_PER_PRODUCT
 from mockserver.fixturegen import fixtures_yaml, generate_fixtures, split_tokens
 from mockserver.fixtures import load_fixtures, parse_fixtures
 from mockserver.settings import Settings
-from mockserver.web import MockApp, create_app
+from mockserver.web import MockApp, create_app, listen
 from tests.mockserver.support import ApiClient, imx_headers, rair_headers, tkn_headers
 
 
@@ -64,6 +64,18 @@ class TestGenerate:
         assert [len(c["nfts"]) for c in collections] == [NFTS_PER_COLLECTION, 101]
         assert [c["project"] for c in collections] == ["project-alpha", "project-beta"]
         assert len(fixtures.rair_tokens) == len(fixtures.immutable_nfts) == per_contract + TOKENS_PER_PRODUCT + 1
+
+    def test_every_tenth_nft_shows_stacked_metadata_shared_by_ten(self) -> None:
+        fixtures = parse_fixtures(generate_fixtures(3 * 250, seed=3))
+
+        stacked = fixtures.immutable_metadata
+        carriers = {key: nft for key, nft in fixtures.immutable_nfts.items() if key[2] % 10 == 0}
+        assert (len(stacked), len(carriers)) == (3, 25)
+        for (chain, address, _), nft in carriers.items():
+            metadata = stacked[(chain, address, nft["metadata_id"])]
+            assert (nft["name"], nft["attributes"]) == (metadata["name"], metadata["attributes"])
+        shared_by = [sum(nft["metadata_id"] == key[2] for nft in carriers.values()) for key in stacked]
+        assert shared_by == [10, 10, 5]
 
     def test_ids_are_unique(self) -> None:
         fixtures = parse_fixtures(generate_fixtures(3000, seed=2))
@@ -185,7 +197,10 @@ class TestFixturesCommand:
         output = tmp_path / "big.yaml"
         result = invoke("fixtures", "--tokens", "30", "--seed", "4", "--output", str(output))
         served: dict[str, Any] = {}
-        monkeypatch.setattr(cli.uvicorn, "run", lambda app, **kwargs: served.update(app=app))
+        monkeypatch.setattr(listen, "run_server", lambda app, **kwargs: served.update(app=app) or True)
+        # Not in the test process: they would outlive the test.
+        monkeypatch.setattr(cli.gc, "freeze", lambda: None)
+        monkeypatch.setattr(cli, "_lean_log_records", lambda: None)
 
         assert result.exit_code == 0
         assert result.stdout == ""

@@ -32,6 +32,8 @@ from tests.mockserver.support import (
 
 pytestmark = pytest.mark.anyio
 
+STACKED = "4e28df8d-f65c-4c11-ba04-6a9dd47b179b"
+
 CUSTOM = """
 rair:
   users:
@@ -77,6 +79,20 @@ class TestPackagedFixtures:
         assert TKN_SEED_BEARER in fixtures.tokenization_bearers
         assert TKN_BEARER in fixtures.tokenization_bearers
         assert TKN_TOKEN in fixtures.tokenization_tokens
+
+    def test_nfts_carrying_stacked_metadata_show_it_unless_they_name_their_own(self) -> None:
+        fixtures = parse_fixtures({"immutable": {
+            "chains": [{"name": "c", "id": "1"}],
+            "collections": [{"chain": "c", "address": "0x" + "1" * 40, "project": "p",
+                             "metadata": [{"id": STACKED.upper(), "name": "Helmet", "external_url": "https://x.test"}],
+                             "nfts": [{"token_id": "1", "metadata_id": STACKED},
+                                      {"token_id": "2", "metadata_id": STACKED, "name": "Own name"},
+                                      {"token_id": "3"}]}]}})
+        nfts = [fixtures.immutable_nfts[("c", "0x" + "1" * 40, token_id)] for token_id in (1, 2, 3)]
+
+        assert fixtures.immutable_metadata[("c", "0x" + "1" * 40, STACKED)]["external_link"] == "https://x.test"
+        assert [(nft["name"], nft["external_url"]) for nft in nfts] == [
+            ("Helmet", "https://x.test"), ("Own name", "https://x.test"), (None, None)]
 
     def test_ids_are_stable_object_ids(self) -> None:
         token = load_fixtures().rair_tokens[(RAIR_NETWORK, RAIR_CONTRACT, 0, 1)]
@@ -228,6 +244,14 @@ class TestFixturesErrors:
                             "collections": [{"chain": "c", "address": "0x" + "1" * 40, "project": "p",
                                              "nfts": [{"token_id": "01"}]}]}},
              r"immutable\.collections\[0\]\.nfts\[0\]\.token_id: '01' does not match"),
+            ({"immutable": {"chains": [{"name": "c", "id": "1"}],
+                            "collections": [{"chain": "c", "address": "0x" + "1" * 40, "project": "p",
+                                             "metadata": [{"id": "helmet"}]}]}},
+             r"immutable\.collections\[0\]\.metadata\[0\]\.id: 'helmet' does not match"),
+            ({"immutable": {"chains": [{"name": "c", "id": "1"}],
+                            "collections": [{"chain": "c", "address": "0x" + "1" * 40, "project": "p",
+                                             "metadata": [{"id": STACKED}, {"id": STACKED.upper()}]}]}},
+             r"immutable\.collections\[0\]\.metadata\[1\]\.id: .* is listed twice in this collection"),
             ({"immutable": {"projects": [{"id": "p", "api_keys": [{"key": "k", "scopes": "refresh:metadata"}]}]}},
              r"immutable\.projects\[0\]\.api_keys\[0\]\.scopes: must be a list of strings"),
             ({"tokenization": {"bearer_tokens": "abc"}}, r"tokenization\.bearer_tokens: must be a list of non-empty"),

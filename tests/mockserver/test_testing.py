@@ -110,7 +110,7 @@ class TestInProcess:
 
     @pytest.mark.parametrize(("api", "operation", "message"), [
         ("imx", REFRESH, "unknown API 'imx'; known: rair, immutable, tokenization"),
-        ("immutable", "refresh", "immutable has no operation 'refresh'; its operations: GetNFT, ListNFTs, "),
+        ("immutable", "refresh", "immutable has no operation 'refresh'; its operations: GetMetadata, GetNFT, "),
     ])
     def test_force_status_refuses_typos(self, mock: MockServer, api: str, operation: str, message: str) -> None:
         with pytest.raises(ValueError, match=message):

@@ -19,16 +19,19 @@ SUITE = ApiSuite(
     read_target=target.read_section,
     security_scheme="ImmutableApiKey",
     credential=_credential,
-    write_operations=frozenset({"RefreshNFTMetadataByTokenID"}),
+    write_operations=frozenset({"RefreshNFTMetadataByTokenID", "RefreshMetadataByID"}),
     checks=behaviour.CHECKS,
     vendor_openapi={
         operation: f"{_VENDOR_OPENAPI}, {operation}"
-        for operation in ("GetNFT", "ListNFTs", "RefreshNFTMetadataByTokenID")
+        for operation in ("GetNFT", "ListNFTs", "RefreshNFTMetadataByTokenID", "RefreshMetadataByID", "GetMetadata",
+                          "ListMetadata")
     },
     adjust_spec=repairs.rate_headers_required,
     known_path=repairs.known_path,
-    body_repairs={"RefreshNFTMetadataByTokenID": repairs.fix_refresh_body},
-    body_filters={"RefreshNFTMetadataByTokenID": repairs.refresh_sizes_ok},
+    body_repairs={"RefreshNFTMetadataByTokenID": repairs.fix_refresh_body,
+                  "RefreshMetadataByID": repairs.fix_stacked_refresh_body},
+    body_filters={"RefreshNFTMetadataByTokenID": repairs.refresh_sizes_ok,
+                  "RefreshMetadataByID": repairs.stacked_refresh_sizes_ok},
     # Only the server can issue a valid cursor; a generated one is bad input however well-formed.
-    server_issued_query={"ListNFTs": frozenset({"page_cursor"})},
+    server_issued_query={"ListNFTs": frozenset({"page_cursor"}), "ListMetadata": frozenset({"page_cursor"})},
 )

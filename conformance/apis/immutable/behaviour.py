@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from conformance._specs import load_spec
-from conformance.apis.immutable.target import Collection
+from conformance.apis.immutable.target import Collection, immutable_of
 from conformance.behaviour.base import BehaviourCheck, CheckFailed, CheckSkipped, Context, RuleSource
 from conformance.behaviour.strategies import slugs, texts
 from conformance.exchange import Exchange, RequestSpec
@@ -1224,6 +1224,125 @@ def rate_limit_coherence(ctx: Context) -> None:
 # Immutable's OpenAPI gives maxItems 250 and says only that the list "should not exceed 228 KiB" and each
 # object "should not exceed 16 KiB"; bytes of what, whether the token id counts and whether the bound itself
 # is allowed are this project's reading (specs/immutable.yaml, BEHAVIOUR.md).
+# Stacked metadata: RefreshMetadataByID, GetMetadata, ListMetadata.
+
+STACKED_OPERATION = "RefreshMetadataByID"
+
+
+def _stacked_item(metadata_id: str, **metadata: Any) -> dict[str, Any]:
+    """A stacked refresh item with every key the schema requires."""
+    item = _item(metadata_id, **metadata)
+    item["metadata_id"] = item.pop("token_id")
+    return item
+
+
+def _refresh_stacked(ctx: Context, items: list[dict[str, Any]]) -> Exchange:
+    target = ctx.target.immutable
+    return ctx.send(RequestSpec(method="POST", path=target.collection.base + "/metadata/refresh-metadata",
+                                headers={"x-immutable-api-key": target.api_key}, json={"metadata": items}))
+
+
+def _get_metadata(ctx: Context, metadata_id: str) -> Exchange:
+    return ctx.http.get(ctx.target.immutable.collection.base + f"/metadata/{metadata_id}")
+
+
+def _metadata_ids(ctx: Context) -> tuple[str, ...]:
+    metadata_ids = immutable_of(ctx.target).metadata_ids
+    if not metadata_ids:
+        raise CheckSkipped("the target names no stacked metadata (immutable.metadata_ids)")
+    return metadata_ids
+
+
+def _carriers(ctx: Context, metadata_id: str) -> list[str]:
+    """The token ids of the collection's NFTs whose metadata_id is `metadata_id` (walking ListNFTs)."""
+    carriers: list[str] = []
+    query: list[tuple[str, str]] = [("page_size", str(MAX_PAGE_SIZE))]
+    for _ in range(FULL_WALK_PAGES):
+        exchange = _list_nfts(ctx, query)
+        carriers += [str(nft.get("token_id")) for nft in _nfts(ctx, exchange, why="ListNFTs of the collection")
+                     if str(nft.get("metadata_id") or "").lower() == metadata_id]
+        cursor = (exchange.json() or {}).get("page", {}).get("next_cursor")
+        if not cursor:
+            break
+        query = [("page_size", str(MAX_PAGE_SIZE)), ("page_cursor", cursor)]
+    return carriers
+
+
+def _wait_until(ctx: Context, read: Any, fields: dict[str, Any], refresh: Exchange, *, what: str) -> None:
+    """Poll `read` until the object it answers shows `fields` (stacked refreshes are asynchronous)."""
+    timeout = ctx.target.immutable.refresh_timeout
+    deadline = time.monotonic() + timeout
+    while True:
+        exchange = read()
+        shown = _result(ctx, exchange, why=f"{what} after a stacked refresh")
+        shown = shown if isinstance(shown, dict) else {}
+        differing = {k: shown.get(k) for k, v in fields.items() if _normalise(k, shown.get(k)) != _normalise(k, v)}
+        if not differing:
+            return
+        if time.monotonic() >= deadline:
+            raise CheckFailed(
+                expected=f"{what} to show the refreshed stacked metadata {fields!r} within {timeout:g} s",
+                actual=f"still {differing!r}", exchange=refresh,
+            )
+        time.sleep(_POLL_INTERVAL)
+
+
+def stacked_refresh_visible(ctx: Context) -> None:
+    metadata_id = _metadata_ids(ctx)[0]
+    carriers = _carriers(ctx, metadata_id)
+
+    @given(name=texts(), description=texts())
+    def test(name: str, description: str) -> None:
+        fields = {"name": name, "description": description}
+        exchange = _refresh_stacked(ctx, [_stacked_item(metadata_id, **fields)])
+        _expect_accepted(ctx, exchange, why="a valid stacked refresh by the collection's owner")
+        check_accepted(ctx, exchange, None)
+        _wait_until(ctx, lambda: _get_metadata(ctx, metadata_id), fields, exchange,
+                    what=f"GetMetadata of {metadata_id}")
+        for token_id in carriers:
+            _wait_until(ctx, lambda token_id=token_id: _get_nft(ctx, token_id), fields, exchange,
+                        what=f"GetNFT of NFT {token_id}, which carries metadata {metadata_id}")
+        ctx.ok(1 + len(carriers))
+
+    ctx.given(test)
+
+
+def stacked_shared_budget(ctx: Context) -> None:
+    target = ctx.target.immutable
+    metadata_id = _metadata_ids(ctx)[0]
+    exchanges = [
+        _refresh(ctx, [_item(target.token_ids[0], name=f"conformance budget 1 (seed {ctx.seed})")]),
+        _refresh_stacked(ctx, [_stacked_item(metadata_id, name=f"conformance budget 2 (seed {ctx.seed})")]),
+        _refresh(ctx, [_item(target.token_ids[0], name=f"conformance budget 3 (seed {ctx.seed})")]),
+    ]
+    quota: Quota | None = None
+    for exchange in exchanges:
+        _expect_accepted(ctx, exchange)
+        if quota is not None and quota.remaining == 0:
+            raise CheckSkipped("the project's refresh quota ran out during the check")
+        # Counting down by one from the previous answer, whichever operation it came from: one budget.
+        quota = check_accepted(ctx, exchange, quota)
+        ctx.ok()
+
+
+def stacked_unknown_metadata(ctx: Context) -> None:
+    metadata_id = _metadata_ids(ctx)[0]
+    listed = _result(ctx, ctx.http.get(ctx.target.immutable.collection.base + "/metadata?page_size=200"),
+                     why="ListMetadata of the collection")
+    known = {str(m.get("id")).lower() for m in listed or [] if isinstance(m, dict)}
+    unknown = next(f"00000000-0000-4000-8000-{n:012x}" for n in range(1, len(known) + 2)
+                   if f"00000000-0000-4000-8000-{n:012x}" not in known)
+    before = _get_metadata(ctx, metadata_id)
+    exchange = _refresh_stacked(ctx, [_stacked_item(metadata_id, name="conformance: never stored"),
+                                      _stacked_item(unknown, name="conformance: never stored")])
+    ctx.expect_status(exchange, 404, why=f"metadata {unknown} is not the collection's")
+    check_error_body(ctx, exchange)  # RESOURCE_NOT_FOUND, the code of a 404
+    ctx.expect_unchanged(before, _get_metadata(ctx, metadata_id), rejected=exchange)
+    read = _get_metadata(ctx, unknown)
+    ctx.expect_status(read, 404, why=f"GetMetadata of {unknown}, which the collection does not have")
+    ctx.ok(2)
+
+
 _SIZE_LIMITS_READING = (
     "Immutable OpenAPI, RefreshNFTMetadataByTokenID: maxItems 250; 'Total size of the list should not exceed "
     "228 KiB', 'Total size of this object should not exceed 16 KiB'. This project's reading (specs/immutable.yaml): "
@@ -1257,7 +1376,7 @@ CHECKS = (
     BehaviourCheck(
         name="unknown_resources",
         source=RuleSource.PROJECT,
-        cite="specs/immutable.yaml, rules for all three operations and GetNFT: an unknown chain, collection or "
+        cite="specs/immutable.yaml, rules for all six operations and GetNFT: an unknown chain, collection or "
         "token is 404 RESOURCE_NOT_FOUND (BEHAVIOUR.md, Immutable: Path)",
         api="immutable",
         operation_id="GetNFT",
@@ -1412,6 +1531,42 @@ CHECKS = (
         run=rate_limit_coherence,
         description="Rejected refreshes (400, 401, 403, 404) between two accepted ones spend nothing, and each "
         "202 mirrors its headers in the body.",
+    ),
+    BehaviourCheck(
+        name="stacked_unknown_metadata",
+        source=RuleSource.PROJECT,
+        cite="specs/immutable.yaml RefreshMetadataByID and GetMetadata: a metadata_id the collection does not have "
+        "is 404 RESOURCE_NOT_FOUND and nothing is refreshed (BEHAVIOUR.md, Immutable: Stacked metadata)",
+        api="immutable",
+        operation_id=STACKED_OPERATION,
+        destructive=False,
+        run=stacked_unknown_metadata,
+        description="A stacked refresh naming a metadata_id the collection does not list is 404 "
+        "RESOURCE_NOT_FOUND and leaves the known metadata it also names unchanged; GetMetadata of it is 404.",
+    ),
+    BehaviourCheck(
+        name="stacked_refresh_visible",
+        source=RuleSource.PROJECT,
+        cite="Immutable OpenAPI, RefreshMetadataByID 'Refresh stacked metadata' and NFT.metadata_id; "
+        "specs/immutable.yaml: after the refresh delay the metadata and every NFT carrying it show the values",
+        api="immutable",
+        operation_id=STACKED_OPERATION,
+        destructive=True,
+        run=stacked_refresh_visible,
+        description="Refreshed stacked metadata shows in GetMetadata and in every NFT of the collection whose "
+        "metadata_id is its id (polled up to the target's refresh_timeout).",
+    ),
+    BehaviourCheck(
+        name="stacked_shared_budget",
+        source=RuleSource.VENDOR_OPENAPI,
+        cite="Immutable OpenAPI, MetadataRefreshLimit on both refresh operations: 'The refresh request limit "
+        "available to the project for each one-hour window'",
+        api="immutable",
+        operation_id=STACKED_OPERATION,
+        destructive=True,
+        run=stacked_shared_budget,
+        description="A refresh by token id, a stacked refresh and another refresh by token id count down one "
+        "imx-remaining-refreshes: the project has one budget for both operations.",
     ),
     # Last: it leaves the project's quota spent until the window resets.
     BehaviourCheck(

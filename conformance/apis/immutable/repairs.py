@@ -1,4 +1,5 @@
-"""Immutable's case repairs: the target's collection and NFTs, unique token ids, the refresh byte limits."""
+"""Immutable's case repairs: the target's collection, NFTs and stacked metadata, unique ids, the refresh byte
+limits."""
 
 from __future__ import annotations
 
@@ -23,10 +24,12 @@ def known_path(target: Target, generated: Mapping[str, Any], pick: int) -> dict[
     }
     if "token_id" in generated:
         known["token_id"] = section.token_ids[pick % len(section.token_ids)]
+    if "metadata_id" in generated and section.metadata_ids:
+        known["metadata_id"] = section.metadata_ids[pick % len(section.metadata_ids)]
     return known
 
 
-def fix_refresh_body(case: AnyCase) -> None:
+def fix_refresh_body(case: AnyCase, target: Target) -> None:
     body = cast(dict[str, Any], case.body)
     items = body.get("nft_metadata")
     if not isinstance(items, list):
@@ -46,9 +49,29 @@ def fix_refresh_body(case: AnyCase) -> None:
     case.body = {**body, "nft_metadata": fixed}
 
 
+def fix_stacked_refresh_body(case: AnyCase, target: Target) -> None:
+    """Point a valid stacked refresh at the collection's known metadata, one item per id (an id twice is 400)."""
+    known = immutable_of(target).metadata_ids
+    body = cast(dict[str, Any], case.body)
+    items = body.get("metadata")
+    if not known or not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        return
+    fixed: list[Any] = [{**item, "metadata_id": m} for item, m in zip(items, known, strict=False)]
+    case.body = {**body, "metadata": fixed}
+
+
 def refresh_sizes_ok(body: dict[str, Any]) -> bool:
-    """Immutable's byte limits, measured on compact JSON as the server measures them."""
-    items = body.get("nft_metadata")
+    """Immutable's byte limits on a refresh by token id, measured on compact JSON as the server measures them."""
+    return _sizes_ok(body, "nft_metadata")
+
+
+def stacked_refresh_sizes_ok(body: dict[str, Any]) -> bool:
+    """The same byte limits on a stacked metadata refresh."""
+    return _sizes_ok(body, "metadata")
+
+
+def _sizes_ok(body: dict[str, Any], key: str) -> bool:
+    items = body.get(key)
     if not isinstance(items, list):
         return True
     if len(_compact(items)) > MAX_LIST_BYTES:

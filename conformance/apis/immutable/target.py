@@ -10,6 +10,7 @@ from conformance.target_base import ADDRESS, Section, Target
 
 NAME = "immutable"
 _UINT = re.compile(r"^(0|[1-9][0-9]*)$")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -36,6 +37,8 @@ class ImmutableTarget:
     token_ids: tuple[str, ...]
     # How long a refresh may take to show in GET NFT (the real service applies refreshes asynchronously).
     refresh_timeout: float = 10.0
+    # Stacked metadata of `collection` (UUIDs), which RefreshMetadataByID refreshes for every NFT carrying it.
+    metadata_ids: tuple[str, ...] = ()
 
 
 def _collection(s: Section) -> Collection:
@@ -61,9 +64,18 @@ def read_section(s: Section) -> ImmutableTarget:
         foreign_collection=_collection(foreign) if foreign is not None else None,
         token_ids=token_ids,
         refresh_timeout=s.number("refresh_timeout", 10.0, minimum=0),
+        metadata_ids=_metadata_ids(s),
     )
     s.done()
     return result
+
+
+def _metadata_ids(s: Section) -> tuple[str, ...]:
+    metadata_ids = tuple(str(m).lower() for m in s.items("metadata_ids", required=False))
+    bad = [m for m in metadata_ids if not _UUID.match(m)]
+    if bad:
+        raise TargetError(f"{s.source}: immutable.metadata_ids holds ids that are not UUIDs: {', '.join(bad)}")
+    return metadata_ids
 
 
 def immutable_of(target: Target) -> ImmutableTarget:

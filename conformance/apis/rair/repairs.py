@@ -22,7 +22,7 @@ def known_path(target: Target, generated: Mapping[str, Any], pick: int) -> dict[
     return tokens[pick % len(tokens)].path_parameters()
 
 
-def fix_update_body(case: AnyCase) -> None:
+def fix_update_body(case: AnyCase, target: Target) -> None:
     body = dict(cast(dict[str, Any], case.body))
     files = body.get("files")
     names: list[str] = []

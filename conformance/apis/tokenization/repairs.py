@@ -15,7 +15,7 @@ def known_path(target: Target, generated: Mapping[str, Any], pick: int) -> dict[
     return {"token_id": tokenization_of(target).token_id}
 
 
-def fix_update_body(case: AnyCase) -> None:
+def fix_update_body(case: AnyCase, target: Target) -> None:
     body = dict(cast(dict[str, Any], case.body))
     # Ids to remove must be the token's own; removing fixtures' files would also change what later checks
     # see.

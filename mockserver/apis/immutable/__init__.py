@@ -24,7 +24,7 @@ from mockserver.apis.immutable.recording import recorded_fixtures
 from mockserver.apis.immutable.service import ImmutableRecords, ImmutableService, render_error, seed_part
 from mockserver.apis.immutable.settings import SECTION as SETTINGS
 from mockserver.apis.immutable.settings import limits_storage
-from mockserver.apis.page import Column, Count, PageView, QuotaView, RecordsTable
+from mockserver.apis.page import Column, Count, PageView, QuotaView, RecordsTable, Switch
 
 PAGE = PageView(
     summary="NFT metadata refresh",
@@ -39,9 +39,26 @@ PAGE = PageView(
         Column(title="Attributes", field="attributes", kind="attributes"),
         Column(title="Metadata synced", field="metadata_synced_at", kind="time"),
     )),
-    counts=(Count(field="pending_refreshes", label="Immutable refresh(es) pending"),),
+    # Stacked metadata: each NFT whose metadata_id is the id shows these values.
+    more_tables=(RecordsTable(
+        title="Immutable stacked metadata", records="metadata", row_id="id", row_attribute="metadata",
+        empty="No Immutable stacked metadata.", columns=(
+            Column(title="Chain", field="chain.name", css="nowrap"),
+            Column(title="Collection", field="contract_address", kind="short"),
+            Column(title="Metadata id", field="id", kind="short"),
+            Column(title="Image", field="image", kind="image", other="name", noun="metadata"),
+            Column(title="Name", field="name", css="name"),
+            Column(title="Description", field="description", css="desc"),
+            Column(title="Attributes", field="attributes", kind="attributes"),
+            Column(title="Updated", field="updated_at", kind="time"),
+        )),),
+    counts=(Count(field="pending_refreshes", label="Immutable refresh(es) pending"),
+            Count(field="pending_metadata_refreshes", label="stacked metadata refresh(es) pending")),
     quota=QuotaView(summary="Immutable refreshes", title="Immutable refresh quota per project", rows="projects",
-                    row_key="project", row_title="Project", empty="No Immutable projects."),
+                    row_key="project", row_title="Project", empty="No Immutable projects.",
+                    switch=Switch(field="shared", on="one budget for both refresh operations",
+                                  off="a budget per refresh operation"),
+                    spent_by="operations"),
 )
 
 API = Api[ImmutableService](

@@ -1,8 +1,10 @@
-"""Immutable's fixtures section (`immutable:`): chains, projects with their API keys, collections and NFTs."""
+"""Immutable's fixtures section (`immutable:`): chains, projects with their API keys, collections, their NFTs and
+stacked metadata."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +20,9 @@ from mockserver.fixtures import (
 )
 
 NAME = "immutable"
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# What an NFT and stacked metadata both carry, and an NFT carrying stacked metadata shows from it.
+_METADATA_FIELDS = ("name", "description", "image", "external_url", "animation_url", "youtube_url", "attributes")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -45,6 +50,8 @@ class ImmutableFixtures:
     keys: list[ImmutableKey] = dataclasses.field(default_factory=list)
     collections: list[ImmutableCollection] = dataclasses.field(default_factory=list)
     nfts: dict[tuple[str, str, int], dict[str, Any]] = dataclasses.field(default_factory=dict)
+    # Stacked metadata by (chain, collection address, metadata id), shared by the NFTs whose metadata_id is its id.
+    metadata: dict[tuple[str, str, str], dict[str, Any]] = dataclasses.field(default_factory=dict)
 
 
 def parse(reader: Reader, section: dict[str, Any]) -> ImmutableFixtures:
@@ -75,10 +82,15 @@ def parse(reader: Reader, section: dict[str, Any]) -> ImmutableFixtures:
         fixtures.collections.append(ImmutableCollection(
             chain=chain, address=address, project=reader.text(collection, "project", where), contract_type=contract_type
         ))
+        stacked = _parse_stacked_metadata(reader, collection, where, fixtures.chains[chain], address)
+        fixtures.metadata.update(((chain, address, key), value) for key, value in stacked.items())
         for j, nft in enumerate(reader.items(collection.get("nfts"), f"{where}.nfts")):
             nwhere = f"{where}.nfts[{j}]"
             token_id = reader.text(nft, "token_id", nwhere, UINT256)
             indexed_at = str(nft.get("indexed_at", DEFAULT_CREATED))
+            # An NFT carrying stacked metadata shows its values unless it names its own.
+            shared = stacked.get(str(nft.get("metadata_id", "")).lower(), {})
+            nft = {**{name: shared[name] for name in _METADATA_FIELDS if name in shared}, **nft}
             fixtures.nfts[(chain, address, int(token_id))] = {
                 "chain": dict(fixtures.chains[chain]),
                 "token_id": token_id,
@@ -101,6 +113,26 @@ def parse(reader: Reader, section: dict[str, Any]) -> ImmutableFixtures:
     return fixtures
 
 
+def _parse_stacked_metadata(reader: Reader, collection: dict[str, Any], where: str, chain: dict[str, str],
+                            address: str) -> dict[str, dict[str, Any]]:
+    """A collection's stacked metadata (its `metadata` list) as `GetMetadata` returns it, by lower-case id."""
+    stacked: dict[str, dict[str, Any]] = {}
+    for i, entry in enumerate(reader.items(collection.get("metadata"), f"{where}.metadata")):
+        mwhere = f"{where}.metadata[{i}]"
+        metadata_id = reader.text(entry, "id", mwhere, UUID).lower()
+        if metadata_id in stacked:
+            reader.fail(f"{mwhere}.id", f"{metadata_id} is listed twice in this collection")
+        created_at = str(entry.get("created_at", DEFAULT_CREATED))
+        stacked[metadata_id] = {
+            "id": metadata_id, "chain": dict(chain), "contract_address": address, "created_at": created_at,
+            "updated_at": entry.get("updated_at"),
+            **{name: copy_data(entry.get(name)) for name in _METADATA_FIELDS},
+            "external_link": entry.get("external_url"),
+        }
+        stacked[metadata_id]["attributes"] = stacked[metadata_id]["attributes"] or []
+    return stacked
+
+
 def to_json(fixtures: ImmutableFixtures) -> dict[str, Any]:
     return {
         "immutable_chains": fixtures.chains,
@@ -108,6 +140,7 @@ def to_json(fixtures: ImmutableFixtures) -> dict[str, Any]:
                            for key in fixtures.keys],
         "immutable_collections": [dataclasses.asdict(c) for c in fixtures.collections],
         "immutable_nfts": [[list(key), nft] for key, nft in fixtures.nfts.items()],
+        "immutable_metadata": [[list(key), metadata] for key, metadata in fixtures.metadata.items()],
     }
 
 
@@ -118,6 +151,7 @@ def from_json(raw: Mapping[str, Any]) -> ImmutableFixtures:
               for k in raw["immutable_keys"]],
         collections=[ImmutableCollection(**c) for c in raw["immutable_collections"]],
         nfts={(k[0], k[1], k[2]): nft for k, nft in raw["immutable_nfts"]},
+        metadata={(k[0], k[1], k[2]): metadata for k, metadata in raw.get("immutable_metadata", [])},
     )
 
 

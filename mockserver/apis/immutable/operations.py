@@ -8,7 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mockserver.apis.base import ApiContext, Handler
-from mockserver.apis.immutable.service import TRACE_IDS, ImmutableRecords, ImmutableService
+from mockserver.apis.immutable.service import (
+    REFRESH_BY_METADATA_ID,
+    REFRESH_BY_TOKEN_ID,
+    TRACE_IDS,
+    ImmutableRecords,
+    ImmutableService,
+)
 from mockserver.apis.immutable.settings import immutable_settings
 from mockserver.clock import isoformat
 from mockserver.ratelimit import Quota, QuotaLimiter
@@ -37,7 +43,27 @@ def operations(service: ImmutableService) -> dict[str, Handler]:
             page_cursor=page_cursor, page_size=page_size,
         )
 
-    return {"RefreshNFTMetadataByTokenID": RefreshNFTMetadataByTokenID, "GetNFT": GetNFT, "ListNFTs": ListNFTs}
+    async def RefreshMetadataByID(
+        chain_name: str, contract_address: str, body: dict[str, Any] | bytes, token_info: dict[str, Any], **_: Any
+    ) -> Any:
+        parsed: dict[str, Any] = json.loads(body) if isinstance(body, bytes) else body  # as for the refresh above
+        accepted = service.refresh_stacked(token_info["key"], chain_name, contract_address, parsed)
+        return accepted.body, 202, accepted.headers
+
+    async def GetMetadata(chain_name: str, contract_address: str, metadata_id: str, **_: Any) -> Any:
+        return service.get_metadata(chain_name, contract_address, metadata_id)
+
+    async def ListMetadata(
+        chain_name: str, contract_address: str, from_updated_at: str | None = None, page_cursor: str | None = None,
+        page_size: int = 100, **_: Any,
+    ) -> Any:
+        return service.list_metadata(chain_name, contract_address, from_updated_at=from_updated_at,
+                                     page_cursor=page_cursor, page_size=page_size)
+
+    return {
+        "RefreshNFTMetadataByTokenID": RefreshNFTMetadataByTokenID, "GetNFT": GetNFT, "ListNFTs": ListNFTs,
+        "RefreshMetadataByID": RefreshMetadataByID, "GetMetadata": GetMetadata, "ListMetadata": ListMetadata,
+    }
 
 
 def principal(service: ImmutableService, api_key: str) -> dict[str, Any]:
@@ -45,7 +71,11 @@ def principal(service: ImmutableService, api_key: str) -> dict[str, Any]:
 
 
 def state(service: ImmutableService, now: float) -> dict[str, Any]:
-    return {"nfts": service.records.all_nfts(now=now), "pending_refreshes": service.records.pending_refreshes()}
+    records = service.records
+    return {
+        "nfts": records.all_nfts(now=now), "pending_refreshes": records.pending_refreshes(),
+        "metadata": records.all_metadata(now=now), "pending_metadata_refreshes": records.pending_metadata_refreshes(),
+    }
 
 
 def forced_429_headers(service: ImmutableService) -> dict[str, str]:
@@ -89,11 +119,18 @@ def reset(service: ImmutableService) -> None:
 
 
 def rate_limits(service: ImmutableService) -> dict[str, Any]:
-    """The refresh quota's settings and each project's quota as it stands."""
+    """The refresh quota's settings and each project's budgets as they stand, with the operations spending each."""
     limit = service.settings.rate_limit
+    groups = [[REFRESH_BY_TOKEN_ID, REFRESH_BY_METADATA_ID]] if limit.shared else [[REFRESH_BY_TOKEN_ID],
+                                                                                   [REFRESH_BY_METADATA_ID]]
+    budgets = []
+    for project in service.records.projects():
+        for operations in groups:
+            budget = service.limiter.peek(service.budget(project, operations[0]))
+            budgets.append({**_quota(project, budget), "operations": operations})
     return {
         "limit": limit.limit, "window": limit.window, "strategy": limit.strategy, "cost": limit.cost,
-        "projects": [_quota(project, service.limiter.peek(project)) for project in service.records.projects()],
+        "shared": limit.shared, "projects": budgets,
     }
 
 
@@ -106,6 +143,7 @@ RATE_LIMITS_SCHEMA: dict[str, Any] = {
         "window": {"type": "integer"},
         "strategy": {"type": "string"},
         "cost": {"type": "string"},
+        "shared": {"type": "boolean", "description": "both refresh operations spend one budget per project"},
         "projects": {"type": "array", "items": {
             "type": "object",
             "required": ["project", "limit", "remaining", "reset"],
@@ -114,6 +152,8 @@ RATE_LIMITS_SCHEMA: dict[str, Any] = {
                 "limit": {"type": "integer"},
                 "remaining": {"type": "integer"},
                 "reset": {"type": "string", "description": "when the window ends (RFC 3339)"},
+                "operations": {"type": "array", "items": {"type": "string"},
+                               "description": "the operations that spend this budget"},
             },
         }},
     },

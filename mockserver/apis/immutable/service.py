@@ -1,4 +1,5 @@
-"""Immutable zkEVM: metadata refresh under a per-project quota, and the NFT reads that show its effect."""
+"""Immutable zkEVM: metadata refresh (by token id, and of stacked metadata by id) under a per-project quota, and
+the NFT and metadata reads that show its effect."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import binascii
 import dataclasses
 import functools
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -25,7 +27,9 @@ from mockserver.store import Record, RecordSets, Scheduled, Seed, SeedView, Stor
 KiB = 1024
 MAX_LIST_BYTES = 228 * KiB
 MAX_ITEM_BYTES = 16 * KiB
+MAX_STACKED_ITEMS = 10
 UINT256_LIMIT = 2**256
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 REFRESH_SCOPE = "refresh:metadata"
 # Keys of an NFTMetadataRequest; anything else an item carries is accepted (the schema allows it) but not stored.
 _REFRESHABLE = frozenset({"name", "description", "image", "external_url", "animation_url", "youtube_url",
@@ -45,10 +49,15 @@ _OTHER_CODES = {
     415: "UNSUPPORTED_MEDIA_TYPE", 431: "REQUEST_HEADER_FIELDS_TOO_LARGE", 503: "SERVICE_UNAVAILABLE",
 }
 
-# The kinds of record Immutable keeps in the store; refreshes are queued changes to NFTS.
+# The kinds of record Immutable keeps in the store; refreshes are queued changes to NFTS and (stacked) METADATA.
 CHAINS, KEYS, COLLECTIONS, NFTS = "immutable:chains", "immutable:keys", "immutable:collections", "immutable:nfts"
+METADATA = "immutable:metadata"
 # (chain, contract address in lower case, token id)
 NftKey = tuple[str, str, int]
+# (chain, contract address in lower case, metadata id in lower case)
+MetadataKey = tuple[str, str, str]
+# The refresh operations, each of which spends the project's budget (one budget unless configured otherwise).
+REFRESH_BY_TOKEN_ID, REFRESH_BY_METADATA_ID = "RefreshNFTMetadataByTokenID", "RefreshMetadataByID"
 
 
 class Chain(TypedDict):
@@ -122,6 +131,7 @@ def seed_part(fixtures: Fixtures) -> tuple[RecordSets, list[tuple[bytes, str]]]:
                for key in section.keys},
         COLLECTIONS: {(c.chain, c.address): dataclasses.asdict(c) for c in section.collections},
         NFTS: dict(section.nfts.items()),
+        METADATA: dict(section.metadata.items()),
     }, []
 
 
@@ -176,6 +186,36 @@ class ImmutableRecords:
     def pending_refreshes(self) -> int:
         return self._store.pending(NFTS)
 
+    def schedule_metadata_refresh(self, due: float, key: MetadataKey, metadata: dict[str, Any]) -> None:
+        """Queue new values for stacked metadata and for every NFT of its collection that carries it."""
+        chain, address, metadata_id = key
+        self._store.schedule(METADATA, [Scheduled(due, key, {"metadata": metadata})])
+        self.schedule_refresh(
+            PendingRefresh(due, (chain, address, int(nft["token_id"])), nft["token_id"], metadata)
+            for _, nft in self._store.items(NFTS, group=(chain, address))
+            if str(nft.get("metadata_id") or "").lower() == metadata_id
+        )
+
+    def apply_due_metadata(self, now: float) -> None:
+        self._store.apply_due(METADATA, now, _apply_metadata_refresh)
+
+    def metadata(self, chain: str, address: str, metadata_id: str, *, now: float) -> dict[str, Any] | None:
+        self.apply_due_metadata(now)
+        return self._store.get(METADATA, (chain, address.lower(), metadata_id.lower()))
+
+    def metadata_list(self, chain: str, address: str, *, now: float) -> list[dict[str, Any]]:
+        """The collection's stacked metadata in id order."""
+        self.apply_due_metadata(now)
+        return [metadata for _, metadata in self._store.items(METADATA, group=(chain, address.lower()))]
+
+    def all_metadata(self, *, now: float) -> list[dict[str, Any]]:
+        """Every stacked metadata of every collection, by chain, collection and id."""
+        self.apply_due_metadata(now)
+        return [metadata for _, metadata in self._store.items(METADATA)]
+
+    def pending_metadata_refreshes(self) -> int:
+        return self._store.pending(METADATA)
+
     def _apply_refresh(self, nft: Record | None, refresh: Scheduled) -> Record:
         """The NFT with a due refresh applied (changed in place when there is one), stamped with the due time."""
         metadata: dict[str, Any] = refresh.change["metadata"]
@@ -208,6 +248,17 @@ class ImmutableRecords:
         }
 
 
+def _apply_metadata_refresh(metadata: Record | None, refresh: Scheduled) -> Record:
+    """Stacked metadata with a due refresh applied, stamped with the due time."""
+    if metadata is None:  # pragma: no cover - a reset replaces records and queue at once
+        raise LookupError("a queued refresh names stacked metadata the store does not have")
+    metadata.update(refresh.change["metadata"])
+    metadata["attributes"] = [dict(attribute) for attribute in metadata["attributes"]]
+    metadata["external_link"] = metadata.get("external_url")
+    metadata["updated_at"] = _isoformat(refresh.due)
+    return metadata
+
+
 @dataclasses.dataclass(frozen=True)
 class _FixedRecords:
     keys: dict[str, ImmutableKey]
@@ -238,6 +289,11 @@ class RefreshAccepted:
     body: dict[str, str]
     headers: dict[str, str]
 
+    @classmethod
+    def mirroring(cls, headers: dict[str, str]) -> RefreshAccepted:
+        """A 202 whose body mirrors its rate headers as strings (`imx-refreshes-limit` as `imx_refreshes_limit`)."""
+        return cls(body={name.replace("-", "_"): value for name, value in headers.items()}, headers=headers)
+
 
 class ImmutableService:
     """Refresh metadata under a quota; read NFTs with refreshed metadata applied once due."""
@@ -260,12 +316,54 @@ class ImmutableService:
         items: Sequence[Mapping[str, Any]] = body["nft_metadata"]
         token_ids = _check_items(items)
         collection = self._collection(chain, contract)
+        self._authorise(key, collection, chain, contract)
+        headers = self._spend(key, REFRESH_BY_TOKEN_ID, len(items))
+        due = self._clock.time() + self.settings.refresh_delay
+        address = collection.address
+        self.records.schedule_refresh([
+            PendingRefresh(due, (chain, address, token_id), str(token_id), _metadata_of(item))
+            for token_id, item in zip(token_ids, items, strict=True)
+        ])
+        self.records.apply_due(self._clock.time())  # with no delay, applied now rather than queued
+        return RefreshAccepted.mirroring(headers)
+
+    def refresh_stacked(self, key: ImmutableKey, chain: str, contract: str,
+                        body: Mapping[str, Any]) -> RefreshAccepted:
+        """Refresh stacked metadata by id: the metadata and every NFT carrying it show the values when due."""
+        items: Sequence[Mapping[str, Any]] = body["metadata"]
+        metadata_ids = _check_stacked_items(items)
+        collection = self._collection(chain, contract)
+        self._authorise(key, collection, chain, contract)
+        now = self._clock.time()
+        for index, metadata_id in enumerate(metadata_ids):
+            if self.records.metadata(chain, collection.address, metadata_id, now=now) is None:
+                raise ApiError(404, f"Metadata {items[index]['metadata_id']} (metadata[{index}]) not found in "
+                                    f"collection {contract} on {chain}; nothing was refreshed.")
+        headers = self._spend(key, REFRESH_BY_METADATA_ID, len(items))
+        due = now + self.settings.refresh_delay
+        for metadata_id, item in zip(metadata_ids, items, strict=True):
+            self.records.schedule_metadata_refresh(due, (chain, collection.address, metadata_id), _metadata_of(item))
+        self.records.apply_due_metadata(now)  # with no delay, applied now rather than queued
+        self.records.apply_due(now)
+        return RefreshAccepted.mirroring(headers)
+
+    def budget(self, project: str, operation: str) -> str:
+        """The limiter key a refresh operation of a project spends: the project's one budget unless
+        `immutable.rate_limit.shared` is off, when the stacked refresh has its own."""
+        if self.settings.rate_limit.shared or operation == REFRESH_BY_TOKEN_ID:
+            return project
+        return f"{project}/{operation}"
+
+    def _authorise(self, key: ImmutableKey, collection: ImmutableCollection, chain: str, contract: str) -> None:
         if REFRESH_SCOPE not in key.scopes:
             raise ApiError(403, f"The API key lacks the {REFRESH_SCOPE} scope needed to refresh metadata.")
         if collection.project != key.project:
             raise ApiError(403, f"The API key's project does not own collection {contract} on {chain}.")
-        cost = len(items) if self.settings.rate_limit.cost == "item" else 1
-        accepted, quota = self.limiter.hit(key.project, cost=cost)
+
+    def _spend(self, key: ImmutableKey, operation: str, items: int) -> dict[str, str]:
+        """Spend a refresh from the project's budget: the rate headers of the 202, or a 429 with them."""
+        cost = items if self.settings.rate_limit.cost == "item" else 1
+        accepted, quota = self.limiter.hit(self.budget(key.project, operation), cost=cost)
         headers = self.quota_headers(quota)
         if not accepted:
             headers["Retry-After"] = str(quota.seconds_to_reset(self._clock.time()))
@@ -275,15 +373,7 @@ class ImmutableService:
                      f"of its {quota.limit} per window left.",
                 headers=headers,
             )
-        due = self._clock.time() + self.settings.refresh_delay
-        address = collection.address
-        self.records.schedule_refresh([
-            PendingRefresh(due, (chain, address, token_id), str(token_id), _metadata_of(item))
-            for token_id, item in zip(token_ids, items, strict=True)
-        ])
-        self.records.apply_due(self._clock.time())  # with no delay, applied now rather than queued
-        return RefreshAccepted(body={name.replace("-", "_"): value for name, value in headers.items()},
-                               headers=headers)
+        return headers
 
     def now(self) -> float:
         return self._clock.time()
@@ -324,16 +414,24 @@ class ImmutableService:
         if from_updated_at:
             since = _parse_time(from_updated_at)
             nfts = [nft for nft in nfts if _parse_time(nft["updated_at"]) >= since]
-        offset = _decode_cursor(page_cursor) if page_cursor else 0
-        page = nfts[offset : offset + page_size]
-        has_next = offset + page_size < len(nfts)
-        return {
-            "result": page,
-            "page": {
-                "previous_cursor": _encode_cursor(max(0, offset - page_size), "prev") if offset > 0 else None,
-                "next_cursor": _encode_cursor(offset + page_size, "next") if has_next else None,
-            },
-        }
+        return _page(nfts, page_cursor, page_size)
+
+    def get_metadata(self, chain: str, contract: str, metadata_id: str) -> dict[str, Any]:
+        self._collection(chain, contract)
+        _uuid(metadata_id, "metadata_id")
+        metadata = self.records.metadata(chain, contract, metadata_id, now=self._clock.time())
+        if metadata is None:
+            raise ApiError(404, f"Metadata {metadata_id} not found in collection {contract} on {chain}.")
+        return {"result": metadata}
+
+    def list_metadata(self, chain: str, contract: str, *, from_updated_at: str | None = None,
+                      page_cursor: str | None = None, page_size: int = 100) -> dict[str, Any]:
+        self._collection(chain, contract)
+        listed = self.records.metadata_list(chain, contract, now=self._clock.time())
+        if from_updated_at:
+            since = _parse_time(from_updated_at)
+            listed = [m for m in listed if _parse_time(m["updated_at"] or m["created_at"]) >= since]
+        return _page(listed, page_cursor, page_size)
 
     def _collection(self, chain: str, contract: str) -> Any:
         if not self.records.has_chain(chain):
@@ -372,6 +470,48 @@ def _check_items(items: Sequence[Mapping[str, Any]]) -> list[int]:
         seen[token_id] = index
         token_ids.append(token_id)
     return token_ids
+
+
+def _page(listed: Sequence[Any], page_cursor: str | None, page_size: int) -> dict[str, Any]:
+    """One page of a listing with Immutable's cursors."""
+    offset = _decode_cursor(page_cursor) if page_cursor else 0
+    has_next = offset + page_size < len(listed)
+    return {
+        "result": listed[offset : offset + page_size],
+        "page": {
+            "previous_cursor": _encode_cursor(max(0, offset - page_size), "prev") if offset > 0 else None,
+            "next_cursor": _encode_cursor(offset + page_size, "next") if has_next else None,
+        },
+    }
+
+
+def _check_stacked_items(items: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The checks the schema cannot state for a stacked refresh: sizes, UUIDs and unique ids (lower case)."""
+    if len(items) > MAX_STACKED_ITEMS:  # the schema's maxItems, for a body that bypassed it
+        raise ApiError(400, f"metadata has {len(items)} items; at most {MAX_STACKED_ITEMS} are allowed.",
+                       field="metadata")
+    sizes = compact_sizes(items, item_limit=MAX_ITEM_BYTES, list_limit=MAX_LIST_BYTES)
+    total = sum(sizes) + len(sizes) + 1 if sizes else 2
+    if total > MAX_LIST_BYTES:
+        raise ApiError(400, f"metadata is {total} bytes of JSON; the limit is 228 KiB ({MAX_LIST_BYTES}).",
+                       field="metadata")
+    seen: dict[str, int] = {}
+    for index, (item, size) in enumerate(zip(items, sizes, strict=True)):
+        if size > MAX_ITEM_BYTES:
+            raise ApiError(400, f"metadata[{index}] is {size} bytes of JSON; the limit is 16 KiB ({MAX_ITEM_BYTES}).",
+                           field=f"metadata.{index}")
+        metadata_id = _uuid(item["metadata_id"], f"metadata.{index}.metadata_id")
+        if metadata_id in seen:
+            raise ApiError(400, f"metadata_id {item['metadata_id']} appears twice, in metadata[{seen[metadata_id]}] "
+                                f"and metadata[{index}].", field=f"metadata.{index}.metadata_id")
+        seen[metadata_id] = index
+    return list(seen)
+
+
+def _uuid(text: str, field: str) -> str:
+    if not UUID.match(text):
+        raise ApiError(400, f"{field} must be a UUID (8-4-4-4-12 hexadecimal digits); got {text!r}.", field=field)
+    return text.lower()
 
 
 def _uint256(text: str, field: str) -> int:

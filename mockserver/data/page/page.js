@@ -141,18 +141,26 @@
     return column.css ? el("td", { className: column.css }, content) : content;
   }
 
+  // One table of an API's records into the element `place` (the main table's is the API's name).
+  function renderRecords(place, records, view) {
+    $(`${place}-count`).textContent = `(${records.length})`;
+    replace(place, table(view.title, view.columns.map((c) => c.title),
+      records.map((r) => row({ [`data-${view.row_attribute}`]: pick(r, view.row_id) }, view.columns.map((c) => cell(r, c)))),
+      view.empty));
+  }
+
   function renderState(state) {
     const summary = [`${state.files ?? 0} stored file(s)`];
     for (const api of views) {
       const view = api.page;
       if (!view || !$(api.name)) continue;
       const section = state[api.name] || {};
-      const records = section[view.table.records] || [];
-      $(`${api.name}-count`).textContent = `(${records.length})`;
+      renderRecords(api.name, section[view.table.records] || [], view.table);
+      for (const more of view.more_tables) {
+        const place = `${api.name}-${more.records}`;
+        if ($(place)) renderRecords(place, section[more.records] || [], more);
+      }
       for (const count of view.counts) summary.push(`${section[count.field] ?? 0} ${count.label}`);
-      replace(api.name, table(view.table.title, view.table.columns.map((c) => c.title),
-        records.map((r) => row({ "data-token": pick(r, view.table.row_id) }, view.table.columns.map((c) => cell(r, c)))),
-        view.table.empty));
     }
     $("store-summary").textContent = summary.join(" · ");
   }
@@ -183,10 +191,12 @@
   // Rate limits
 
   function quotaTable(view, quota) {
+    const spentBy = view.spent_by;
     return table(view.title,
-      [view.row_title, ["Remaining", "num"], ["Limit", "num"], "Used", "Window resets"],
+      [view.row_title, ...(spentBy ? ["Spent by"] : []), ["Remaining", "num"], ["Limit", "num"], "Used", "Window resets"],
       (quota[view.rows] || []).map((p) => row({ [`data-${view.row_key}`]: p[view.row_key] }, [
         el("td", { className: view.row_key }, text(p[view.row_key])),
+        ...(spentBy ? [el("td", { className: spentBy }, text((p[spentBy] || []).join(", ")))] : []),
         el("td", { className: "remaining num" }, text(p.remaining)),
         el("td", { className: "num" }, text(p.limit)),
         el("td", { className: "used" }, el("meter", {
@@ -202,7 +212,9 @@
     $("limits-summary").textContent = quotas.map((api) => {
       const q = limits[api.name];
       const view = api.page.quota;
-      return `${view.summary}: ${q.limit} per ${q.window} s per ${view.row_key}, ${q.strategy}, counted per ${q.cost}`;
+      const switched = view.switch ? `, ${q[view.switch.field] === false ? view.switch.off : view.switch.on}` : "";
+      return `${view.summary}: ${q.limit} per ${q.window} s per ${view.row_key}, ${q.strategy}, counted per ${q.cost}` +
+        switched;
     }).join(" · ");
     $("rate-limits").replaceChildren(...(quotas.length === 0 ? [el("p", { className: "empty" }, "No API has a quota.")]
       : quotas.map((api) => quotaTable(api.page.quota, limits[api.name]))));

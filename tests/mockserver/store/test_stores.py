@@ -161,6 +161,23 @@ class TestRefreshQueue:
         assert nft["name"] == "Second"
         assert nft["metadata_synced_at"] == "2026-01-01T00:00:20.000000Z"
 
+    def test_stacked_metadata_and_the_nfts_carrying_it_change_when_due(self, store: Store) -> None:
+        stacked = "4e28df8d-f65c-4c11-ba04-6a9dd47b179b"  # carried by NFTs 4 and 5 of the default fixtures
+        imx(store).schedule_metadata_refresh(START + 30, (IMX_CHAIN, IMX_COLLECTION, stacked),
+                                             {"name": "Steel Helmet", "attributes": []})
+
+        before = imx(store).metadata(IMX_CHAIN, IMX_COLLECTION, stacked, now=START + 29.9)
+        pending = (imx(store).pending_metadata_refreshes(), imx(store).pending_refreshes())
+        after = imx(store).metadata(IMX_CHAIN, IMX_COLLECTION, stacked.upper(), now=START + 30)
+        names = [nft["name"] for nft in imx(store).nfts(IMX_CHAIN, IMX_COLLECTION, now=START + 30)]
+
+        assert before is not None
+        assert (before["name"], before["updated_at"]) == ("Iron Helmet", None)
+        assert pending == (1, 2)
+        assert after is not None
+        assert (after["name"], after["updated_at"]) == ("Steel Helmet", "2026-01-01T00:00:30.000000Z")
+        assert names == ["Sword", "Shield", "Potion", "Steel Helmet", "Steel Helmet"]
+
     def test_refresh_of_an_unindexed_token_indexes_it(self, store: Store) -> None:
         assert imx(store).nft(IMX_CHAIN, IMX_COLLECTION, 10, now=START) is None
         imx(store).schedule_refresh([refresh(10, START + 5, name="Ten", external_url="https://x.test")])
@@ -175,7 +192,7 @@ class TestRefreshQueue:
         assert nft["contract_type"] == "ERC721"
         # Listed in numeric token-id order, not as text.
         listed = [n["token_id"] for n in imx(store).nfts(IMX_CHAIN, IMX_COLLECTION, now=START + 5)]
-        assert listed == ["1", "2", "3", "10"]
+        assert listed == ["1", "2", "3", "4", "5", "10"]
 
 
 class TestReset:
@@ -358,7 +375,7 @@ class TestIndexes:
         assert not rair(store).has_product(RAIR_NETWORK, RAIR_CONTRACT, 99)
         listed = [n["token_id"] for n in imx(store).nfts(IMX_CHAIN, IMX_COLLECTION.upper().replace("0X", "0x"),
                                                       now=START)]
-        assert listed == ["1", "2", "3"]
+        assert listed == ["1", "2", "3", "4", "5"]
 
     def test_product_index_follows_a_reload(self, store: Store, default_fixtures: Fixtures) -> None:
         records = rair(store)  # one handle across the loads, as a running service keeps

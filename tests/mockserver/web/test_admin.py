@@ -150,7 +150,7 @@ class TestStateResetAndFixtures:
         await client.put(TKN_PATH, headers=tkn_headers(), files={"name": (None, "Shown"), "description": (None, "d")})
         state = (await client.get("/__mock/state")).json()
         assert {t["name"] for t in state["tokenization"]["tokens"]} >= {"Shown"}
-        assert len(state["immutable"]["nfts"]) == 4
+        assert len(state["immutable"]["nfts"]) == 6
         assert state["files"] >= 2
 
     async def test_load_fixtures_yaml_replaces_everything(self, fresh: Any) -> None:

@@ -81,6 +81,13 @@ class TestIndex:
         page = (await http.get("/")).text
 
         assert "needs no <code>x-rair-token</code>" in page
+    async def test_a_place_for_each_table_an_api_shows(self, http: ApiClient) -> None:
+        html = (await http.get("/")).text
+
+        # An API's main table goes under its name, each further one under `<api>-<records>`.
+        for place, title in (("immutable", "Immutable NFTs"), ("immutable-metadata", "Immutable stacked metadata")):
+            assert f'<h3 id="{place}-title">{title} <span class="count" id="{place}-count">' in html
+            assert f'<div id="{place}" class="table-wrap api-records">' in html
 
     async def test_head_and_other_methods(self, http: ApiClient) -> None:
         assert (await http.head("/")).status_code == 200

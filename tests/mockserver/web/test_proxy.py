@@ -27,6 +27,8 @@ from mockserver.web.proxy import create_proxy_app
 from tests.mockserver.support import (
     IMX_ALPHA,
     IMX_BASE,
+    IMX_CHAIN,
+    IMX_COLLECTION,
     IMX_REFRESH,
     RAIR_OWNER,
     RAIR_TOKEN_PATH,
@@ -45,6 +47,11 @@ pytestmark = pytest.mark.anyio
 UPSTREAM = "http://upstream.test"
 REFRESH_ITEM = {"token_id": "1", "name": "Big Sword", "description": None, "image": None, "external_url": None,
                 "animation_url": None, "youtube_url": None, "attributes": []}
+# Immutable's stacked metadata in the default fixtures, carried by NFTs 4 and 5.
+METADATA_BASE = f"/v1/chains/{IMX_CHAIN}/collections/{IMX_COLLECTION}/metadata"
+STACKED_ID = "4e28df8d-f65c-4c11-ba04-6a9dd47b179b"
+STACKED_ITEM = {**{k: v for k, v in REFRESH_ITEM.items() if k != "token_id"}, "metadata_id": STACKED_ID,
+                "name": "Steel Helmet"}
 
 
 def proxy_app(upstream: Any, recording: Recording | None = None, settings: Settings | None = None) -> MockApp:
@@ -78,11 +85,16 @@ READS = [
     ("GET", f"{IMX_BASE}/1", {}),
     ("GET", f"{IMX_BASE}/3", {}),
     ("GET", f"{IMX_BASE}?page_size=2", {}),
+    ("GET", f"{IMX_BASE}/4", {}),
+    ("GET", f"{METADATA_BASE}/{STACKED_ID}", {}),
+    ("GET", f"{METADATA_BASE}?page_size=5", {}),
     ("GET", RAIR_TOKEN_PATH, {"headers": {"x-rair-token": RAIR_OWNER}}),
     ("GET", TKN_PATH, {"headers": {"Authorization": f"Bearer {TKN_BEARER}"}}),
 ]
 WRITES = [
     ("POST", IMX_REFRESH, {"headers": {"x-immutable-api-key": IMX_ALPHA}, "json": {"nft_metadata": [REFRESH_ITEM]}}),
+    ("POST", f"{METADATA_BASE}/refresh-metadata", {"headers": {"x-immutable-api-key": IMX_ALPHA},
+                                                  "json": {"metadata": [STACKED_ITEM]}}),
     ("POST", RAIR_TOKEN_PATH, {"headers": {"x-rair-token": RAIR_OWNER}, "files": {"name": (None, "Renamed")}}),
     ("PUT", TKN_PATH, {"headers": {"Authorization": f"Bearer {TKN_BEARER}"},
                        "files": {"name": (None, "x"), "description": (None, "y")}}),

@@ -46,6 +46,27 @@ def refresh(body: Any, key: str | None = "sk_imapik-test-alpha-refresh", path: s
     return lambda c: c.post(path, json=body, headers=imx_headers(key) if key else {})
 
 
+IMX_METADATA = IMX_BASE.replace("/nfts", "/metadata")
+STACKED_ID = "4e28df8d-f65c-4c11-ba04-6a9dd47b179b"  # the stacked metadata of the default fixtures
+
+
+def stacked_body(*metadata_ids: str) -> dict[str, Any]:
+    return {"metadata": [{"metadata_id": metadata_id, "name": "x", "description": None, "image": None,
+                          "external_url": None, "animation_url": None, "youtube_url": None, "attributes": None}
+                         for metadata_id in metadata_ids]}
+
+
+def refresh_stacked(body: Any, key: str | None = "sk_imapik-test-alpha-refresh") -> Send:
+    return refresh(body, key, path=f"{IMX_METADATA}/refresh-metadata")
+
+
+async def spend_then_refresh_stacked(client: ApiClient) -> httpx.Response:
+    """A stacked refresh after the quota (of one) is spent by a refresh by token id."""
+    await refresh(refresh_body("1"))(client)
+    response: httpx.Response = await refresh_stacked(stacked_body(STACKED_ID))(client)
+    return response
+
+
 async def spend_then_refresh(client: ApiClient) -> httpx.Response:
     """A refresh after the quota (of one) is spent."""
     await refresh(refresh_body("1"))(client)
@@ -95,6 +116,18 @@ MATRIX: list[tuple[str, str, int, dict[str, Any], Send]] = [
     ("immutable", "ListNFTs", 200, {}, lambda c: c.get(IMX_BASE, params={"page_size": 1})),
     ("immutable", "ListNFTs", 400, {}, lambda c: c.get(IMX_BASE, params={"page_size": 500})),
     ("immutable", "ListNFTs", 404, {}, lambda c: c.get(IMX_BASE.replace("0x8a", "0x9a"))),
+    ("immutable", "RefreshMetadataByID", 202, {}, refresh_stacked(stacked_body(STACKED_ID))),
+    ("immutable", "RefreshMetadataByID", 400, {}, refresh_stacked(stacked_body(STACKED_ID, STACKED_ID))),
+    ("immutable", "RefreshMetadataByID", 401, {}, refresh_stacked(stacked_body(STACKED_ID), key=None)),
+    ("immutable", "RefreshMetadataByID", 403, {}, refresh_stacked(stacked_body(STACKED_ID), key=IMX_ALPHA_READONLY)),
+    ("immutable", "RefreshMetadataByID", 404, {}, refresh_stacked(stacked_body(STACKED_ID[:-1] + "c"))),
+    ("immutable", "RefreshMetadataByID", 429, {"immutable.rate_limit.limit": 1}, spend_then_refresh_stacked),
+    ("immutable", "GetMetadata", 200, {}, lambda c: c.get(f"{IMX_METADATA}/{STACKED_ID}")),
+    ("immutable", "GetMetadata", 400, {}, lambda c: c.get(f"{IMX_METADATA}/one")),
+    ("immutable", "GetMetadata", 404, {}, lambda c: c.get(f"{IMX_METADATA}/{STACKED_ID[:-1]}c")),
+    ("immutable", "ListMetadata", 200, {}, lambda c: c.get(IMX_METADATA, params={"page_size": 1})),
+    ("immutable", "ListMetadata", 400, {}, lambda c: c.get(IMX_METADATA, params={"page_size": 500})),
+    ("immutable", "ListMetadata", 404, {}, lambda c: c.get(IMX_METADATA.replace("0x8a", "0x9a"))),
     ("tokenization", "getToken", 200, {}, lambda c: c.get(TKN_PATH, headers=tkn_headers())),
     ("tokenization", "getToken", 400, {}, lambda c: c.get("/v2/admin/token/123", headers=tkn_headers())),
     ("tokenization", "getToken", 401, {}, lambda c: c.get(TKN_PATH, headers=tkn_headers("nobody"))),
