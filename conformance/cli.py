@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
@@ -19,6 +19,7 @@ from conformance._specs import ApiName
 from conformance.apis import API_NAMES, suites
 from conformance.errors import ConformanceError
 from conformance.progress import BarProgress, PlainProgress
+from conformance.results import RunResult
 from conformance.runner import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, RunConfig, run
 from conformance.target import load_target
 
@@ -117,8 +118,8 @@ def main() -> None:
 @click.option(
     "--reproducers-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where the body of a reproducer over 2 KB is written (default: `reproducers/` beside --report-json or "
-    "--junit-xml, else ./conformance-reproducers).",
+    help="Where the body of a reproducer over 2 KB is written (default: `reproducers/` beside --report-json, "
+    "--junit-xml or --report-html, else ./conformance-reproducers).",
     **_env("REPRODUCERS_DIR"),
 )
 @click.option(
@@ -155,9 +156,7 @@ def run_command(
     On a terminal a progress bar per API shows checks done, failed and the time left; elsewhere (CI logs,
     pipes) each finished check is one line on stderr: `api operation check status time`.
     """
-    # Logs of CI jobs are no terminal: rich would fold the tables to 80 columns there unless COLUMNS says so.
-    stdout = Console() if sys.stdout.isatty() or "COLUMNS" in os.environ else Console(width=160)
-    stderr = Console(stderr=True)
+    stdout, stderr = _consoles()
     apis: tuple[ApiName, ...] = (
         API_NAMES if api == "all" else tuple(name for name in API_NAMES if name == api)
     )
@@ -185,29 +184,8 @@ def run_command(
         stderr.print_exception()
         stderr.print("[bold red]error:[/] the conformance suite crashed; please report the traceback above")
         sys.exit(EXIT_UNUSABLE)
-    beside = report_json or junit_xml
-    if reproducers_dir is None:
-        reproducers_dir = beside.parent / "reproducers" if beside is not None else Path("conformance-reproducers")
-    try:
-        report.write_long_bodies(result, reproducers_dir)
-    except OSError as error:
-        stderr.print(f"[bold red]error:[/] cannot write a reproducer's body: {error}", highlight=False)
-        sys.exit(EXIT_UNUSABLE)
-    report.print_summary(result, stdout)
-    try:
-        for path in (junit_xml, report_json, report_html):
-            if path is not None:  # CI jobs name a reports/ folder that nothing created yet
-                path.parent.mkdir(parents=True, exist_ok=True)
-        if junit_xml is not None:
-            report.write_junit(result, junit_xml)
-        if report_json is not None:
-            report.write_json(result, report_json)
-        if report_html is not None:
-            html_report.write_html(result, report_html)
-    except OSError as error:
-        stderr.print(f"[bold red]error:[/] cannot write the report: {error}", highlight=False)
-        sys.exit(EXIT_UNUSABLE)
-    sys.exit(EXIT_FAILURES if result.exit_code else EXIT_OK)
+    _report(result, stdout, stderr, junit_xml=junit_xml, report_json=report_json, report_html=report_html,
+            reproducers_dir=reproducers_dir)
 
 
 @main.command("validate-traffic", epilog=EXIT_CODES_HELP)
@@ -244,25 +222,38 @@ def validate_traffic_command(har_file: Path, api: str, junit_xml: Path | None, r
     """
     from conformance.traffic.report import validate_har
 
-    stdout = Console() if sys.stdout.isatty() or "COLUMNS" in os.environ else Console(width=160)
-    stderr = Console(stderr=True)
+    stdout, stderr = _consoles()
     apis = API_NAMES if api == "all" else tuple(name for name in API_NAMES if name == api)
     try:
         result = validate_har(har_file, apis=apis)
-        # Bodies too long to paste go to a file, beside the reports as for `run`.
-        beside = report_json or junit_xml or report_html
-        report.write_long_bodies(result, beside.parent / "reproducers" if beside is not None
-                                 else Path("conformance-reproducers"))
     except ConformanceError as error:
         stderr.print(f"[bold red]error:[/] {error}", highlight=False)
         sys.exit(EXIT_UNUSABLE)
+    _report(result, stdout, stderr, junit_xml=junit_xml, report_json=report_json, report_html=report_html)
+
+
+def _consoles() -> tuple[Console, Console]:
+    """The console for the tables, and the one for errors and progress."""
+    # Logs of CI jobs are no terminal: rich would fold the tables to 80 columns there unless COLUMNS says so.
+    stdout = Console() if sys.stdout.isatty() or "COLUMNS" in os.environ else Console(width=160)
+    return stdout, Console(stderr=True)
+
+
+def _report(result: RunResult, stdout: Console, stderr: Console, *, junit_xml: Path | None,
+            report_json: Path | None, report_html: Path | None, reproducers_dir: Path | None = None) -> NoReturn:
+    """Write long reproducer bodies, print the summary, write the reports asked for and exit with the run's code."""
+    beside = report_json or junit_xml or report_html
+    if reproducers_dir is None:
+        reproducers_dir = beside.parent / "reproducers" if beside is not None else Path("conformance-reproducers")
+    try:
+        report.write_long_bodies(result, reproducers_dir)
     except OSError as error:
         stderr.print(f"[bold red]error:[/] cannot write a reproducer's body: {error}", highlight=False)
         sys.exit(EXIT_UNUSABLE)
     report.print_summary(result, stdout)
     try:
         for path in (junit_xml, report_json, report_html):
-            if path is not None:
+            if path is not None:  # CI jobs name a reports/ folder that nothing created yet
                 path.parent.mkdir(parents=True, exist_ok=True)
         if junit_xml is not None:
             report.write_junit(result, junit_xml)

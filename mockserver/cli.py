@@ -35,6 +35,9 @@ MOCKSERVER_FAULTS__DEFAULT__LATENCY_MS=200. Defaults < --preset <
 --config file < environment < --set < the flags above.
 
 """ + EXIT_CODES_HELP
+# The proxy takes no preset: the upstream's own behaviour is what it shows.
+PROXY_EPILOG = SERVE_EPILOG.replace("Defaults < --preset <\n--config file < environment",
+                                    "Defaults < --config file <\nenvironment")
 
 
 def _listed(names: Iterable[str]) -> str:
@@ -50,27 +53,36 @@ def main() -> None:
     pass
 
 
+# Options `serve` and `proxy` share, spelled once.
+host_option = click.option("--host", help="Interface to bind (default 127.0.0.1).")
+port_option = click.option("--port", type=int, help="Port to listen on (default 8080).")
+config_option = click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+                             help="YAML settings file (see README for its keys).")
+set_option = click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
+                          help="Any setting by dotted name, e.g. --set faults.default.latency_ms=200 (repeatable).")
+access_log_option = click.option("--access-log/--no-access-log", default=None,
+                                 help="Log a line per request (default on; off saves CPU under load).")
+log_level_option = click.option("--log-level", default="info", show_default=True,
+                                type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+
+
 @main.command(epilog=SERVE_EPILOG)
-@click.option("--host", help="Interface to bind (default 127.0.0.1).")
-@click.option("--port", type=int, help="Port to listen on (default 8080).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="YAML settings file (see README for its keys).")
+@host_option
+@port_option
+@config_option
 @click.option("--fixtures", type=click.Path(dir_okay=False, path_type=Path),
               help="YAML fixtures file replacing the built-in data set.")
 @click.option("--validate-responses/--no-validate-responses", default=None,
               help="Check every response against the spec (costs throughput; on in tests).")
-@click.option("--access-log/--no-access-log", default=None,
-              help="Log a line per request (default on; off saves CPU under load).")
+@access_log_option
 @click.option("--seed", type=int, help="Make every run alike: seeded trace ids and a clock that starts at "
                                        "2026-01-01T00:00:00Z and moves 1 s per API request.")
-@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
-              help="Any setting by dotted name, e.g. --set faults.default.latency_ms=200 (repeatable).")
+@set_option
 @click.option("--store", help="Where the state lives: memory:// (default) or a Redis URL shared by every worker "
                               "and host, e.g. redis://127.0.0.1:6379/0 (needs the [redis] extra).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes; more than 1 needs --store redis://...")
-@click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@log_level_option
 @click.option("--preset", type=click.Choice(list(PRESETS)), default=DEFAULT_PRESET, show_default=True,
               help="Settings under the config file, environment and flags: dev (the defaults, made for "
                    "development) or realistic (the delays and limits the real services are known to have, "
@@ -124,21 +136,18 @@ def serve(host: str | None, port: int | None, config_file: Path | None, fixtures
         sys.exit(1)  # uvicorn has logged why
 
 
-@main.command(epilog=EXIT_CODES_HELP)
+@main.command(epilog=PROXY_EPILOG)
 @click.option("--upstream", required=True, callback=lambda ctx, param, value: _upstream_url(value),
               help="The base URL where the real API answers (a vendor's sandbox, say), http:// or https://.")
 @click.option("--record", "record_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the traffic to: traffic.har, and fixtures.yaml for "
                    "`mockserver serve --fixtures`.")
-@click.option("--host", help="Interface to bind (default 127.0.0.1).")
-@click.option("--port", type=int, help="Port to listen on (default 8080).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="YAML settings file (see README for its keys).")
-@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
-              help="Any setting by dotted name, e.g. --set clients.body_timeout=5 (repeatable).")
-@click.option("--access-log/--no-access-log", default=None, help="Log a line per request (default on).")
-@click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@host_option
+@port_option
+@config_option
+@set_option
+@access_log_option
+@log_level_option
 def proxy(upstream: str, record_dir: Path | None, host: str | None, port: int | None, config_file: Path | None,
           assignments: tuple[str, ...], access_log: bool | None, log_level: str) -> None:
     """Forward the three APIs' paths to UPSTREAM and check every exchange against the specs.
