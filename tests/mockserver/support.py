@@ -388,3 +388,24 @@ def alias_bomb(levels: int = 6) -> str:
     lines = ['a0: &a0 "xxxxxxxxxx"']
     lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, levels + 1)]
     return "\n".join(lines) + "\n"
+
+
+def stub_server(monkeypatch: Any) -> dict[str, Any]:
+    """Make `mockserver serve` return at once instead of serving, recording the app and options it would have
+    served with (and announcing the port, as the real server does once bound)."""
+    from mockserver import cli
+    from mockserver.web import listen
+
+    calls: dict[str, Any] = {}
+
+    def fake_run(app: Any, *, announce: Any, **kwargs: Any) -> bool:
+        calls["app"] = app
+        calls.update(kwargs)
+        announce(kwargs["port"])
+        return True
+
+    monkeypatch.setattr(listen, "run_server", fake_run)
+    # Not in the test process: they would outlive the test.
+    monkeypatch.setattr(cli.gc, "freeze", lambda: None)
+    monkeypatch.setattr(cli, "_lean_log_records", lambda: None)
+    return calls

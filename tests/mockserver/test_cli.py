@@ -8,7 +8,6 @@ import re
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,26 +16,13 @@ import pytest
 from click.testing import CliRunner
 
 from mockserver import cli
-from mockserver.web import MockApp, listen
-from tests.mockserver.support import tokenization_service
+from tests.mockserver.support import stub_server, tokenization_service
 
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Replace the server so `serve` returns at once, recording what it would have served."""
-    calls: dict[str, Any] = {}
-
-    def fake_run(app: MockApp, *, announce: Callable[[int], None], **kwargs: Any) -> bool:
-        calls["app"] = app
-        calls.update(kwargs)
-        announce(kwargs["port"])
-        return True
-
-    monkeypatch.setattr(listen, "run_server", fake_run)
-    # Not in the test process: they would outlive the test.
-    monkeypatch.setattr(cli.gc, "freeze", lambda: None)
-    monkeypatch.setattr(cli, "_lean_log_records", lambda: None)
-    return calls
+    return stub_server(monkeypatch)
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> Any:

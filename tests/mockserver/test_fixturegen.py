@@ -18,8 +18,8 @@ from mockserver.apis.rair.fixturegen import TOKENS_PER_PRODUCT
 from mockserver.fixturegen import fixtures_yaml, generate_fixtures, split_tokens
 from mockserver.fixtures import load_fixtures, parse_fixtures
 from mockserver.settings import Settings
-from mockserver.web import MockApp, create_app, listen
-from tests.mockserver.support import ApiClient, imx_headers, rair_headers, tkn_headers
+from mockserver.web import MockApp, create_app
+from tests.mockserver.support import ApiClient, imx_headers, rair_headers, stub_server, tkn_headers
 
 
 def write(tmp_path: Path, tokens: int, seed: int) -> Path:
@@ -196,11 +196,7 @@ class TestFixturesCommand:
     def test_writes_a_file_serve_can_load(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         output = tmp_path / "big.yaml"
         result = invoke("fixtures", "--tokens", "30", "--seed", "4", "--output", str(output))
-        served: dict[str, Any] = {}
-        monkeypatch.setattr(listen, "run_server", lambda app, **kwargs: served.update(app=app) or True)
-        # Not in the test process: they would outlive the test.
-        monkeypatch.setattr(cli.gc, "freeze", lambda: None)
-        monkeypatch.setattr(cli, "_lean_log_records", lambda: None)
+        served = stub_server(monkeypatch)
 
         assert result.exit_code == 0
         assert result.stdout == ""

@@ -23,6 +23,7 @@ from tests.mockserver.support import (
     imx_headers,
     rair_headers,
     refresh_body,
+    stub_server,
     tkn_headers,
 )
 
@@ -170,13 +171,7 @@ class TestSteppingClock:
 class TestServeSeedFlag:
     @pytest.fixture
     def served(self, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-        calls: dict[str, Any] = {}
-
-        def fake_run(app: MockApp, **kwargs: Any) -> None:
-            calls.update(kwargs, app=app)
-
-        monkeypatch.setattr(cli.uvicorn, "run", fake_run)
-        return calls
+        return stub_server(monkeypatch)
 
     def test_seed_flag_sets_the_seed_and_drops_the_date_header(self, served: dict[str, Any]) -> None:
         result = CliRunner().invoke(cli.main, ["serve", "--seed", "5"], env={})

@@ -17,7 +17,7 @@ from mockserver.errors import ConfigError
 from mockserver.settings import load_settings
 from mockserver.web import MockApp
 from tests.mockserver.apis import widgets
-from tests.mockserver.support import ApiClient
+from tests.mockserver.support import ApiClient, stub_server
 
 pytestmark = pytest.mark.anyio
 
@@ -128,10 +128,7 @@ class TestSettingsSection:
         assert load_settings(environ={}, preset="dev").widgets.max_name_length == 20
 
     def test_serve_takes_it_with_set(self, registered: None, monkeypatch: pytest.MonkeyPatch) -> None:
-        served: dict[str, Any] = {}
-        monkeypatch.setattr(cli.uvicorn, "run", lambda app, **kwargs: served.update(app=app))
-        monkeypatch.setattr(cli.gc, "freeze", lambda: None)
-        monkeypatch.setattr(cli, "_lean_log_records", lambda: None)
+        served = stub_server(monkeypatch)
 
         result = CliRunner().invoke(cli.main, ["serve", "--set", "widgets.max_name_length=4"], env={},
                                     catch_exceptions=False)

@@ -25,10 +25,10 @@ from typing import IO, Any, TypeVar
 
 import httpx
 import pytest
-import uvicorn
 from click.testing import CliRunner
 
 from mockserver import cli
+from mockserver.web import listen
 from mockserver.web.workerheader import WORKER_HEADER
 from mockserver.web.workers import SETTINGS_ENV, app_from_environment, export_settings
 from tests.mockserver import media
@@ -57,7 +57,7 @@ class TestRefusals:
     """Several workers need a shared store; the CLI says so rather than serve diverging states."""
 
     def test_workers_with_the_memory_store_are_refused(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: pytest.fail("must not serve"))
+        monkeypatch.setattr(listen, "run_server", lambda *args, **kwargs: pytest.fail("must not serve"))
 
         result = CliRunner().invoke(cli.main, ["serve", "--workers", "2"], env={})
 
