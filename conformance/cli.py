@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
@@ -30,6 +31,7 @@ Exit codes:
   1  at least one check failed
   2  the suite could not run (bad usage, unusable target file, unreachable server)"""
 DISTRIBUTION = "token-metadata-mock"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _named_apis() -> str:
@@ -41,6 +43,27 @@ def _named_apis() -> str:
 def _env(name: str) -> dict[str, Any]:
     """An option's environment variable, listed in `--help`: CI jobs configure a step without rewriting it."""
     return {"envvar": f"CONFORMANCE_{name}", "show_envvar": True}
+
+
+def _report_options(*, what: str, env: bool) -> Callable[[F], F]:
+    """--junit-xml, --report-json and --report-html, for a command whose results are one per operation and `what`
+    (from `CONFORMANCE_*` variables too when `env`)."""
+    path = click.Path(dir_okay=False, writable=True, path_type=Path)
+    options = [
+        click.option("--junit-xml", type=path, **(_env("JUNIT_XML") if env else {}),
+                     help=f"Write a JUnit XML report (one testcase per operation and {what}, with its time)."),
+        click.option("--report-json", type=path, help="Write a JSON report.", **(_env("REPORT_JSON") if env else {})),
+        click.option("--report-html", type=path, **(_env("REPORT_HTML") if env else {}),
+                     help=f"Write one self-contained HTML report: operations x {what}s, each failure with its "
+                          "reproducer."),
+    ]
+
+    def apply(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
 
 
 @click.group(
@@ -91,24 +114,7 @@ def main() -> None:
     help="Seed for every random choice: the same seed sends the same test cases.",
     **_env("SEED"),
 )
-@click.option(
-    "--junit-xml",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write a JUnit XML report (one testcase per operation and check, with its time).",
-    **_env("JUNIT_XML"),
-)
-@click.option(
-    "--report-json",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write a JSON report.",
-    **_env("REPORT_JSON"),
-)
-@click.option(
-    "--report-html",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write one self-contained HTML report: operations x checks, each failure with its reproducer.",
-    **_env("REPORT_HTML"),
-)
+@_report_options(what="check", env=True)
 @click.option(
     "--allow-destructive",
     is_flag=True,
@@ -198,21 +204,7 @@ def run_command(
     show_default=True,
     help="Which API's traffic to check; the rest of the file is skipped.",
 )
-@click.option(
-    "--junit-xml",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write a JUnit XML report (one testcase per operation and rule).",
-)
-@click.option(
-    "--report-json",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write a JSON report.",
-)
-@click.option(
-    "--report-html",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write one self-contained HTML report (operations x rules, each violation with its reproducer).",
-)
+@_report_options(what="rule", env=False)
 def validate_traffic_command(har_file: Path, api: str, junit_xml: Path | None, report_json: Path | None,
                              report_html: Path | None) -> None:
     """Check recorded traffic (a HAR file, e.g. from `mockserver proxy --record`) against the specs.

@@ -8,7 +8,7 @@ import logging
 import random
 import sys
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import uvicorn.config
 from mockserver import __version__
 from mockserver.apis import registry
 from mockserver.errors import MockServerError
-from mockserver.settings import DEFAULT_PRESET, PRESETS, load_settings, parse_assignment
+from mockserver.settings import DEFAULT_PRESET, PRESETS, Settings, load_settings, parse_assignment
 from mockserver.store import MEMORY_URL
 
 DISTRIBUTION = "token-metadata-mock"
@@ -91,7 +91,7 @@ def serve(host: str | None, port: int | None, config_file: Path | None, fixtures
           validate_responses: bool | None, access_log: bool | None, seed: int | None,
           assignments: tuple[str, ...], store: str | None, workers: int, log_level: str, preset: str) -> None:
     """Serve all three APIs on one port, at their real paths."""
-    from mockserver.web import create_app, listen
+    from mockserver.web import create_app
     from mockserver.web.headerlimits import head_limit_protocol
     from mockserver.web.workers import APP_FACTORY, HTTP_PROTOCOL, export_settings
 
@@ -109,31 +109,18 @@ def serve(host: str | None, port: int | None, config_file: Path | None, fixtures
         app = create_app(settings)  # also checks settings, fixtures and store before any worker starts
     except MockServerError as exc:
         raise click.ClickException(str(exc)) from exc
-    # What startup built (specs, Connexion apps, fixtures) lives as long as the server: keep the collector from
-    # walking it again and again, which showed up as latency spikes under load.
-    gc.freeze()
-    _lean_log_records()
 
     def announce(port: int) -> None:
         _announce(settings.host, port)
 
-    try:
-        if workers > 1:
-            export_settings(settings)  # uvicorn builds each worker's app by name, from these
-            started = listen.run_server(
-                APP_FACTORY, factory=True, workers=workers, host=settings.host, port=settings.port,
-                announce=announce, log_level=log_level, access_log=settings.access_log, log_config=log_config(),
-                http=HTTP_PROTOCOL)
-        else:
-            # A seeded server answers the same on every run: no wall-clock Date header.
-            started = listen.run_server(
-                app, workers=1, host=settings.host, port=settings.port, announce=announce, log_level=log_level,
-                access_log=settings.access_log, date_header=settings.seed is None, log_config=log_config(),
-                http=head_limit_protocol(settings.clients))
-    except listen.ListenError as exc:
-        raise click.ClickException(str(exc)) from exc
-    if not started:
-        sys.exit(1)  # uvicorn has logged why
+    if workers > 1:
+        export_settings(settings)  # uvicorn builds each worker's app by name, from these
+        _run(APP_FACTORY, settings, announce=announce, workers=workers, factory=True, log_level=log_level,
+             http=HTTP_PROTOCOL)
+    else:
+        # A seeded server answers the same on every run: no wall-clock Date header.
+        _run(app, settings, announce=announce, log_level=log_level, date_header=settings.seed is None,
+             http=head_limit_protocol(settings.clients))
 
 
 @main.command(epilog=PROXY_EPILOG)
@@ -156,7 +143,6 @@ def proxy(upstream: str, record_dir: Path | None, host: str | None, port: int | 
     was wrong. One process: the violations and the recording are kept in it.
     """
     from mockserver.recording import Recording
-    from mockserver.web import listen
     from mockserver.web.headerlimits import head_limit_protocol
     from mockserver.web.proxy import create_proxy_app
 
@@ -167,9 +153,6 @@ def proxy(upstream: str, record_dir: Path | None, host: str | None, port: int | 
         app = create_proxy_app(upstream, settings, recording=recording)
     except MockServerError as exc:
         raise click.ClickException(str(exc)) from exc
-    gc.freeze()
-    _lean_log_records()
-
     def announce(port: int) -> None:
         _announce(settings.host, port)
         click.echo(f"  proxying the APIs' paths to {upstream}; violations at "
@@ -177,16 +160,29 @@ def proxy(upstream: str, record_dir: Path | None, host: str | None, port: int | 
         if recording is not None:
             click.echo(f"  recording to {recording.har_path} and {recording.fixtures_path}", err=True)
 
+    # The upstream's own Date and Server headers pass through: uvicorn adds none of its own.
+    _run(app, settings, announce=announce, log_level=log_level, http=head_limit_protocol(settings.clients),
+         server_header=False, date_header=False)
+
+
+def _run(app: Any, settings: Settings, *, announce: Callable[[int], None], log_level: str, workers: int = 1,
+         **options: Any) -> None:
+    """Bind, announce, serve until stopped; a port that cannot be bound, or a server that did not start, is exit 1."""
+    from mockserver.web import listen
+
+    # What startup built (specs, Connexion apps, fixtures) lives as long as the server: keep the collector from
+    # walking it again and again, which showed up as latency spikes under load.
+    gc.freeze()
+    _lean_log_records()
     try:
-        # The upstream's own Date and Server headers pass through: uvicorn adds none of its own.
-        started = listen.run_server(
-            app, workers=1, host=settings.host, port=settings.port, announce=announce, log_level=log_level,
-            access_log=settings.access_log, log_config=log_config(), http=head_limit_protocol(settings.clients),
-            server_header=False, date_header=False)
+        started = listen.run_server(app, workers=workers, host=settings.host, port=settings.port, announce=announce,
+                                    log_level=log_level, access_log=settings.access_log, log_config=log_config(),
+                                    **options)
     except listen.ListenError as exc:
         raise click.ClickException(str(exc)) from exc
     if not started:
         sys.exit(1)  # uvicorn has logged why
+
 
 def _upstream_url(value: str) -> str:
     parsed = urllib.parse.urlsplit(value)
