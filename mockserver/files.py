@@ -13,9 +13,8 @@ OCTET_STREAM = "application/octet-stream"
 # Where the server serves stored files, by key.
 FILES_PREFIX = "/files/"
 # A stored file never changes under its key (its content's hash): caches may keep it a year without asking again
-# (RFC 8246's directive, spelled in two so that no module outside `mockserver/apis/` holds an API's name:
-# tests/mockserver/test_api_names.py).
-CACHE_FOREVER = "public, max-age=31536000, " + "im" "mutable"
+# (RFC 8246's `immutable` directive).
+CACHE_FOREVER = "public, max-age=31536000, immutable"
 
 # Small but real files, so fixture attachments render in a browser and sniff as what they claim to be.
 _PNG_1X1 = base64.b64decode(
