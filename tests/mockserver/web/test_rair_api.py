@@ -171,6 +171,14 @@ class TestUploads:
         assert served.headers["content-type"] == "image/png"
         assert served.content == media.png()
 
+    async def test_a_stored_file_may_be_cached_for_a_year_unrevalidated(self, client: ApiClient) -> None:
+        # Its URL names its content's hash, so what is served there never changes (RFC 8246).
+        form = Multipart().field("image", "cover.png").file("files", "cover.png", media.png(), "image/png")
+
+        served = await client.get((await post(client, form)).json()["token"]["metadata"]["image"])
+
+        assert served.headers["cache-control"] == "public, max-age=31536000, immutable"
+
     async def test_unknown_file_url_is_404(self, client: ApiClient) -> None:
         response = await client.get("/files/" + "0" * 64)
 
