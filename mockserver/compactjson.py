@@ -25,16 +25,19 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 # What may follow an array's element: a comma or the closing bracket, with whitespace either side.
 _SEPARATOR = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*")
 _CONTAINERS = (dict, list)
+# Characters of JSON whitespace, and "" (the end of the text), for a quick look at the character after a comma.
+_WHITESPACE_CHARS = " \t\n\r"
 
 
 class SizedList(list[Any]):
     """A JSON array parsed from text, with upper bounds of each element's compact UTF-8 size (None: unknown)
-    and of how deep the array nests, and how many `[` and `{` its text holds (its own `[` included)."""
+    and of how deep the array nests, and where its text lies (`[` to `]`, as slice bounds)."""
 
-    def __init__(self, items: list[Any], bounds: list[int | None], *, openers: int, depth_bound: int) -> None:
+    def __init__(self, items: list[Any], bounds: list[int | None], *, span: tuple[int, int], depth_bound: int
+                 ) -> None:
         super().__init__(items)
         self.size_bounds = bounds
-        self.openers = openers
+        self.span = span
         self.depth_bound = depth_bound
 
 
@@ -43,13 +46,17 @@ def nesting_bound(text: str, value: Any) -> int:
 
     Nesting n levels takes n opening brackets, so each member of the top-level object nests no deeper than it
     has `[` and `{` in its text; an array of many shallow elements is bounded by its deepest element instead.
+    Only the text outside those arrays is counted here: they counted their own elements while being parsed.
     """
-    openers = text.count("[") + text.count("{")
     arrays = [member for member in value.values() if isinstance(member, SizedList)] if isinstance(value, dict) else []
     if not arrays:
-        return openers
+        return text.count("[") + text.count("{")
     # The brackets outside the arrays kept (in other members, or in a repeated key's dropped value) bound the rest.
-    rest = openers - 1 - sum(array.openers for array in arrays)
+    rest, at = 0, 0
+    for start, end in sorted(array.span for array in arrays):
+        rest += text.count("[", at, start) + text.count("{", at, start)
+        at = end
+    rest += text.count("[", at) + text.count("{", at) - 1  # less the top-level object's own `{`
     return 1 + max(rest, *(array.depth_bound for array in arrays))
 
 
@@ -99,6 +106,9 @@ def loads(text: str, *, parse_constant: Callable[[str], Any], parse_float: Calla
 
     decoder = json.JSONDecoder(parse_constant=parse_constant, parse_float=counting_float)
     decode = decoder.raw_decode
+    # The C scanner itself, for the elements: `raw_decode` only wraps it in a Python frame (its StopIteration
+    # on bad text sends the whole text to `json.loads`, as any error here does).
+    scan = decoder.scan_once
     ascii_only = text.isascii()
 
     def array(start: int) -> tuple[SizedList, int]:
@@ -108,27 +118,31 @@ def loads(text: str, *, parse_constant: Callable[[str], Any], parse_float: Calla
         deepest = 0  # the most `[` and `{` in one element's text: no element nests deeper
         at = _skip(text, start + 1)
         if text.startswith("]", at):
-            at += 1
+            end = at + 1
         else:
-            add_item, add_bound, count, separator_at = items.append, bounds.append, text.count, _SEPARATOR.match
+            add_item, add_bound, count = items.append, bounds.append, text.count
             while True:  # a 250-item refresh goes round this loop 250 times: no call it can do without
                 floats_before = floats
-                item, end = decode(text, at)
+                item, end = scan(text, at)
                 add_item(item)
-                source = end - at if ascii_only else len(text[at:end].encode())
-                add_bound(source if floats == floats_before else None)
+                add_bound((end - at if ascii_only else len(text[at:end].encode())) if floats == floats_before
+                          else None)
                 if isinstance(item, _CONTAINERS):
                     openers = count("[", at, end) + count("{", at, end)
                     if openers > deepest:
                         deepest = openers
-                separator = separator_at(text, end)
+                follows = text[end:end + 1]
+                if follows == "," and text[end + 1:end + 2] not in _WHITESPACE_CHARS:  # compact JSON
+                    at = end + 1
+                    continue
+                separator = _SEPARATOR.match(text, end)
                 if separator is None:
                     raise ValueError("not an array")
-                at = separator.end()
                 if separator[1] == "]":
+                    end = separator.start(1) + 1
                     break
-        openers = text.count("[", start, at) + text.count("{", start, at)
-        return SizedList(items, bounds, openers=openers, depth_bound=1 + deepest), at
+                at = separator.end()
+        return SizedList(items, bounds, span=(start, end), depth_bound=1 + deepest), _skip(text, end)
 
     def top_object() -> dict[str, Any]:
         result: dict[str, Any] = {}

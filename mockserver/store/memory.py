@@ -80,19 +80,34 @@ class MemoryStore(Store):
 
     def apply_due(self, kind: str, now: float, apply: ApplyDue) -> None:
         with self._lock:
-            queue = self._queues.get(kind)
-            if not queue or queue[0][0] > now:
-                return
-            table = self._tables.get(kind)
-            if table is None:
-                table = self._tables[kind] = {}
-            while queue and queue[0][0] <= now:
-                scheduled = heapq.heappop(queue)[2]
-                # The stored record itself, not a copy: nothing else can see it while the lock is held.
-                record = table.get(scheduled.key)
-                if record is None:
-                    self._index(kind, scheduled.key)
-                table[scheduled.key] = apply(record, scheduled)
+            self._apply_due(kind, now, apply)
+
+    def schedule_and_apply(self, kind: str, changes: Iterable[Scheduled], *, now: float, apply: ApplyDue) -> None:
+        with self._lock:
+            self._apply_due(kind, now, apply)
+            # What was queued and due is applied: a change due by now applies after it, straight away, in order.
+            later = []
+            for scheduled in changes:
+                if scheduled.due <= now:
+                    self._apply(kind, scheduled, apply)
+                else:
+                    later.append(scheduled)
+            self.schedule(kind, later)
+
+    def _apply_due(self, kind: str, now: float, apply: ApplyDue) -> None:
+        queue = self._queues.get(kind)
+        while queue and queue[0][0] <= now:
+            self._apply(kind, heapq.heappop(queue)[2], apply)
+
+    def _apply(self, kind: str, scheduled: Scheduled, apply: ApplyDue) -> None:
+        table = self._tables.get(kind)
+        if table is None:
+            table = self._tables[kind] = {}
+        # The stored record itself, not a copy: nothing else can see it while the lock is held.
+        record = table.get(scheduled.key)
+        if record is None:
+            self._index(kind, scheduled.key)
+        table[scheduled.key] = apply(record, scheduled)
 
     def pending(self, kind: str) -> int:
         with self._lock:

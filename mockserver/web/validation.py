@@ -316,7 +316,7 @@ def parse_json_body(raw: bytes) -> Any:
         raise ApiError(400, f"Request body {TOO_DEEP}.")
     # A lone surrogate can come only from a `\ud800`-style escape (UTF-8 has none), and no store or response
     # can encode it: refuse it here rather than fail with a 500 later.
-    if "\\u" in text:
+    if "\\" in text and "\\u" in text:  # one character is found by memchr; "\\u" by a far slower search
         field = lone_surrogate_at(parsed)
         if field is not None:
             raise ApiError(400, f"Request body holds a lone UTF-16 surrogate escape (such as \\ud800), which is not "

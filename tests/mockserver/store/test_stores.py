@@ -161,6 +161,18 @@ class TestRefreshQueue:
         assert nft["name"] == "Second"
         assert nft["metadata_synced_at"] == "2026-01-01T00:00:20.000000Z"
 
+    def test_refreshes_due_now_apply_after_those_queued_before_and_later_ones_wait(self, store: Store) -> None:
+        imx(store).schedule_refresh([refresh(1, START + 10, name="Queued"), refresh(2, START + 10, name="Queued")])
+
+        imx(store).schedule_refresh([refresh(1, START + 20, name="Now"), refresh(2, START + 99, name="Later"),
+                                     refresh(3, START + 20, name="Also now")], now=START + 20)
+
+        assert imx(store).pending_refreshes() == 1
+        nfts = {nft["token_id"]: nft for nft in imx(store).nfts(IMX_CHAIN, IMX_COLLECTION, now=START + 20)}
+        assert [nfts[t]["name"] for t in "123"] == ["Now", "Queued", "Also now"]
+        assert nfts["1"]["updated_at"] == "2026-01-01T00:00:20.000000Z"
+        assert imx(store).nft(IMX_CHAIN, IMX_COLLECTION, 2, now=START + 99)["name"] == "Later"  # type: ignore[index]
+
     def test_stacked_metadata_and_the_nfts_carrying_it_change_when_due(self, store: Store) -> None:
         stacked = "4e28df8d-f65c-4c11-ba04-6a9dd47b179b"  # carried by NFTs 4 and 5 of the default fixtures
         imx(store).schedule_metadata_refresh(START + 30, (IMX_CHAIN, IMX_COLLECTION, stacked),
