@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
+from json.scanner import make_scanner
 from typing import Any
 
 # Compact JSON as the size limits count it; one encoder for every item (json.dumps builds one per call).
@@ -106,9 +107,9 @@ def loads(text: str, *, parse_constant: Callable[[str], Any], parse_float: Calla
 
     decoder = json.JSONDecoder(parse_constant=parse_constant, parse_float=counting_float)
     decode = decoder.raw_decode
-    # The C scanner itself, for the elements: `raw_decode` only wraps it in a Python frame (its StopIteration
-    # on bad text sends the whole text to `json.loads`, as any error here does).
-    scan = decoder.scan_once
+    # The scanner itself (`json.scanner`'s one export), for the elements: `raw_decode` only wraps it in a Python
+    # frame. Its StopIteration on bad text sends the whole text to `json.loads`, as any error here does.
+    scan = make_scanner(decoder)
     ascii_only = text.isascii()
 
     def array(start: int) -> tuple[SizedList, int]:
