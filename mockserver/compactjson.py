@@ -109,7 +109,7 @@ def loads(text: str, *, parse_constant: Callable[[str], Any], parse_float: Calla
     decode = decoder.raw_decode
     # The scanner itself (`json.scanner`'s one export), for the elements: `raw_decode` only wraps it in a Python
     # frame. Its StopIteration on bad text sends the whole text to `json.loads`, as any error here does.
-    scan = make_scanner(decoder)
+    scan = make_scanner(decoder)  # type: ignore[arg-type]  # typeshed: the context is typed as the scanner
     ascii_only = text.isascii()
 
     def array(start: int) -> tuple[SizedList, int]:
