@@ -62,11 +62,17 @@ class QuotaLimiter:
 
     def hit(self, key: str, cost: int = 1) -> tuple[bool, Quota]:
         """Spend `cost` from the key's quota if it can all be spent; return whether it was, and the quota after."""
-        with self._reachable(), self._lock, self._shared_lock(key):
-            # limits' fixed window counts a refused hit too; a refused request must cost nothing.
-            accepted = (self._strategy.test(self._item, key, cost=cost)
-                        and self._strategy.hit(self._item, key, cost=cost))
-            return accepted, self._quota(key)
+        if self._faults:
+            with self._reachable(), self._lock, self._shared_lock(key):
+                return self._hit(key, cost)
+        with self._lock:  # every refresh comes here: no context managers that only matter for a shared storage
+            return self._hit(key, cost)
+
+    def _hit(self, key: str, cost: int) -> tuple[bool, Quota]:
+        # limits' fixed window counts a refused hit too; a refused request must cost nothing.
+        accepted = (self._strategy.test(self._item, key, cost=cost)
+                    and self._strategy.hit(self._item, key, cost=cost))
+        return accepted, self._quota(key)
 
     def peek(self, key: str) -> Quota:
         """The key's quota now, spending nothing."""

@@ -159,8 +159,10 @@ class ImmutableRecords:
         """Every project that has an API key, in name order."""
         return sorted({key.project for key in self._fixed.get().keys.values()})
 
-    def schedule_refresh(self, refreshes: Iterable[PendingRefresh], *, now: float | None = None) -> None:
-        """Queue refreshes; given `now`, apply every one due by then, queued before or now."""
+    def schedule_refresh(self, refreshes: Iterable[tuple[float, NftKey, str, dict[str, Any]]], *,
+                         now: float | None = None) -> None:
+        """Queue refreshes (`PendingRefresh`es, or plain tuples of the same fields); given `now`, apply every
+        one due by then, queued before or now."""
         changes = (Scheduled(due, key, {"token_id": token_id, "metadata": metadata})
                    for due, key, token_id, metadata in refreshes)
         if now is None:
@@ -324,8 +326,8 @@ class ImmutableService:
         now = self._clock.time()
         due = now + self.settings.refresh_delay
         address = collection.address
-        self.records.schedule_refresh([  # with no delay, applied now rather than queued
-            PendingRefresh(due, (chain, address, token_id), str(token_id), _metadata_of(item))
+        self.records.schedule_refresh([  # with no delay, applied now rather than queued; tuples: 250 are cheap
+            (due, (chain, address, token_id), str(token_id), _metadata_of(item))
             for token_id, item in zip(token_ids, items, strict=True)
         ], now=now)
         return RefreshAccepted.mirroring(headers)
