@@ -32,10 +32,11 @@ _WHITESPACE_CHARS = " \t\n\r"
 
 class SizedList(list[Any]):
     """A JSON array parsed from text, with upper bounds of each element's compact UTF-8 size (None: unknown)
-    and of how deep the array nests, and where its text lies (`[` to `]`, as slice bounds)."""
+    and of how deep the array nests, and where its text lies (`[` to `]`, as slice bounds); the last two are
+    None when the array was not parsed on its own."""
 
-    def __init__(self, items: list[Any], bounds: list[int | None], *, span: tuple[int, int], depth_bound: int
-                 ) -> None:
+    def __init__(self, items: list[Any], bounds: list[int | None], *, span: tuple[int, int] | None,
+                 depth_bound: int | None) -> None:
         super().__init__(items)
         self.size_bounds = bounds
         self.span = span
@@ -50,15 +51,17 @@ def nesting_bound(text: str, value: Any) -> int:
     Only the text outside those arrays is counted here: they counted their own elements while being parsed.
     """
     arrays = [member for member in value.values() if isinstance(member, SizedList)] if isinstance(value, dict) else []
-    if not arrays:
+    spans = [array.span for array in arrays if array.span is not None]
+    depths = [array.depth_bound for array in arrays if array.depth_bound is not None]
+    if not arrays or len(spans) < len(arrays) or len(depths) < len(arrays):
         return text.count("[") + text.count("{")
     # The brackets outside the arrays kept (in other members, or in a repeated key's dropped value) bound the rest.
     rest, at = 0, 0
-    for start, end in sorted(array.span for array in arrays):
+    for start, end in sorted(spans):
         rest += text.count("[", at, start) + text.count("{", at, start)
         at = end
     rest += text.count("[", at) + text.count("{", at) - 1  # less the top-level object's own `{`
-    return 1 + max(rest, *(array.depth_bound for array in arrays))
+    return 1 + max(rest, *depths)
 
 
 def compact_size(value: Any) -> int:
@@ -82,6 +85,25 @@ def compact_sizes(items: Sequence[Any], *, item_limit: int, list_limit: int) -> 
     return sizes
 
 
+def _short_loads(text: str, *, parse_constant: Callable[[str], Any], parse_float: Callable[[str], Any]) -> Any:
+    """`json.loads(text, ...)`, each array of a top-level object a `SizedList` whose every element is bounded by
+    the whole text's UTF-8 length (unless a float was parsed anywhere in it), and whose span is unknown."""
+    floats = 0
+
+    def counting_float(number: str) -> Any:
+        nonlocal floats
+        floats += 1
+        return parse_float(number)
+
+    value = json.loads(text, parse_constant=parse_constant, parse_float=counting_float)
+    if isinstance(value, dict):
+        bound = None if floats else len(text) if text.isascii() else len(text.encode())
+        for key, member in value.items():
+            if type(member) is list:
+                value[key] = SizedList(member, [bound] * len(member), span=None, depth_bound=None)
+    return value
+
+
 def _skip(text: str, at: int) -> int:
     """The index of the first character from `at` on that is not JSON whitespace."""
     match = _WHITESPACE.match(text, at)
@@ -93,11 +115,11 @@ def loads(text: str, *, parse_constant: Callable[[str], Any], parse_float: Calla
     """`json.loads(text, ...)` with the same hooks, the arrays of a top-level object as `SizedList`s.
 
     Anything but a well-formed top-level object (or any error at all) is parsed again by `json.loads` itself,
-    so that the value or the error is exactly its. So is text shorter than `min_length`, in one call, for
-    which bounding the few elements it can hold would cost more than re-encoding them.
+    so that the value or the error is exactly its. Text shorter than `min_length` is parsed by `json.loads` in
+    one call, and each element bounded by the whole text: for a short text, that is bound enough.
     """
     if len(text) < min_length:
-        return json.loads(text, parse_constant=parse_constant, parse_float=parse_float)
+        return _short_loads(text, parse_constant=parse_constant, parse_float=parse_float)
     floats = 0
 
     def counting_float(number: str) -> Any:

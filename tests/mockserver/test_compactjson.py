@@ -108,8 +108,32 @@ def test_sizes_are_exact_where_a_limit_could_be_broken() -> None:
     assert compact_sizes(list(items), item_limit=100, list_limit=100) == [3, 6, 9, 4]
 
 
-def test_text_shorter_than_min_length_is_parsed_in_one_call() -> None:
-    text = '{"a": [1, 2]}'
+def test_text_shorter_than_min_length_bounds_each_element_by_the_whole_text() -> None:
+    text = '{"a": [1, "é"], "b": [{"c": [[]]}], "d": {}}'
 
-    assert type(loads(text, **HOOKS, min_length=len(text) + 1)["a"]) is list
-    assert type(loads(text, **HOOKS, min_length=len(text))["a"]) is SizedList
+    parsed = loads(text, **HOOKS, min_length=len(text) + 1)
+
+    assert parsed == json.loads(text)
+    assert parsed["a"].size_bounds == [len(text) + 1] * 2  # "é" is two bytes of UTF-8
+    assert parsed["a"].span is None
+    assert nesting_bound(text, parsed) == 7  # every bracket of the text counted
+    assert loads(text, **HOOKS, min_length=len(text))["a"].span == (6, 14)
+
+
+@given(objects, spellings)
+def test_short_text_parses_as_json_loads_with_true_bounds(value: dict[str, Any], spelling: dict[str, Any]) -> None:
+    text = json.dumps(value, **spelling)
+
+    parsed = loads(text, **HOOKS, min_length=len(text) + 1)
+
+    assert parsed == json.loads(text, **HOOKS)
+    assert nesting_bound(text, parsed) >= _depth(parsed)
+    for array in (member for member in parsed.values() if isinstance(member, list)):
+        assert isinstance(array, SizedList)
+        assert all(bound is None or compact_size(e) <= bound for e, bound in zip(array, array.size_bounds, strict=True))
+
+
+def test_a_float_anywhere_in_short_text_leaves_every_element_unbounded() -> None:
+    text = '{"a": [1, 2], "b": 0.5}'
+
+    assert loads(text, **HOOKS, min_length=100)["a"].size_bounds == [None, None]
