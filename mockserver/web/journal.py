@@ -31,24 +31,27 @@ class JournalMiddleware:
         scope.setdefault("extensions", {})
         started = time.perf_counter()
         at = self.services.clock.time()
-        request_body = bytearray()
-        response_body = bytearray()
+        # Bytes, not bytearrays: a body that comes (and goes) in one message, as most do, is kept without a copy
+        # (`b"" + body` is `body`, and so is a slice of all of it).
+        request_body = b""
+        response_body = b""
         status = 500
         response_headers: list[tuple[bytes, bytes]] = []
 
         async def recording_receive() -> Message:
+            nonlocal request_body
             message = await receive()
             if message["type"] == "http.request" and len(request_body) < CAPTURE:
-                request_body.extend(message.get("body", b"")[: CAPTURE - len(request_body)])
+                request_body = (request_body + message.get("body", b""))[:CAPTURE]
             return message
 
         async def recording_send(message: Message) -> None:
-            nonlocal status, response_headers
+            nonlocal status, response_headers, response_body
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_headers = list(message.get("headers", []))
             elif message["type"] == "http.response.body" and len(response_body) < CAPTURE:
-                response_body.extend(message.get("body", b"")[: CAPTURE - len(response_body)])
+                response_body = (response_body + message.get("body", b""))[:CAPTURE]
             await send(message)
 
         try:
@@ -57,8 +60,8 @@ class JournalMiddleware:
             self.services.journal.record(
                 time=at, api=api.name, operation=operation_id(scope), method=scope["method"], path=scope["path"],
                 query=scope.get("query_string", b"").decode("latin-1"), raw_request_headers=scope["headers"],
-                raw_request_body=bytes(request_body), status=status,
-                raw_response_headers=response_headers, raw_response_body=bytes(response_body),
+                raw_request_body=request_body, status=status,
+                raw_response_headers=response_headers, raw_response_body=response_body,
                 duration_ms=round((time.perf_counter() - started) * 1000, 3),
                 violations=scope["extensions"].get(VIOLATIONS),
             )

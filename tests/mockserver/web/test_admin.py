@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -209,6 +210,12 @@ class TestStateResetAndFixtures:
         assert token["metadata"]["name"] == "CoinAgenda Monaco 2021 #1"
 
 
+async def _pieces(data: bytes, size: int) -> AsyncIterator[bytes]:
+    """`data` as an async generator: httpx sends it chunked, `size` bytes a piece."""
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
 class TestJournal:
     """Every API exchange is journaled with credentials redacted, and can be filtered."""
 
@@ -241,6 +248,23 @@ class TestJournal:
         assert parts["name"]["value"] == "n"
         assert (await client.delete("/__mock/journal", headers=ADMIN_HEADERS)).status_code == 204
         assert (await client.get("/__mock/journal")).json() == {"entries": []}
+
+    async def test_bodies_sent_in_pieces_are_journaled_whole_up_to_64_kib(self, fresh: Any) -> None:
+        _, client = fresh
+        body = json.dumps(refresh_body("1", "2")).encode()
+        description = "d" * 70_000  # more than the journal keeps, in many pieces
+        files = {"name": (None, "n"), "description": (None, description)}
+
+        await client.post(IMX_REFRESH, headers={**imx_headers(), "Content-Type": "application/json"},
+                          content=_pieces(body, 10))
+        await client.put(TKN_PATH, headers=tkn_headers(), files=files)
+
+        refresh, update = (await client.get("/__mock/journal")).json()["entries"]
+        assert [item["token_id"] for item in refresh["request_body"]["nft_metadata"]] == ["1", "2"]
+        assert refresh["status"] == 202
+        assert update["status"] == 200
+        assert update["request_body"]["size"] == 64 * 1024  # the part of the body kept
+        assert [part["name"] for part in update["request_body"]["parts"]] == ["name", "description"]
 
     async def test_ring_buffer_keeps_the_newest(self) -> None:
         from mockserver.journal import Journal
