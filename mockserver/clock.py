@@ -73,3 +73,8 @@ def utc(clock: Clock) -> datetime:
 def isoformat(moment: datetime) -> str:
     """RFC 3339 with microseconds and a `Z`, the form both vendors' examples use."""
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def epoch_isoformat(epoch: float) -> str:
+    """`isoformat` of a POSIX time, with one datetime made rather than three (every refresh stamps its NFTs)."""
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"

@@ -52,7 +52,7 @@ class QuotaLimiter:
             MovingWindowRateLimiter if settings.strategy == "sliding-window" else FixedWindowRateLimiter
         )
         self._strategy = strategy(self._storage)
-        self._item = RateLimitItemPerSecond(settings.limit, settings.window)
+        self._item = _KeyedPerSecond(settings.limit, settings.window)
         # What the storage raises when its server is unreachable (memory raises none of that kind).
         self._faults: type[Exception] | tuple[type[Exception], ...] = (
             () if isinstance(self._storage, MemoryStorage) else self._storage.base_exceptions)
@@ -112,6 +112,26 @@ class QuotaLimiter:
         s = self.settings
         return (f"QuotaLimiter(limit={s.limit}, window={s.window}, strategy={s.strategy!r}, "
                 f"storage={redact_url(s.storage)!r})")
+
+
+class _KeyedPerSecond(RateLimitItemPerSecond):
+    """`limits`' per-second item, remembering the storage key of each identifier: a hit builds the same key
+    four times (test, hit, and the window's two stats), a fifth of a 1-item refresh's handler."""
+
+    __slots__ = ("_keys",)
+    _MAX_KEYS = 4096  # identifiers are projects and client addresses: bounded, however many clients come
+
+    def __init__(self, amount: int, multiples: int) -> None:
+        super().__init__(amount, multiples)
+        self._keys: dict[tuple[bytes | str | int | float, ...], str] = {}
+
+    def key_for(self, *identifiers: bytes | str | int | float) -> str:
+        key = self._keys.get(identifiers)
+        if key is None:
+            if len(self._keys) >= self._MAX_KEYS:
+                self._keys.clear()
+            key = self._keys[identifiers] = super().key_for(*identifiers)
+        return key
 
 
 def make_storage(uri: str, clock: Clock, *, key_prefix: str | None = None) -> Storage:

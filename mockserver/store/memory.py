@@ -92,7 +92,8 @@ class MemoryStore(Store):
                     self._apply(kind, scheduled, apply)
                 else:
                     later.append(scheduled)
-            self.schedule(kind, later)
+            if later:
+                self.schedule(kind, later)
 
     def _apply_due(self, kind: str, now: float, apply: ApplyDue) -> None:
         queue = self._queues.get(kind)

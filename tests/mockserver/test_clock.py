@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from mockserver.clock import ManualClock, SystemClock, isoformat, utc
+from mockserver.clock import ManualClock, SystemClock, epoch_isoformat, isoformat, utc
 
 
 class TestManualClock:
@@ -41,3 +43,7 @@ class TestIsoformat:
     def test_format(self) -> None:
         assert isoformat(datetime(2024, 4, 16, 11, 6, 7, 401553, tzinfo=UTC)) == "2024-04-16T11:06:07.401553Z"
         assert isoformat(datetime(2024, 4, 16, 11, 6, 7, tzinfo=UTC)) == "2024-04-16T11:06:07.000000Z"
+
+    @given(st.floats(min_value=0, max_value=4_102_444_800, allow_nan=False))  # up to 2100
+    def test_epoch_isoformat_prints_as_isoformat_does(self, epoch: float) -> None:
+        assert epoch_isoformat(epoch) == isoformat(datetime.fromtimestamp(epoch, tz=UTC))

@@ -54,6 +54,18 @@ class TestFixedWindow:
         assert after.remaining == 1
         assert after.reset == clock.time() + 60
 
+    def test_each_key_keeps_its_own_count_however_many_keys_come(self, clock: ManualClock) -> None:
+        quota = limiter(clock, limit=2)
+        quota.hit("first")
+
+        for n in range(5000):  # more client addresses than the limiter remembers keys for
+            quota.hit(f"client-{n}")
+
+        assert quota.hit("first")[1].remaining == 0
+        assert quota.hit("client-0")[1].remaining == 0
+        assert quota.hit("client-4999")[0] is True
+        assert quota.hit("client-4999")[0] is False
+
     def test_refused_requests_cost_nothing(self, clock: ManualClock) -> None:
         quota = limiter(clock, limit=2)
         quota.hit("p")

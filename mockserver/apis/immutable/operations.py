@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from mockserver.apis.base import ApiContext, Handler
@@ -16,7 +15,7 @@ from mockserver.apis.immutable.service import (
     ImmutableService,
 )
 from mockserver.apis.immutable.settings import immutable_settings
-from mockserver.clock import isoformat
+from mockserver.clock import epoch_isoformat
 from mockserver.ratelimit import Quota, QuotaLimiter
 from mockserver.settings import Settings
 
@@ -166,5 +165,5 @@ def _limiter(context: ApiContext) -> QuotaLimiter:
 
 
 def _quota(project: str, quota: Quota) -> dict[str, Any]:
-    reset = isoformat(datetime.fromtimestamp(quota.reset, tz=UTC))
+    reset = epoch_isoformat(quota.reset)
     return {"project": project, "limit": quota.limit, "remaining": quota.remaining, "reset": reset}

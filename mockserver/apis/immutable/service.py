@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, TypedDict, cast
 from mockserver.apis.base import random_trace_id
 from mockserver.apis.immutable.fixtures import ImmutableCollection, ImmutableKey, immutable_fixtures
 from mockserver.apis.immutable.settings import ImmutableSettings
-from mockserver.clock import Clock, isoformat
+from mockserver.clock import Clock, epoch_isoformat
 from mockserver.compactjson import compact_sizes
 from mockserver.errors import ApiError
 from mockserver.fixtures import Fixtures
@@ -284,7 +284,7 @@ class _FixedRecords:
 
 @functools.lru_cache(maxsize=64)  # every item of a refresh is stamped with the same due time
 def _isoformat(epoch: float) -> str:
-    return isoformat(datetime.fromtimestamp(epoch, tz=UTC))
+    return epoch_isoformat(epoch)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -297,7 +297,13 @@ class RefreshAccepted:
     @classmethod
     def mirroring(cls, headers: dict[str, str]) -> RefreshAccepted:
         """A 202 whose body mirrors its rate headers as strings (`imx-refreshes-limit` as `imx_refreshes_limit`)."""
-        return cls(body={name.replace("-", "_"): value for name, value in headers.items()}, headers=headers)
+        return cls(body={_BODY_NAMES.get(name) or name.replace("-", "_"): value for name, value in headers.items()},
+                   headers=headers)
+
+
+# The rate headers' names in a 202's body, known ahead (every refresh mirrors them).
+_BODY_NAMES = {name: name.replace("-", "_") for name in
+               ("imx-refreshes-limit", "imx-refresh-limit-reset", "imx-remaining-refreshes", "retry-after")}
 
 
 class ImmutableService:

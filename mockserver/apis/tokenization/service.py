@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any, cast
 
 from mockserver.apis.base import check_file_size, in_seed_order
 from mockserver.apis.tokenization.fixtures import currency_value, tokenization_fixtures
 from mockserver.apis.tokenization.settings import TokenizationSettings
 from mockserver.apis.tokenization.shapes import Currency, CurrencyValue, Document, Image, Token
-from mockserver.clock import Clock, isoformat
+from mockserver.clock import Clock, epoch_isoformat
 from mockserver.errors import ApiError
 from mockserver.files import OCTET_STREAM, Upload
 from mockserver.fixtures import Fixtures, object_id
@@ -130,7 +129,7 @@ class TokenizationService:
         """Change `token` as the update says (how each field maps: the reference's last paragraph, in the spec)."""
         removals = {kind: self._removal_ids(token, field, form.get(field)) for field, kind in _REMOVALS.items()}
         typed = [(upload, self._check_upload(upload)) for upload in uploads]
-        stamp = isoformat(datetime.fromtimestamp(now, tz=UTC))
+        stamp = epoch_isoformat(now)
 
         token["name"] = form["name"]
         token["description"] = form["description"]
