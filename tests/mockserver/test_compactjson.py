@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -75,15 +76,17 @@ def test_nesting_bound_counts_what_lies_outside_the_arrays() -> None:
 @pytest.mark.parametrize("text", [
     '{"a": [1,]}', '{"a": 1', '{"a": [1 2]}', '{"a": 1} x', '{"a" 1}', "{1: 2}", '{"a": NaN}', '{"a": [NaN]}',
     '{"a": [', "", "   ", "[1, 2]", '"text"', "null", '{"a": [1], "a": {"b": 2}}', '{"a": 1, "b": [], "a": [3]}',
+    '\ufeff{"a": [1]}', '{"a": [1]}\ufeff', '{"a": [1.5, 1e999]}',
 ])
-def test_any_other_text_is_json_loads_own_value_or_error(text: str) -> None:
+@pytest.mark.parametrize("min_length", [0, 10_000], ids=["element by element", "short text"])
+def test_any_other_text_is_json_loads_own_value_or_error(text: str, min_length: int) -> None:
     def outcome(parse: Any) -> Any:
         try:
             return "value", parse(text, **HOOKS)
         except ValueError as error:
             return type(error), str(error)
 
-    assert outcome(loads) == outcome(json.loads)
+    assert outcome(lambda text, **hooks: loads(text, **hooks, min_length=min_length)) == outcome(json.loads)
 
 
 def test_a_float_leaves_its_element_without_a_bound() -> None:
@@ -137,3 +140,13 @@ def test_a_float_anywhere_in_short_text_leaves_every_element_unbounded() -> None
     text = '{"a": [1, 2], "b": 0.5}'
 
     assert loads(text, **HOOKS, min_length=100)["a"].size_bounds == [None, None]
+
+
+def test_short_texts_parse_alike_in_many_threads_at_once() -> None:
+    texts = [json.dumps({"a": [{"n": n, "s": "x" * (n % 50)}] * (n % 7), "f": n / 3}) for n in range(2000)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        parsed = list(pool.map(lambda text: loads(text, **HOOKS, min_length=10_000), texts))
+
+    assert parsed == [json.loads(text) for text in texts]
+    assert all(value["a"].size_bounds == [None] * len(value["a"]) for value in parsed)  # each text holds a float
