@@ -476,7 +476,8 @@ async def _read_body(receive: Receive, received: list[Message], headers: Mapping
             raise _Fallback  # the client went away: Connexion answers that as always
         if not message.get("more_body", False):
             if len(received) == 1:  # as nearly every body comes: its bytes as they are, no generator and join
-                return message.get("body", b"")
+                body: bytes = message.get("body", b"")
+                return body
             return b"".join(m.get("body", b"") for m in received)
 
 
