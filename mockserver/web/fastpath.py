@@ -428,8 +428,8 @@ class FastPath:
         await send({"type": "http.response.body", "body": reply.body})
 
 
-# Handlers send the same few header names: each is lowered and encoded once, not per response (ir.sh: the 1-item
-# refresh's four headers cost 3.7k fewer instructions).
+# Handlers send the same few header names: each is lowered and encoded once, not per response (ir.sh: with the
+# header dict no longer copied, 4.6k fewer instructions per 1-item refresh).
 _RAW_HEADER_NAMES: dict[str, bytes] = {}
 
 

@@ -25,7 +25,7 @@ def bearer_token(authorization: str) -> str | None:
 
 def credential_check(api: Api[Any], services: Services) -> Check:
     """The API's check of a credential: what Connexion calls `token_info`, or `ApiError` 401."""
-    # A partial, not a lambda: the fast path calls it per request, and it spares a Python frame there. Connexion
+    # A partial, not a lambda: it spares the fast path a Python frame per request (ir.sh: 2k instructions). Connexion
     # passes `required_scopes` only to a check whose signature takes it, and this one's does not.
     return functools.partial(api.principal, services.service_of(api))
 
