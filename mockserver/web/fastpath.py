@@ -70,6 +70,7 @@ JSON_TYPES = frozenset({b"application/json", b"application/json; charset=utf-8",
 SLOW_HEADERS = frozenset({b"prefer", b"origin", b"transfer-encoding", b"content-encoding", b"expect"})
 # What the CORS middleware adds to a response to a request without Origin (responses vary by Origin).
 VARY = (b"vary", b"Origin")
+JSON_CONTENT_TYPE = (b"content-type", JSON.encode())
 ENCODER = JSONEncoder()
 SEEN_MAX = 4096
 # Longer digit strings than any id of these APIs (int() refuses beyond 4,300 digits): Connexion decides.
@@ -413,8 +414,9 @@ class FastPath:
             await send_response(send, error_response(scope["path"], unexpected_error(scope, exc)))
             return
         # Header order as Starlette writes them: the handler's, then Content-Type and -Length, then CORS's Vary.
-        raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
-        raw += [(b"content-type", JSON.encode()), (b"content-length", str(len(payload)).encode()), VARY]
+        raw = [(_RAW_HEADER_NAMES.get(name) or _raw_header_name(name), value.encode("latin-1"))
+               for name, value in headers.items()]
+        raw += [JSON_CONTENT_TYPE, (b"content-length", str(len(payload)).encode()), VARY]
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": payload})
 
@@ -424,6 +426,19 @@ class FastPath:
         raw += [(b"content-length", str(len(reply.body)).encode()), VARY]
         await send({"type": "http.response.start", "status": reply.status, "headers": raw})
         await send({"type": "http.response.body", "body": reply.body})
+
+
+# Handlers send the same few header names: each is lowered and encoded once, not per response (ir.sh: with the
+# header dict no longer copied, 4.6k fewer instructions per 1-item refresh).
+_RAW_HEADER_NAMES: dict[str, bytes] = {}
+
+
+def _raw_header_name(name: str) -> bytes:
+    """A response header's name as Starlette writes it (lower case, Latin-1), remembered."""
+    if len(_RAW_HEADER_NAMES) >= SEEN_MAX:
+        _RAW_HEADER_NAMES.clear()
+    raw = _RAW_HEADER_NAMES[name] = name.lower().encode("latin-1")
+    return raw
 
 
 def _authenticate(credential: Credential, headers: Mapping[bytes, bytes]) -> Any:
@@ -460,6 +475,9 @@ async def _read_body(receive: Receive, received: list[Message], headers: Mapping
         if message["type"] != "http.request":
             raise _Fallback  # the client went away: Connexion answers that as always
         if not message.get("more_body", False):
+            if len(received) == 1:  # as nearly every body comes: its bytes as they are, no generator and join
+                body: bytes = message.get("body", b"")
+                return body
             return b"".join(m.get("body", b"") for m in received)
 
 
@@ -477,7 +495,8 @@ def _result(returned: Any) -> tuple[int, bytes, dict[str, str]]:
     status, headers = 200, {}
     if isinstance(returned, tuple):
         returned, status, *rest = returned
-        headers = dict(rest[0]) if rest else {}
+        if rest:  # from here on the headers are only read: a handler's dict needs no copy
+            headers = rest[0] if type(rest[0]) is dict else dict(rest[0])
     # Byte for byte what Connexion's default JSON serializer writes (its encoder also takes dates and UUIDs,
     # which a fixtures file can hold).
     return status, (ENCODER.encode(returned) + "\n").encode(), headers

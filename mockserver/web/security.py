@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -24,8 +25,9 @@ def bearer_token(authorization: str) -> str | None:
 
 def credential_check(api: Api[Any], services: Services) -> Check:
     """The API's check of a credential: what Connexion calls `token_info`, or `ApiError` 401."""
-    service = services.service_of(api)
-    return lambda credential, required_scopes=None: api.principal(service, credential)
+    # A partial, not a lambda: it spares the fast path a Python frame per request (ir.sh: 2k instructions). Connexion
+    # passes `required_scopes` only to a check whose signature takes it, and this one's does not.
+    return functools.partial(api.principal, services.service_of(api))
 
 
 def admin_check(token: str, required_scopes: Any = None) -> dict[str, Any]:

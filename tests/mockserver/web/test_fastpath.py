@@ -409,6 +409,32 @@ class TestWhatTakesTheFastPath:
         assert [entry.operation for entry in app.services.journal.query()] == [
             "RefreshNFTMetadataByTokenID", "GetNFT", "getToken", "getToken"]
 
+    async def test_a_body_sent_in_several_messages_is_read_whole(self, spied: tuple[MockApp, Spy]) -> None:
+        app, spy = spied
+        body = json.dumps(refresh_body("1", name="Sent in pieces")).encode()
+        pieces = [body[:5], body[5:40], body[40:]]
+        headers = [(b"host", b"mock.test"), (b"x-immutable-api-key", IMX_ALPHA.encode()),
+                   (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "scheme": "http", "path": IMX_REFRESH, "raw_path": IMX_REFRESH.encode(), "query_string": b"",
+                 "root_path": "", "headers": headers, "client": ("127.0.0.1", 1), "server": ("mock.test", 80)}
+        statuses: list[int] = []
+
+        async def receive() -> dict[str, Any]:
+            piece = pieces.pop(0)
+            return {"type": "http.request", "body": piece, "more_body": bool(pieces)}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        await app(scope, receive, send)
+        assert statuses == [202]
+        assert spy.passed_on == 0
+        async with ApiClient(app) as client:
+            read = await client.get(f"{IMX_BASE}/1")
+        assert read.json()["result"]["name"] == "Sent in pieces"
+
     @pytest.mark.parametrize("change", [
         {"headers": {"x-immutable-api-key": "sk_unknown"}},
         {"headers": {"prefer": "code=202"}},
