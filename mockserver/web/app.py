@@ -98,8 +98,7 @@ class MockApp:
             # Every request and what was answered, whoever answered it.
             lambda app: JournalMiddleware(app, services),
             # 408 for a body that stalls or trickles past its deadline.
-            lambda app: BodyTimeoutMiddleware(app, timeout=lambda: self.settings.clients.body_timeout,
-                                              deadline=lambda: self.settings.clients.body_deadline),
+            lambda app: BodyTimeoutMiddleware(app, services),
             # An API's limit on every request from a client address, before anything else looks at the request.
             *([lambda app: ClientLimitMiddleware(app, services)] if mocking else []),
             # Valid JSON, multipart and body-less requests answered without Connexion's per-request work.
