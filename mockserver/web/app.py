@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.apis import Api, api_for_path, registry
+from mockserver.apis import API_SCOPE_KEY, Api, api_for_path, registry
 from mockserver.clock import Clock
 from mockserver.errors import ApiError
 from mockserver.files import CACHE_FOREVER, FILES_PREFIX
@@ -98,8 +98,7 @@ class MockApp:
             # Every request and what was answered, whoever answered it.
             lambda app: JournalMiddleware(app, services),
             # 408 for a body that stalls or trickles past its deadline.
-            lambda app: BodyTimeoutMiddleware(app, timeout=lambda: self.settings.clients.body_timeout,
-                                              deadline=lambda: self.settings.clients.body_deadline),
+            lambda app: BodyTimeoutMiddleware(app, services),
             # An API's limit on every request from a client address, before anything else looks at the request.
             *([lambda app: ClientLimitMiddleware(app, services)] if mocking else []),
             # Valid JSON, multipart and body-less requests answered without Connexion's per-request work.
@@ -129,7 +128,10 @@ class MockApp:
         return self.services.settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        api = api_for_path(scope.get("path", "")) if scope["type"] == "http" else None
+        if scope["type"] != "http":
+            await self._asgi(scope, receive, send)
+            return
+        api = scope[API_SCOPE_KEY] = api_for_path(scope.get("path", ""))
         if api is None:
             await self._asgi(scope, receive, send)
             return

@@ -8,16 +8,16 @@ wait on `receive()` for ever, holding its connection, its task and what it has r
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.errors import ApiError
+from mockserver.services import Services
 
 
 class BodyTimeoutMiddleware:
-    """Each wait for more of a request body is bounded by `timeout()` seconds, and the whole body by
-    `deadline()` seconds from the request's start (both read per request, so the admin API can change them);
+    """Each wait for more of a request body is bounded by the `body_timeout` setting, and the whole body by
+    `body_deadline` seconds from the request's start (both read per request, so the admin API can change them);
     past either, this and every later `receive()` raise a 408 `ApiError`.
 
     The gap alone would let a client that sends a byte just inside it hold its request (and its large-body
@@ -25,16 +25,16 @@ class BodyTimeoutMiddleware:
     disconnect, which may rightly take as long as the response does.
     """
 
-    def __init__(self, app: ASGIApp, timeout: Callable[[], float], deadline: Callable[[], float]) -> None:
+    def __init__(self, app: ASGIApp, services: Services) -> None:
         self.app = app
-        self.timeout = timeout
-        self.deadline = deadline
+        self.services = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        seconds, deadline = self.timeout(), self.deadline()
+        clients = self.services.settings.clients
+        seconds, deadline = clients.body_timeout, clients.body_deadline
         loop = asyncio.get_running_loop()
         ends = loop.time() + deadline
         body_done = False
@@ -46,12 +46,13 @@ class BodyTimeoutMiddleware:
                 raise timed_out
             if body_done:
                 return await receive()
-            remaining = ends - loop.time()
+            now = loop.time()
             try:
-                async with asyncio.timeout(min(seconds, max(remaining, 0.0))):
+                # At a loop time rather than after a delay: `asyncio.timeout` would read the loop's clock again.
+                async with asyncio.timeout_at(min(now + seconds, ends)):
                     message = await receive()
             except TimeoutError:
-                reason = (f"The request body took longer than {deadline:g} s to arrive." if remaining < seconds
+                reason = (f"The request body took longer than {deadline:g} s to arrive." if ends - now < seconds
                           else f"The request body stopped arriving: no bytes for {seconds:g} s.")
                 timed_out = ApiError(408, reason, headers={"Connection": "close"})
                 raise timed_out from None

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.apis import Api, api_for_path
+from mockserver.apis import Api, api_of
 from mockserver.errors import ApiError, StoreUnavailable
 from mockserver.services import Services
 from mockserver.web.errors import error_response, send_response, store_unavailable
@@ -25,7 +25,7 @@ class ClientLimitMiddleware:
         self.services = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        api: Api[Any] | None = api_for_path(scope.get("path", "")) if scope["type"] == "http" else None
+        api: Api[Any] | None = api_of(scope) if scope["type"] == "http" else None
         if api is None or api.client_limit is None or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return

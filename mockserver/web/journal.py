@@ -6,7 +6,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.apis import api_for_path
+from mockserver.apis import api_of
 from mockserver.services import Services
 from mockserver.violations import SCOPE_KEY as VIOLATIONS
 from mockserver.web.controls import operation_id
@@ -22,7 +22,7 @@ class JournalMiddleware:
         self.services = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        api = api_for_path(scope.get("path", "")) if scope["type"] == "http" else None
+        api = api_of(scope) if scope["type"] == "http" else None
         if api is None:
             await self.app(scope, receive, send)
             return
