@@ -112,21 +112,21 @@ class TokenizationService:
         return with_file_urls(token, file_url)
 
     def update_token(self, token_id: str, form: Mapping[str, Any], uploads: Sequence[Upload]) -> None:
-        """Apply an update; nothing is stored when any check fails."""
-        self._find(token_id)
-        for field in ("total_value", "salable_percentage"):
-            value = form.get(field)
-            if isinstance(value, float) and not math.isfinite(value):
-                raise ApiError(400, f"{field} must be a finite number; got {value}.", field=field)
+        """Apply an update; nothing is stored when any check fails, and an unknown token is 404 before any 400."""
         now = self._clock.time()
         # Changing and storing the token is one atomic step (repeated if a concurrent update got in first, as
-        # with a shared store), so the checks that depend on the stored token run inside it.
+        # with a shared store), so every check runs inside it: the store finds the token (or answers None) once,
+        # rather than after a first lookup that copied the whole token only to see that it exists.
         updated = self.records.update_token(token_id, lambda token: self._apply(token, form, uploads, now))
         if updated is None:
             raise ApiError(404, f"Token {token_id} not found.", field="token_id")
 
     def _apply(self, token: Token, form: Mapping[str, Any], uploads: Sequence[Upload], now: float) -> None:
         """Change `token` as the update says (how each field maps: the reference's last paragraph, in the spec)."""
+        for number in ("total_value", "salable_percentage"):
+            given = form.get(number)
+            if isinstance(given, float) and not math.isfinite(given):
+                raise ApiError(400, f"{number} must be a finite number; got {given}.", field=number)
         removals = {kind: self._removal_ids(token, field, form.get(field)) for field, kind in _REMOVALS.items()}
         typed = [(upload, self._check_upload(upload)) for upload in uploads]
         stamp = epoch_isoformat(now)

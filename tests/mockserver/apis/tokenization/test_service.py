@@ -39,6 +39,12 @@ class TestTokenizationService:
         assert "finite" in caught.value.message
         assert tokenization_service(services).records.token(TKN_TOKEN) == before
 
+    def test_an_unknown_token_is_404_before_any_400(self, services: Services) -> None:
+        with pytest.raises(ApiError) as caught:
+            tokenization_service(services).update_token("0x" + "9" * 40, {**VALID, "total_value": math.inf}, [])
+
+        assert (caught.value.status, caught.value.field) == (404, "token_id")
+
     def test_price_follows_total_value(self, services: Services) -> None:
         tokenization_service(services).update_token(TKN_TOKEN, {**VALID, "total_value": 2500.0}, [])
 
