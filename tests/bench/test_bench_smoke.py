@@ -315,6 +315,33 @@ def test_inprocess_timer_runs_an_operation(capsys: pytest.CaptureFixture[str]) -
     assert all("us CPU per request" in line for line in lines)
 
 
+def _bench_module(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(f"mockserver_bench_{name}", ROOT / "bench" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_instruction_count_is_the_difference_per_measured_request(capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    instructions = _bench_module("instructions")
+    # callgrind's count of a whole process: start-up plus 7 instructions per request.
+    monkeypatch.setattr(instructions, "_instructions", lambda key, requests: 5_000_000 + 7 * requests)
+    monkeypatch.setattr(instructions.shutil, "which", lambda name: "/usr/bin/" + name)
+
+    assert instructions.main(["refresh-1", "--requests", "40"]) == 0
+
+    assert capsys.readouterr().out.split() == ["refresh-1", "7", "instructions", "per", "request"]
+
+
+def test_instruction_count_serves_the_operation_in_the_measured_process() -> None:
+    instructions = _bench_module("instructions")
+
+    assert instructions.main(["--serve", "get-nft", "3"]) == 0  # what callgrind runs; a wrong answer exits
+
+
 def test_scale_out_is_asked_for_and_its_redis_stays_on_loopback_without_persistence(tmp_path: Path) -> None:
     assert bench.parse_args(["--scale-out"]).scale_out
     assert not bench.parse_args([]).scale_out
