@@ -312,6 +312,9 @@ def parse_json_body(raw: bytes) -> Any:
                             f"column {exc.colno}.") from None
     except RecursionError:  # deeper than the parser can go, so far too deep
         raise ApiError(400, f"Request body {TOO_DEEP}.") from None
+    except ValueError:  # the one other error parsing raises: int() refuses a number of over 4,300 digits
+        raise ApiError(400, "Request body holds an integer of more digits than this server takes "
+                            f"({sys.get_int_max_str_digits()}).") from None
     # Each level takes a bracket, so their count bounds the nesting. A short body's arrays were not parsed alone,
     # so `nesting_bound` could only count them all too: 6.5k more instructions per 1-item refresh (ir.sh).
     short = len(text) < SIZED_BODY_LENGTH
@@ -541,6 +544,11 @@ def resolve_form_field(uri_parser: Any, key: str, values: list[Any]) -> dict[str
     except (TypeValidationError, TypeError):
         shown = _short(values[0])
         raise ApiError(400, f"{key} has a value of the wrong type: {shown}.", field=key) from None
+    except ValueError as exc:  # int() refuses a number of over 4,300 digits in a JSON part
+        if "integer string conversion" not in str(exc):
+            raise
+        raise ApiError(400, f"{key} holds an integer of more digits than this server takes "
+                            f"({sys.get_int_max_str_digits()}).", field=key) from None
     if too_deep(resolved, MAX_JSON_DEPTH + 1):  # one level more: the field's own name
         raise ApiError(400, f"{key} {TOO_DEEP}.", field=key)
     return resolved

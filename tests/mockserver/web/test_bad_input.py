@@ -480,3 +480,27 @@ class TestLoneSurrogates:
             rair_headers())))
 
         assert_error(response, 400, "surrogate", "attributes.0.value", field="attributes")
+
+
+class TestHugeIntegers:
+    """A number of more digits than Python's int() takes (4,300) is 400 saying so, not a 500."""
+
+    @pytest.mark.parametrize("fast_path", [True, False], ids=["fast-path", "connexion"])
+    @pytest.mark.parametrize("padding", [0, 5000], ids=["short-body", "long-body"])
+    async def test_immutable_refresh(self, make_app: Any, fast_path: bool, padding: int) -> None:
+        app = make_app({"fast_path": fast_path})
+        body = b'{"nft_metadata": [{"token_id": "1", "attributes": [{"trait_type": "a", "value": ' + b"9" * 5000
+        body += b"}]}]" + b" " * padding + b"}"
+        async with ApiClient(app, validate=False) as client:
+            response = await rejected_without_change(app, client.post(
+                IMX_REFRESH, content=body, headers={**imx_headers(), "content-type": "application/json"}))
+
+        assert_error(response, 400, "integer", "4300")
+
+    async def test_rair_json_part(self, client: ApiClient, app: MockApp) -> None:
+        body = Multipart().field("attributes", b'[{"trait_type": "Colour", "value": ' + b"9" * 5000 + b"}]")
+
+        response = await rejected_without_change(app, client.post(RAIR_TOKEN_PATH, **body.request_kwargs(
+            rair_headers())))
+
+        assert_error(response, 400, "integer", "4300")
