@@ -99,6 +99,8 @@ class _ShortDecoders(threading.local):
     def decoder(self, parse_constant: Callable[[str], Any], parse_float: Callable[[str], Any]) -> json.JSONDecoder:
         decoder = self.decoders.get((parse_constant, parse_float))
         if decoder is None:
+            if len(self.decoders) >= _MAX_SHORT_DECODERS:  # a caller passing new hooks each time
+                self.decoders.clear()
             def counting_float(number: str) -> Any:
                 self.floats += 1
                 return parse_float(number)
@@ -109,6 +111,7 @@ class _ShortDecoders(threading.local):
 
 
 _short_decoders = _ShortDecoders()
+_MAX_SHORT_DECODERS = 16  # the mock parses with one pair of hooks
 
 
 def _short_loads(text: str, *, parse_constant: Callable[[str], Any], parse_float: Callable[[str], Any]) -> Any:

@@ -31,27 +31,26 @@ class JournalMiddleware:
         scope.setdefault("extensions", {})
         started = time.perf_counter()
         at = self.services.clock.time()
-        # Bytes, not bytearrays: a body that comes (and goes) in one message, as most do, is kept without a copy
-        # (`b"" + body` is `body`, and so is a slice of all of it).
-        request_body = b""
-        response_body = b""
+        # The first 64 KiB of each body, as the pieces it came in: one piece, as most bodies are, is kept without
+        # a copy, and many small ones are joined once.
+        request_body = _Capture()
+        response_body = _Capture()
         status = 500
         response_headers: list[tuple[bytes, bytes]] = []
 
         async def recording_receive() -> Message:
-            nonlocal request_body
             message = await receive()
-            if message["type"] == "http.request" and len(request_body) < CAPTURE:
-                request_body = (request_body + message.get("body", b""))[:CAPTURE]
+            if message["type"] == "http.request":
+                request_body.add(message.get("body", b""))
             return message
 
         async def recording_send(message: Message) -> None:
-            nonlocal status, response_headers, response_body
+            nonlocal status, response_headers
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_headers = list(message.get("headers", []))
-            elif message["type"] == "http.response.body" and len(response_body) < CAPTURE:
-                response_body = (response_body + message.get("body", b""))[:CAPTURE]
+            elif message["type"] == "http.response.body":
+                response_body.add(message.get("body", b""))
             await send(message)
 
         try:
@@ -60,8 +59,27 @@ class JournalMiddleware:
             self.services.journal.record(
                 time=at, api=api.name, operation=operation_id(scope), method=scope["method"], path=scope["path"],
                 query=scope.get("query_string", b"").decode("latin-1"), raw_request_headers=scope["headers"],
-                raw_request_body=request_body, status=status,
-                raw_response_headers=response_headers, raw_response_body=response_body,
+                raw_request_body=request_body.kept(), status=status,
+                raw_response_headers=response_headers, raw_response_body=response_body.kept(),
                 duration_ms=round((time.perf_counter() - started) * 1000, 3),
                 violations=scope["extensions"].get(VIOLATIONS),
             )
+
+
+class _Capture:
+    """The first `CAPTURE` bytes of a body that comes in pieces."""
+
+    __slots__ = ("pieces", "size")
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+        self.size = 0
+
+    def add(self, piece: bytes) -> None:
+        if self.size < CAPTURE and piece:
+            piece = piece[: CAPTURE - self.size]
+            self.pieces.append(piece)
+            self.size += len(piece)
+
+    def kept(self) -> bytes:
+        return self.pieces[0] if len(self.pieces) == 1 else b"".join(self.pieces)

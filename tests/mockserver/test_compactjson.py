@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mockserver import compactjson
 from mockserver.compactjson import SizedList, compact_size, compact_sizes, loads, nesting_bound
 
 
@@ -150,3 +151,10 @@ def test_short_texts_parse_alike_in_many_threads_at_once() -> None:
 
     assert parsed == [json.loads(text) for text in texts]
     assert all(value["a"].size_bounds == [None] * len(value["a"]) for value in parsed)  # each text holds a float
+
+
+def test_a_caller_with_new_hooks_each_time_does_not_grow_the_decoders_without_bound() -> None:
+    for _ in range(1000):
+        loads('{"a": [1]}', parse_constant=lambda name: name, parse_float=lambda text: float(text), min_length=100)
+
+    assert len(compactjson._short_decoders.decoders) <= 16

@@ -324,6 +324,8 @@ class ImmutableService:
         return key
 
     def refresh(self, key: ImmutableKey, chain: str, contract: str, body: Mapping[str, Any]) -> RefreshAccepted:
+        """Accept a refresh by token id. `body` is taken over, not copied: its items become the stored (or
+        queued) metadata, so pass one parsed for this call and do not use it afterwards."""
         items: list[dict[str, Any]] = body["nft_metadata"]
         token_ids = _check_items(items)
         collection = self._collection(chain, contract)
@@ -340,7 +342,8 @@ class ImmutableService:
 
     def refresh_stacked(self, key: ImmutableKey, chain: str, contract: str,
                         body: Mapping[str, Any]) -> RefreshAccepted:
-        """Refresh stacked metadata by id: the metadata and every NFT carrying it show the values when due."""
+        """Refresh stacked metadata by id: the metadata and every NFT carrying it show the values when due.
+        `body` is taken over, as by `refresh`."""
         items: list[dict[str, Any]] = body["metadata"]
         metadata_ids = _check_stacked_items(items)
         collection = self._collection(chain, contract)
