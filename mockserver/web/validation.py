@@ -292,6 +292,15 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _integer_too_long(exc: ValueError, what: str, *, field: str | None = None) -> Exception:
+    """The 400 for JSON holding a number of more digits than `int()` takes (4,300 by default), the one
+    ValueError parsing raises that is not a JSONDecodeError; any other is raised as it came."""
+    if "integer string conversion" not in str(exc):
+        return exc
+    return ApiError(400, f"{what} holds an integer of more digits than this server takes "
+                         f"({sys.get_int_max_str_digits()}).", field=field)
+
+
 def parse_json_body(raw: bytes) -> Any:
     """A request body as strict JSON (UTF-8, no NaN or Infinity, at most 64 levels deep); None when empty.
 
@@ -312,9 +321,8 @@ def parse_json_body(raw: bytes) -> Any:
                             f"column {exc.colno}.") from None
     except RecursionError:  # deeper than the parser can go, so far too deep
         raise ApiError(400, f"Request body {TOO_DEEP}.") from None
-    except ValueError:  # the one other error parsing raises: int() refuses a number of over 4,300 digits
-        raise ApiError(400, "Request body holds an integer of more digits than this server takes "
-                            f"({sys.get_int_max_str_digits()}).") from None
+    except ValueError as exc:
+        raise _integer_too_long(exc, "Request body") from None
     # Each level takes a bracket, so their count bounds the nesting. A short body's arrays were not parsed alone,
     # so `nesting_bound` could only count them all too: 6.5k more instructions per 1-item refresh (ir.sh).
     short = len(text) < SIZED_BODY_LENGTH
@@ -544,11 +552,8 @@ def resolve_form_field(uri_parser: Any, key: str, values: list[Any]) -> dict[str
     except (TypeValidationError, TypeError):
         shown = _short(values[0])
         raise ApiError(400, f"{key} has a value of the wrong type: {shown}.", field=key) from None
-    except ValueError as exc:  # int() refuses a number of over 4,300 digits in a JSON part
-        if "integer string conversion" not in str(exc):
-            raise
-        raise ApiError(400, f"{key} holds an integer of more digits than this server takes "
-                            f"({sys.get_int_max_str_digits()}).", field=key) from None
+    except ValueError as exc:
+        raise _integer_too_long(exc, key, field=key) from None
     if too_deep(resolved, MAX_JSON_DEPTH + 1):  # one level more: the field's own name
         raise ApiError(400, f"{key} {TOO_DEEP}.", field=key)
     return resolved
