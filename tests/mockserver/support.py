@@ -278,6 +278,14 @@ class ApiClient(httpx.AsyncClient):
 # Assertions on error bodies
 
 
+async def nft(client: ApiClient, token_id: str) -> dict[str, Any]:
+    """An Immutable NFT as `GET .../nfts/{token_id}` reads it (which must answer 200)."""
+    response = await client.get(f"{IMX_BASE}/{token_id}")
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()["result"]
+    return result
+
+
 def assert_error(response: httpx.Response, status: int, *words: str, field: str | None = None) -> dict[str, Any]:
     """The response is the API's own error shape with `status`, its message naming each of `words`."""
     assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"

@@ -23,6 +23,7 @@ from tests.mockserver.support import (
     ApiClient,
     assert_error,
     imx_headers,
+    nft,
     nft_item,
     refresh_body,
     rejected_without_change,
@@ -38,13 +39,6 @@ MAINNET_BASE = "/v1/chains/imtbl-zkevm-mainnet/collections/0x0c7a2c3f7b5a19ffe1e
 
 async def refresh(client: ApiClient, body: Any, *, key: str = IMX_ALPHA, path: str = IMX_REFRESH) -> httpx.Response:
     return await client.post(path, json=body, headers=imx_headers(key))
-
-
-async def nft(client: ApiClient, token_id: str) -> dict[str, Any]:
-    response = await client.get(f"{IMX_BASE}/{token_id}")
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()["result"]
-    return result
 
 
 class TestRefresh:

@@ -16,7 +16,6 @@ from mockserver.web import MockApp
 from tests.mockserver.support import (
     IMX_ALPHA,
     IMX_ALPHA_READONLY,
-    IMX_BASE,
     IMX_BETA,
     IMX_CHAIN,
     IMX_COLLECTION,
@@ -24,6 +23,7 @@ from tests.mockserver.support import (
     ApiClient,
     assert_error,
     imx_headers,
+    nft,
     refresh_body,
     rejected_without_change,
 )
@@ -87,13 +87,6 @@ async def refresh_stacked(client: ApiClient, *items: dict[str, Any], key: str = 
 
 async def metadata(client: ApiClient, metadata_id: str = STACKED_ID) -> dict[str, Any]:
     response = await client.get(f"{METADATA_BASE}/{metadata_id}")
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()["result"]
-    return result
-
-
-async def nft(client: ApiClient, token_id: str) -> dict[str, Any]:
-    response = await client.get(f"{IMX_BASE}/{token_id}")
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()["result"]
     return result
