@@ -90,6 +90,8 @@ class _Loop(Protocol):
 class _Cancellable(Protocol):
     def cancel(self, msg: str | None = None) -> bool: ...
 
+    def cancelling(self) -> int: ...
+
     def uncancel(self) -> int: ...
 
 
@@ -99,33 +101,34 @@ class Watchdog:
     `asyncio.timeout` around each wait arms and cancels a timer of its own, a tenth of a small request's CPU time,
     though nearly every wait ends at once (the body came with the head). Here a wait costs an entry in a dict; the
     timer, once armed, fires about once per timeout while requests keep coming, cancels the tasks whose deadline
-    has passed (as `asyncio.timeout` does, and undone the same way by `expired`) and re-arms for the next.
+    has passed and re-arms for the next. Cancelling and taking the cancellation back follow `asyncio.timeout`.
     """
 
     def __init__(self, loop: _Loop) -> None:
         self._loop = loop
-        self._waits: dict[_Cancellable, float] = {}
-        self._expired: set[_Cancellable] = set()
+        # Each wait's deadline, and how many cancellations its task had pending when it began.
+        self._waits: dict[_Cancellable, tuple[float, int]] = {}
+        self._expired: dict[_Cancellable, int] = {}
         self._armed_for = math.inf
 
     def watch(self, task: _Cancellable, deadline: float) -> None:
         """Cancel `task` at loop time `deadline` unless it is unwatched before."""
-        self._waits[task] = deadline
+        self._waits[task] = (deadline, task.cancelling())
         if deadline < self._armed_for:  # only when a setting was shortened: the timer is usually armed earlier
             self._arm(deadline)
 
     def unwatch(self, task: _Cancellable) -> None:
-        self._waits.pop(task, None)
-        self._expired.discard(task)  # the wait ended, whichever way: nothing may keep the task alive
+        """The wait ended. Had it been cancelled here yet ended otherwise (something under it swallowed the
+        cancellation), the cancellation is taken back, as `asyncio.timeout` does on leaving."""
+        del self._waits[task]
+        if self._expired and self._expired.pop(task, None) is not None:
+            task.uncancel()
 
     def expired(self, task: _Cancellable) -> bool:
-        """Whether `task` was cancelled here (and only here): if so, the cancellation is taken back, so that the
-        task can go on to answer 408."""
-        if task not in self._expired:
-            return False
-        self._expired.discard(task)
-        # As `asyncio.timeout`: a cancellation someone else also asked for (a server shutting down) stands.
-        return task.uncancel() == 0
+        """Whether the `CancelledError` in `task`'s wait came from here alone: if so the cancellation is taken back,
+        so that the task can go on to answer 408. One someone else asked for too (a server shutting down) stands."""
+        pending = self._expired.pop(task, None)
+        return pending is not None and task.uncancel() <= pending
 
     def _arm(self, deadline: float) -> None:
         self._armed_for = deadline
@@ -136,11 +139,11 @@ class Watchdog:
             return
         now = self._loop.time()
         earliest = math.inf
-        for task, deadline in list(self._waits.items()):
+        for task, (deadline, pending) in list(self._waits.items()):
             if deadline <= now:
-                del self._waits[task]
-                self._expired.add(task)
-                task.cancel()
+                if task not in self._expired:
+                    self._expired[task] = pending
+                    task.cancel()
             else:
                 earliest = min(earliest, deadline)
         self._armed_for = math.inf
