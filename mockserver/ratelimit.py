@@ -16,7 +16,7 @@ import dataclasses
 import math
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from limits import RateLimitItemPerSecond
@@ -28,9 +28,10 @@ from mockserver.errors import ConfigError, StoreUnavailable
 from mockserver.settings import RateLimitSettings, redact_url
 
 
-@dataclasses.dataclass(frozen=True)
-class Quota:
-    """What a key may still spend: the limit, what remains, and when the window resets (epoch seconds)."""
+class Quota(NamedTuple):
+    """What a key may still spend: the limit, what remains, and when the window resets (epoch seconds).
+
+    A named tuple: every refresh makes one, and a frozen dataclass's `__init__` costs four times as much."""
 
     limit: int
     remaining: int
@@ -85,6 +86,8 @@ class QuotaLimiter:
         refused hit's count, taken back at once, is never seen."""
         item = self._item
         name = item.key_for(key)
+        if cost > item.amount:  # never affordable: counted and taken back, it would start a window
+            return False, self._quota_of(storage.get(name), storage.get_expiry(name))
         count = storage.incr(name, item.get_expiry(), amount=cost)
         accepted = count <= item.amount
         if not accepted:
