@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime
 from typing import Protocol
@@ -76,5 +77,16 @@ def isoformat(moment: datetime) -> str:
 
 
 def epoch_isoformat(epoch: float) -> str:
-    """`isoformat` of a POSIX time, with one datetime made rather than three (every refresh stamps its NFTs)."""
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
+    """`isoformat` of a POSIX time, with one datetime made rather than three (every refresh stamps its NFTs).
+
+    The last answer is kept: a 250-item refresh stamps every NFT with the same time."""
+    global _last_isoformat
+    last_epoch, last_text = _last_isoformat
+    if epoch == last_epoch:
+        return last_text
+    text = datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
+    _last_isoformat = (epoch, text)
+    return text
+
+
+_last_isoformat: tuple[float, str] = (math.nan, "")  # one tuple, read and replaced whole: safe across threads
