@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import functools
 import time
 from datetime import UTC, datetime
 from typing import Protocol
@@ -76,17 +76,7 @@ def isoformat(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
+@functools.lru_cache(maxsize=1)  # a 250-item refresh stamps every NFT with the same time
 def epoch_isoformat(epoch: float) -> str:
-    """`isoformat` of a POSIX time, with one datetime made rather than three (every refresh stamps its NFTs).
-
-    The last answer is kept: a 250-item refresh stamps every NFT with the same time."""
-    global _last_isoformat
-    last_epoch, last_text = _last_isoformat
-    if epoch == last_epoch:
-        return last_text
-    text = datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
-    _last_isoformat = (epoch, text)
-    return text
-
-
-_last_isoformat: tuple[float, str] = (math.nan, "")  # one tuple, read and replaced whole: safe across threads
+    """`isoformat` of a POSIX time, with one datetime made rather than three (every refresh stamps its NFTs)."""
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
