@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, datetime
 from typing import Protocol
@@ -75,6 +76,7 @@ def isoformat(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
+@functools.lru_cache(maxsize=1)  # a 250-item refresh stamps every NFT with the same time
 def epoch_isoformat(epoch: float) -> str:
     """`isoformat` of a POSIX time, with one datetime made rather than three (every refresh stamps its NFTs)."""
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"

@@ -34,8 +34,8 @@ def redacted_headers() -> frozenset[str]:
 RawHeaders = Sequence[tuple[bytes, bytes]]
 
 
-# Not frozen (nothing changes an entry once recorded): a frozen dataclass's `__init__` costs three times as
-# much, and every request to an API makes one.
+# Not frozen (only `Journal.add` changes an entry, to number it): a frozen dataclass's `__init__` costs three
+# times as much, and every request to an API makes one.
 @dataclasses.dataclass(kw_only=True)
 class JournalEntry:
     """One request and its response, with credentials redacted and bodies summarised.
@@ -45,7 +45,7 @@ class JournalEntry:
     nobody may read.
     """
 
-    id: int
+    id: int = 0  # set by `Journal.add`
     time: float
     api: str | None
     operation: str | None
@@ -57,7 +57,7 @@ class JournalEntry:
     status: int
     raw_response_headers: RawHeaders = dataclasses.field(repr=False)
     raw_response_body: bytes = dataclasses.field(repr=False)
-    duration_ms: float
+    duration_ms: float  # as measured; rounded to the microsecond when shown
     # What the validating proxy found wrong in this exchange; None when nothing checked it (the mock's own).
     violations: list[dict[str, str]] | None = None
 
@@ -82,7 +82,7 @@ class JournalEntry:
             "id": self.id, "time": self.time, "api": self.api, "operation": self.operation, "method": self.method,
             "path": self.path, "query": redact_query(self.query), "request_headers": self.request_headers,
             "request_body": self.request_body, "status": self.status, "response_headers": self.response_headers,
-            "response_body": self.response_body, "duration_ms": self.duration_ms,
+            "response_body": self.response_body, "duration_ms": round(self.duration_ms, 3),
             **({"violations": self.violations} if self.violations is not None else {}),
         }
 
@@ -113,19 +113,12 @@ class Journal:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    # The fields spelled out rather than `**fields`: no dict packed and unpacked again for every request.
-    def record(self, *, time: float, api: str | None, operation: str | None, method: str, path: str, query: str,
-               raw_request_headers: RawHeaders, raw_request_body: bytes, status: int,
-               raw_response_headers: RawHeaders, raw_response_body: bytes, duration_ms: float,
-               violations: list[dict[str, str]] | None = None) -> JournalEntry:
+    def add(self, entry: JournalEntry) -> JournalEntry:
+        """Keep `entry`, numbered after the last one (its `id` is set here)."""
         with self._lock:
-            entry = JournalEntry(
-                id=next(self._ids), time=time, api=api, operation=operation, method=method, path=path, query=query,
-                raw_request_headers=raw_request_headers, raw_request_body=raw_request_body, status=status,
-                raw_response_headers=raw_response_headers, raw_response_body=raw_response_body,
-                duration_ms=duration_ms, violations=violations)
+            entry.id = next(self._ids)
             self._entries.append(entry)
-            return entry
+        return entry
 
     def query(
         self,

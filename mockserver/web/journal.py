@@ -7,6 +7,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.apis import api_of
+from mockserver.journal import JournalEntry
 from mockserver.services import Services
 from mockserver.violations import SCOPE_KEY as VIOLATIONS
 from mockserver.web.controls import operation_id
@@ -56,14 +57,13 @@ class JournalMiddleware:
         try:
             await self.app(scope, recording_receive, recording_send)
         finally:
-            self.services.journal.record(
+            self.services.journal.add(JournalEntry(
                 time=at, api=api.name, operation=operation_id(scope), method=scope["method"], path=scope["path"],
                 query=scope.get("query_string", b"").decode("latin-1"), raw_request_headers=scope["headers"],
                 raw_request_body=request_body.kept(), status=status,
                 raw_response_headers=response_headers, raw_response_body=response_body.kept(),
-                duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                violations=scope["extensions"].get(VIOLATIONS),
-            )
+                duration_ms=(time.perf_counter() - started) * 1000, violations=scope["extensions"].get(VIOLATIONS),
+            ))
 
 
 class _Capture:

@@ -44,6 +44,12 @@ class TestIsoformat:
         assert isoformat(datetime(2024, 4, 16, 11, 6, 7, 401553, tzinfo=UTC)) == "2024-04-16T11:06:07.401553Z"
         assert isoformat(datetime(2024, 4, 16, 11, 6, 7, tzinfo=UTC)) == "2024-04-16T11:06:07.000000Z"
 
+    def test_epoch_isoformat_answers_each_time_anew_after_another(self) -> None:
+        # It keeps its last answer (a 250-item refresh stamps every NFT alike): never one for another time.
+        assert [epoch_isoformat(t) for t in (0.0, 0.0, 1.5, 0.0)] == [
+            "1970-01-01T00:00:00.000000Z", "1970-01-01T00:00:00.000000Z", "1970-01-01T00:00:01.500000Z",
+            "1970-01-01T00:00:00.000000Z"]
+
     @given(st.floats(min_value=0, max_value=4_102_444_800, allow_nan=False))  # up to 2100
     def test_epoch_isoformat_prints_as_isoformat_does(self, epoch: float) -> None:
         assert epoch_isoformat(epoch) == isoformat(datetime.fromtimestamp(epoch, tz=UTC))

@@ -6,6 +6,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mockserver.clock import ManualClock
 from mockserver.errors import ConfigError
@@ -107,6 +109,25 @@ class TestFixedWindow:
         quota.reset()
 
         assert quota.hit("p")[0] is True
+
+
+class TestOneCountHit:
+    """The in-memory fixed window spends from the count `incr` returns (`_hit_counter`) rather than through the
+    strategy's test, hit and window stats: it must answer exactly as they do."""
+
+    @given(st.lists(st.tuples(st.sampled_from([0, 0.5, 1, 30, 59.5, 60, 61]), st.integers(1, 7),
+                              st.sampled_from(["p", "q"])), max_size=40))
+    def test_answers_as_the_strategy_does(self, steps: list[tuple[float, int, str]]) -> None:
+        clocks = ManualClock(), ManualClock()
+        one_count, strategy = limiter(clocks[0], limit=5), limiter(clocks[1], limit=5)
+        strategy._counter = None
+        assert one_count._counter is not None
+        for seconds, cost, key in steps:
+            for clock in clocks:
+                clock.advance(seconds)
+            assert one_count.peek(key) == strategy.peek(key)
+            assert one_count.hit(key, cost) == strategy.hit(key, cost)
+            assert one_count.peek(key) == strategy.peek(key)
 
 
 class TestSlidingWindow:
