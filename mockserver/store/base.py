@@ -75,6 +75,11 @@ def copy_record(record: Record) -> Record:
 
 
 def _copy_json(value: Any) -> Any:
+    # The exact scalar types are kept without a call for each: most of a record is its leaves.
+    if type(value) is dict:
+        return {key: item if type(item) in _ATOMS else _copy_json(item) for key, item in value.items()}
+    if type(value) is list:
+        return [item if type(item) in _ATOMS else _copy_json(item) for item in value]
     if isinstance(value, dict):
         return {key: _copy_json(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -83,6 +88,7 @@ def _copy_json(value: Any) -> Any:
 
 
 _SCALARS = (str, int, float, bool, type(None))
+_ATOMS = frozenset(_SCALARS)
 
 
 class Store(abc.ABC):

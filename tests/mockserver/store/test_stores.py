@@ -5,6 +5,7 @@ Every test here runs against each backend; the Redis runs need `redis-server` on
 
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 from collections.abc import Callable, Iterator
@@ -12,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mockserver.apis.immutable.service import NFTS, PendingRefresh
 from mockserver.apis.rair.service import TOKENS
@@ -20,6 +23,7 @@ from mockserver.fixtures import Fixtures
 from mockserver.services import Services, seed_of
 from mockserver.settings import Settings
 from mockserver.store import MEMORY_URL, Store, open_store
+from mockserver.store.base import copy_record
 from tests.mockserver import media
 from tests.mockserver.support import (
     IMX_CHAIN,
@@ -119,6 +123,39 @@ class TestCopies:
         assert rair(store).token((RAIR_NETWORK, RAIR_CONTRACT.upper().replace("0X", "0x"), 0, 1)) is not None
         assert imx(store).collection(IMX_CHAIN, IMX_COLLECTION.upper().replace("0X", "0x")) is not None
         assert tkn(store).token(TKN_TOKEN.upper()) is not None
+
+
+class SizedLike(list[Any]):
+    """A list subclass, as `compactjson.SizedList` is."""
+
+
+# JSON-like records with the odd values fixtures can hold: a date from YAML, a list or dict subclass.
+_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5),
+                    st.dates())
+_RECORDS = st.recursive(_LEAVES, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=3), inner, max_size=4),
+    st.lists(inner, max_size=3).map(SizedLike)), max_leaves=30)
+
+
+class TestCopyRecord:
+    """`copy_record` is a deep copy: equal to `copy.deepcopy`'s, sharing no list or dict with the original."""
+
+    @given(_RECORDS)
+    def test_a_copy_is_equal_and_shares_no_container(self, record: Any) -> None:
+        copied = copy_record(record)
+        assert copied == copy.deepcopy(record)
+        originals = {id(node) for node in _containers(record)}
+        assert not originals & {id(node) for node in _containers(copied)}
+
+    def test_containers_come_back_as_plain_lists_and_dicts(self) -> None:
+        assert type(copy_record({"a": SizedLike([1])})["a"]) is list  # type: ignore[index]
+
+
+def _containers(value: Any) -> Iterator[Any]:
+    if isinstance(value, (dict, list)):
+        yield value
+        for item in value.values() if isinstance(value, dict) else value:
+            yield from _containers(item)
 
 
 class TestRairUpdate:
