@@ -16,6 +16,7 @@ import collections
 import contextlib
 import dataclasses
 import datetime as dt
+import fcntl
 import json
 import os
 import platform
@@ -750,10 +751,17 @@ def npm_tool(package: str, binary: str, console: Any = None) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise SystemExit(f"npm is needed to install {package} (Node 18+); it is not on PATH.")
-    if console is not None:
-        console.print(f"[dim]installing {package} into {TOOLS.relative_to(ROOT)}/ ...[/dim]")
-    subprocess.run([npm, "install", "--prefix", str(TOOLS), "--no-audit", "--no-fund", "--loglevel", "error",
-                    package], check=True, timeout=600)
+    TOOLS.mkdir(parents=True, exist_ok=True)
+    # The test workers (pytest-xdist) may each need the tool first: one installs it, the others wait for it, rather
+    # than two npm runs writing into one folder at once.
+    with open(TOOLS / ".install.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return path
+        if console is not None:
+            console.print(f"[dim]installing {package} into {TOOLS.relative_to(ROOT)}/ ...[/dim]")
+        subprocess.run([npm, "install", "--prefix", str(TOOLS), "--no-audit", "--no-fund", "--loglevel", "error",
+                        package], check=True, timeout=600)
     if not path.exists():
         raise SystemExit(f"npm installed {package} but {path} is missing.")
     return path

@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import os
 import struct
+import sys
 import zlib
 from pathlib import Path
 from typing import Any
@@ -352,3 +354,38 @@ def test_scale_out_is_asked_for_and_its_redis_stays_on_loopback_without_persiste
     assert redis.command[1:4] == ["--bind", "127.0.0.1", "--port"]
     assert redis.command[-4:] == ["--save", "", "--appendonly", "no"]
     assert not redis.running
+
+
+FAKE_NPM = """#!{python}
+import fcntl, pathlib, sys
+prefix = pathlib.Path(sys.argv[sys.argv.index("--prefix") + 1])
+with open(prefix / ".install.lock", "a") as lock:
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        state = "unlocked"
+    except BlockingIOError:
+        state = "locked"
+with open(prefix / "npm-runs", "a") as runs:
+    runs.write(state + "\\n")
+binary = prefix / "node_modules" / ".bin" / "tool"
+binary.parent.mkdir(parents=True, exist_ok=True)
+binary.write_text("")
+"""
+
+
+def test_npm_tool_installs_once_under_a_lock_other_processes_wait_on(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # Test workers run in parallel: an install must hold the lock another worker's npm_tool waits on.
+    tools, bin_dir = tmp_path / "tools", tmp_path / "bin"
+    bin_dir.mkdir()
+    npm = bin_dir / "npm"
+    npm.write_text(FAKE_NPM.format(python=sys.executable))
+    npm.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(bench, "TOOLS", tools)
+    monkeypatch.setattr(bench, "NODE_MODULES", tools / "node_modules")
+
+    first, second = bench.npm_tool("some-package", "tool"), bench.npm_tool("some-package", "tool")
+
+    assert first == second == tools / "node_modules" / ".bin" / "tool"
+    assert (tools / "npm-runs").read_text() == "locked\n"  # one install, while the lock was held
