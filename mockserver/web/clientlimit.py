@@ -51,7 +51,7 @@ class ClientLimitMiddleware:
         browser hides a 429 from the page as a network error."""
 
         async def answer(scope: Scope, receive: Receive, send: Send) -> None:
-            await send_response(send, response)
+            await send_response(send, response, vary=False)
 
         await with_cors(answer, self.services.settings.cors_origins)(scope, receive, send)
 

@@ -76,6 +76,7 @@ class TestLimit:
 
         assert [a.status_code for a in answers] == [200, 200, 200, 429]
         assert {a.headers.get("access-control-allow-origin") for a in answers} == {"*"}
+        assert {a.headers["vary"] for a in answers} == {"Origin"}
         exposed = {name.strip().lower() for name in answers[3].headers["access-control-expose-headers"].split(",")}
         assert {"ratelimit", "retry-after"} <= exposed
 
