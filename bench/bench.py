@@ -760,8 +760,9 @@ def npm_tool(package: str, binary: str, console: Any = None) -> Path:
             return path
         if console is not None:
             console.print(f"[dim]installing {package} into {TOOLS.relative_to(ROOT)}/ ...[/dim]")
+        # npm holds the lock too: were this process killed, its npm would still be writing.
         subprocess.run([npm, "install", "--prefix", str(TOOLS), "--no-audit", "--no-fund", "--loglevel", "error",
-                        package], check=True, timeout=600)
+                        package], check=True, timeout=600, pass_fds=(lock.fileno(),))
     if not path.exists():
         raise SystemExit(f"npm installed {package} but {path} is missing.")
     return path

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from connexion.lifecycle import ConnexionResponse
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.apis import Api, api_of
 from mockserver.errors import ApiError, StoreUnavailable
 from mockserver.services import Services
+from mockserver.web.cors import with_cors
 from mockserver.web.errors import error_response, send_response, store_unavailable
 
 
@@ -33,15 +35,25 @@ class ClientLimitMiddleware:
         try:
             headers = api.client_limit(self.services.service_of(api), client[0] if client else "unknown")
         except StoreUnavailable as exc:  # a shared limiter storage that does not answer
-            await send_response(send, error_response(scope["path"], store_unavailable(exc)))
+            await self._answer(scope, receive, send, error_response(scope["path"], store_unavailable(exc)))
             return
         except ApiError as error:
-            await send_response(send, error_response(scope["path"], error))
+            await self._answer(scope, receive, send, error_response(scope["path"], error))
             return
         if not headers:
             await self.app(scope, receive, send)
             return
         await self.app(scope, receive, _adding(send, headers))
+
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, response: ConnexionResponse) -> None:
+        """An answer of this layer's own, with the CORS headers of the API's other answers: without them a
+        browser hides a 429 from the page as a network error."""
+
+        async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+            await send_response(send, response, vary=False)
+
+        await with_cors(answer, self.services.settings.cors_origins)(scope, receive, send)
 
 
 def _adding(send: Send, headers: Mapping[str, str]) -> Send:

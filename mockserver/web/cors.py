@@ -9,10 +9,12 @@ exception handling produces, errors (401, 404, 405, 429, ...) included.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from mockserver.apis import registry
 
@@ -46,12 +48,19 @@ def add_cors(app: AsyncApp, origins: Sequence[str]) -> None:
 
     No credentials mode: the APIs authenticate with headers, not cookies, so `*` stays allowed.
     """
-    app.add_middleware(
-        CORSMiddleware,
-        position=MiddlewarePosition.BEFORE_EXCEPTION,
-        allow_origins=list(origins),
-        allow_methods=["*"],
-        allow_headers=allowed_request_headers(),
-        expose_headers=[*(header for api in registry() for header in api.cors_response_headers), *EXPOSE_HEADERS],
-        max_age=PREFLIGHT_MAX_AGE,
-    )
+    app.add_middleware(CORSMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, **_options(origins))
+
+
+def with_cors(app: ASGIApp, origins: Sequence[str]) -> ASGIApp:
+    """`app` with the CORS headers `add_cors` gives, for answers sent before a request reaches a Connexion app."""
+    return CORSMiddleware(app, **_options(origins))
+
+
+def _options(origins: Sequence[str]) -> dict[str, Any]:
+    return {
+        "allow_origins": list(origins),
+        "allow_methods": ["*"],
+        "allow_headers": allowed_request_headers(),
+        "expose_headers": [*(header for api in registry() for header in api.cors_response_headers), *EXPOSE_HEADERS],
+        "max_age": PREFLIGHT_MAX_AGE,
+    }

@@ -36,12 +36,17 @@ def error_response(path: str, error: ApiError) -> ConnexionResponse:
     )
 
 
-async def send_response(send: Send, response: ConnexionResponse) -> None:
-    """Send a response built outside Connexion's apps (by the fast path, or before any app is reached)."""
+async def send_response(send: Send, response: ConnexionResponse, *, vary: bool = True) -> None:
+    """Send a response built outside Connexion's apps (by the fast path, or before any app is reached).
+
+    `vary`: add the `Vary: Origin` the CORS middleware adds to every answer; False when the answer goes through
+    that middleware itself."""
     body = response.body.encode() if isinstance(response.body, str) else response.body
     raw = [(name.lower().encode("latin-1"), str(value).encode("latin-1"))  # Content-Type among them
            for name, value in (response.headers or {}).items()]
-    raw += [(b"content-length", str(len(body)).encode()), (b"vary", b"Origin")]
+    raw.append((b"content-length", str(len(body)).encode()))
+    if vary:
+        raw.append((b"vary", b"Origin"))
     await send({"type": "http.response.start", "status": response.status_code, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 

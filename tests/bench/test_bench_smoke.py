@@ -373,9 +373,9 @@ binary.write_text("")
 """
 
 
-def test_npm_tool_installs_once_under_a_lock_other_processes_wait_on(tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    # Test workers run in parallel: an install must hold the lock another worker's npm_tool waits on.
+@pytest.fixture
+def fake_npm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """bench/.tools in `tmp_path`, and an `npm` on PATH that logs each run there and installs a `tool`."""
     tools, bin_dir = tmp_path / "tools", tmp_path / "bin"
     bin_dir.mkdir()
     npm = bin_dir / "npm"
@@ -384,8 +384,29 @@ def test_npm_tool_installs_once_under_a_lock_other_processes_wait_on(tmp_path: P
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setattr(bench, "TOOLS", tools)
     monkeypatch.setattr(bench, "NODE_MODULES", tools / "node_modules")
+    return tools
 
+
+def test_npm_tool_installs_once_under_a_lock_other_processes_wait_on(fake_npm: Path) -> None:
+    # Test workers run in parallel: an install must hold the lock another worker's npm_tool waits on.
+    tools = fake_npm
     first, second = bench.npm_tool("some-package", "tool"), bench.npm_tool("some-package", "tool")
 
     assert first == second == tools / "node_modules" / ".bin" / "tool"
     assert (tools / "npm-runs").read_text() == "locked\n"  # one install, while the lock was held
+
+
+def test_npm_tool_uses_what_another_process_installed_while_it_waited(fake_npm: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    binary = fake_npm / "node_modules" / ".bin" / "tool"
+    real_flock = bench.fcntl.flock
+
+    def flock_after_another_install(fd: Any, operation: int) -> None:
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        binary.write_text("")  # the worker holding the lock finished installing while this one waited
+        real_flock(fd, operation)
+
+    monkeypatch.setattr(bench.fcntl, "flock", flock_after_another_install)
+
+    assert bench.npm_tool("some-package", "tool") == binary
+    assert not (fake_npm / "npm-runs").exists()  # no second install

@@ -69,6 +69,17 @@ class TestLimit:
         clock.advance(60)
         assert (await client.get(RAIR_TOKEN_PATH)).status_code == 200
 
+    async def test_a_page_on_another_origin_can_read_the_429(self, client: ApiClient) -> None:
+        # Without CORS headers a browser hides the answer from the page as a network error.
+        origin = {"Origin": "https://app.example"}
+        answers = [await client.get(RAIR_TOKEN_PATH, headers=origin) for _ in range(4)]
+
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        assert {a.headers.get("access-control-allow-origin") for a in answers} == {"*"}
+        assert {a.headers["vary"] for a in answers} == {"Origin"}
+        exposed = {name.strip().lower() for name in answers[3].headers["access-control-expose-headers"].split(",")}
+        assert {"ratelimit", "retry-after"} <= exposed
+
     async def test_other_apis_are_not_limited(self, client: ApiClient) -> None:
         for _ in range(3):
             await client.get(RAIR_TOKEN_PATH)
