@@ -45,7 +45,6 @@ class ClientLimitMiddleware:
             return
         await self.app(scope, receive, _adding(send, headers))
 
-
     async def _answer(self, scope: Scope, receive: Receive, send: Send, response: ConnexionResponse) -> None:
         """An answer of this layer's own, with the CORS headers of the API's other answers: without them a
         browser hides a 429 from the page as a network error."""

@@ -457,7 +457,6 @@ class ImmutableService:
 
 
 @functools.lru_cache(maxsize=256)  # a fixed window's reset is the same for every request in it
-@functools.lru_cache(maxsize=1)  # a fixed window's refreshes all report the same reset
 def go_time(epoch: float) -> str:
     """A time as Go's `time.Time.String()` prints it in UTC, the form of `imx-refresh-limit-reset`."""
     moment = datetime.fromtimestamp(epoch, tz=UTC)
