@@ -127,6 +127,11 @@ class Store(abc.ABC):
         exception from it stores nothing. Returns the record as stored, or None when there is no such record.
         """
 
+    def change(self, kind: str, key: Key, change: Change) -> bool:
+        """`update`, for a caller that needs only whether the record exists: a store that can, skips the copy
+        of the stored record `update` hands back."""
+        return self.update(kind, key, change) is not None
+
     @abc.abstractmethod
     def schedule(self, kind: str, changes: Iterable[Scheduled]) -> None:
         """Queue changes to records of `kind`; among changes due at the same time, the earlier queued applies first."""
