@@ -112,7 +112,7 @@ class TestFixedWindow:
 
 
 class TestOneCountHit:
-    """The in-memory fixed window spends from the count `incr` returns (`_hit_counter`) rather than through the
+    """The in-memory fixed window spends from the count `spend` returns (`_hit_counter`) rather than through the
     strategy's test, hit and window stats: it must answer exactly as they do."""
 
     @given(st.lists(st.tuples(st.sampled_from([0, 0.5, 1, 30, 59.5, 60, 61]), st.integers(1, 7),
