@@ -115,6 +115,10 @@ class Store(abc.ABC):
         """A copy of one record, or None."""
 
     @abc.abstractmethod
+    def has(self, kind: str, key: Key) -> bool:
+        """Whether there is such a record (without copying it, as `get` would)."""
+
+    @abc.abstractmethod
     def items(self, kind: str, group: Key | None = None) -> list[tuple[Key, Record]]:
         """Copies of the records of a kind (only those whose key is `group` plus one part, if given), by key."""
 

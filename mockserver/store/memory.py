@@ -53,6 +53,10 @@ class MemoryStore(Store):
             record = self._tables.get(kind, {}).get(key)
             return copy_record(record) if record is not None else None
 
+    def has(self, kind: str, key: Key) -> bool:
+        with self._lock:
+            return key in self._tables.get(kind, {})
+
     def items(self, kind: str, group: Key | None = None) -> list[tuple[Key, Record]]:
         with self._lock:
             table = self._tables.get(kind, {})

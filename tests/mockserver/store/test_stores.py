@@ -334,6 +334,19 @@ class TestChange:
         assert things.get("test:things", ("a", 1)) == {"n": 2, "tags": ["x", "y"]}
         assert things.get("test:more", ("b", 2)) == {"made": True}
 
+    def test_has_answers_for_records_added_by_any_worker(self, things: Store, store_url: str) -> None:
+        things.change("test:things", ("a", 1), lambda record: {"test:more": {("b", 2): {}}})
+        # Another worker's handle on the same state: itself in memory, a new client for Redis.
+        other = things if store_url == MEMORY_URL else open_store(store_url, Seed(records={}),
+                                                                  prefix=things.prefix)  # type: ignore[attr-defined]
+        try:
+            asked = [("test:things", ("a", 1)), ("test:more", ("b", 2)), ("test:things", ("a", 2)),
+                     ("test:none", ("a", 1))]
+            assert [other.has(kind, key) for kind, key in asked] == [True, True, False, False]
+        finally:
+            if other is not things:
+                other.close()  # type: ignore[attr-defined]
+
     def test_a_missing_record_is_false_and_the_change_never_runs(self, things: Store) -> None:
         ran: list[Any] = []
 
