@@ -437,8 +437,8 @@ def _filename_not_utf8(value: Any) -> int | None:
     Starlette decodes a file name that is not UTF-8 as Latin-1 without a word; the part's raw headers still hold
     the bytes that were sent.
     """
-    if not isinstance(value, UploadFile):
-        return None
+    if not isinstance(value, UploadFile) or value.filename is None or value.filename.isascii():
+        return None  # ASCII bytes decode alike either way, and any other byte to a character that is not ASCII
     disposition = dict(value.headers.raw).get(b"content-disposition", b"")
     filename = parse_options_header(disposition)[1].get(b"filename", b"")
     try:

@@ -153,6 +153,17 @@ class TestMultipart:
 
         assert_error(response, 400, field, "file name is not UTF-8", "byte 3", field=field)
 
+    async def test_file_name_in_utf8_beyond_ascii_is_kept(self, client: ApiClient) -> None:
+        body = Multipart().fields({"name": "x", "description": "y"})
+        body.parts.append('Content-Disposition: form-data; name="documents"; filename="Café ✓ 𝄞.pdf"\r\n'
+                          'Content-Type: application/pdf\r\n\r\n'.encode() + media.pdf())
+
+        response = await client.put(TKN_PATH, **body.request_kwargs(tkn_headers()))
+        token = (await client.get(TKN_PATH, headers=tkn_headers())).json()
+
+        assert response.status_code == 200, response.text
+        assert token["meta"]["documents"][-1]["name"] == "Café ✓ 𝄞.pdf"
+
     async def test_rair_json_part_not_utf8_is_400_naming_it(self, client: ApiClient, app: MockApp) -> None:
         body = Multipart().field("attributes", b'[{"trait_type": "Colour", "value": "Ros\xe9"}]')
 
