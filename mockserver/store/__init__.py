@@ -21,11 +21,12 @@ from mockserver.store.base import (
     Seed,
     SeedView,
     Store,
+    copy_record,
 )
 from mockserver.store.memory import MemoryStore
 
 __all__ = ["MEMORY_URL", "REDIS_SCHEMES", "ApplyDue", "Blobs", "Change", "Key", "MemoryStore", "Record",
-           "RecordSets", "Scheduled", "Seed", "SeedView", "Store", "open_store"]
+           "RecordSets", "Scheduled", "Seed", "SeedView", "Store", "copy_record", "open_store"]
 
 
 def open_store(url: str, seed: Seed, *, prefix: str = "mockserver:") -> Store:

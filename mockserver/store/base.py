@@ -115,6 +115,10 @@ class Store(abc.ABC):
         """A copy of one record, or None."""
 
     @abc.abstractmethod
+    def has(self, kind: str, key: Key) -> bool:
+        """Whether there is such a record (without copying it, as `get` would)."""
+
+    @abc.abstractmethod
     def items(self, kind: str, group: Key | None = None) -> list[tuple[Key, Record]]:
         """Copies of the records of a kind (only those whose key is `group` plus one part, if given), by key."""
 
@@ -126,6 +130,11 @@ class Store(abc.ABC):
         it must do nothing but change the record it is given (storing blobs, which is idempotent, is fine); an
         exception from it stores nothing. Returns the record as stored, or None when there is no such record.
         """
+
+    def change(self, kind: str, key: Key, change: Change) -> bool:
+        """`update`, for a caller that needs only whether the record exists: a store that can, skips the copy
+        of the stored record `update` hands back."""
+        return self.update(kind, key, change) is not None
 
     @abc.abstractmethod
     def schedule(self, kind: str, changes: Iterable[Scheduled]) -> None:

@@ -53,6 +53,10 @@ class MemoryStore(Store):
             record = self._tables.get(kind, {}).get(key)
             return copy_record(record) if record is not None else None
 
+    def has(self, kind: str, key: Key) -> bool:
+        with self._lock:
+            return key in self._tables.get(kind, {})
+
     def items(self, kind: str, group: Key | None = None) -> list[tuple[Key, Record]]:
         with self._lock:
             table = self._tables.get(kind, {})
@@ -61,16 +65,25 @@ class MemoryStore(Store):
 
     def update(self, kind: str, key: Key, change: Change) -> Record | None:
         with self._lock:
-            stored = self._tables.get(kind, {}).get(key)
-            if stored is None:
-                return None
-            record = copy_record(stored)
-            added = change(record)
-            self._tables[kind][key] = record
-            for added_kind, added_records in (added or {}).items():
-                for added_key, added_record in added_records.items():
-                    self._put(added_kind, added_key, copy_record(added_record))
-            return copy_record(record)
+            stored = self._update(kind, key, change)
+            return copy_record(stored) if stored is not None else None
+
+    def change(self, kind: str, key: Key, change: Change) -> bool:
+        with self._lock:
+            return self._update(kind, key, change) is not None
+
+    def _update(self, kind: str, key: Key, change: Change) -> Record | None:
+        """The record as stored after `change`, not a copy: only for the lock holder to copy or let go."""
+        stored = self._tables.get(kind, {}).get(key)
+        if stored is None:
+            return None
+        record = copy_record(stored)
+        added = change(record)
+        self._tables[kind][key] = record
+        for added_kind, added_records in (added or {}).items():
+            for added_key, added_record in added_records.items():
+                self._put(added_kind, added_key, copy_record(added_record))
+        return record
 
     def schedule(self, kind: str, changes: Iterable[Scheduled]) -> None:
         with self._lock:

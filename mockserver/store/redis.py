@@ -195,6 +195,9 @@ class RedisStore(Store):
         found: Record | None = json.loads(raw) if raw is not None else None
         return found
 
+    def has(self, kind: str, key: Key) -> bool:
+        return bool(self._redis.hexists(self._keys.records(kind), _field(key)))
+
     def items(self, kind: str, group: Key | None = None) -> list[tuple[Key, Record]]:
         raw = self._redis.hgetall(self._keys.records(kind))
         keyed = [(_key(field), json.loads(value)) for field, value in raw.items()]

@@ -431,14 +431,22 @@ class _Utf8CheckingParser(MultiPartParser):
             self._invalid_at = self._seen - pending + exc.start
 
 
+def _codec_name(charset: bytes) -> str | None:
+    """A charset's codec as Python names it (`UTF8` and `utf_8` are `utf-8`), or None when there is none."""
+    try:
+        return codecs.lookup(charset.decode("latin-1")).name
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
+        return None
+
+
 def _filename_not_utf8(value: Any) -> int | None:
     """The offset of the first invalid byte of an uploaded file's name, or None when it is UTF-8 (or no file).
 
     Starlette decodes a file name that is not UTF-8 as Latin-1 without a word; the part's raw headers still hold
     the bytes that were sent.
     """
-    if not isinstance(value, UploadFile):
-        return None
+    if not isinstance(value, UploadFile) or value.filename is None or value.filename.isascii():
+        return None  # decoded as UTF-8 (`read_form` refuses other charsets) or Latin-1: ASCII only from ASCII bytes
     disposition = dict(value.headers.raw).get(b"content-disposition", b"")
     filename = parse_options_header(disposition)[1].get(b"filename", b"")
     try:
@@ -490,9 +498,16 @@ async def read_form(headers: Headers, stream: AsyncIterator[bytes], schema: dict
     """
     if "content-type" not in headers:
         raise ApiError(400, "Missing Content-Type header: send multipart/form-data with a boundary.")
-    boundary = parse_options_header(headers["content-type"])[1].get(b"boundary")
+    options = parse_options_header(headers["content-type"])[1]
+    boundary = options.get(b"boundary")
     if not boundary:
         raise ApiError(400, "Malformed multipart/form-data body: the Content-Type has no boundary.")
+    charset = options.get(b"charset")
+    if charset is not None and _codec_name(charset) != "utf-8":
+        # Starlette would decode names and text in it, and as Latin-1 what does not decode (an unknown charset,
+        # UTF-8 under `us-ascii`): not the UTF-8 they must be.
+        raise ApiError(400, f"The Content-Type declares the charset {_short(charset.decode('latin-1'))}; a form's "
+                            "text must be UTF-8: send charset=utf-8 or none.")
     closed: list[bool] = []
     try:
         body = _watch_close(stream, b"--" + boundary + b"--", closed)

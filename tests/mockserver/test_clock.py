@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from mockserver.clock import ManualClock, SystemClock, epoch_isoformat, isoformat, utc
@@ -50,6 +50,13 @@ class TestIsoformat:
             "1970-01-01T00:00:00.000000Z", "1970-01-01T00:00:00.000000Z", "1970-01-01T00:00:01.500000Z",
             "1970-01-01T00:00:00.000000Z"]
 
-    @given(st.floats(min_value=0, max_value=4_102_444_800, allow_nan=False))  # up to 2100
+    @given(st.floats(min_value=-2_208_988_800, max_value=4_102_444_800, allow_nan=False)  # 1900 to 2100
+           | st.integers(0, 4_102_444_800_000_000).map(lambda micros: micros / 1e6)  # on the microsecond
+           | st.integers(0, 4_102_444_800_000_000).map(lambda micros: (micros + 0.5) / 1e6))  # half-way
+    @example(1.0000005)  # half a microsecond: to even
+    @example(1.9999995)  # rounds up into the next second
+    @example(-0.0000005)
+    @example(-1.5)
+    @example(1_700_000_000.9999996)
     def test_epoch_isoformat_prints_as_isoformat_does(self, epoch: float) -> None:
         assert epoch_isoformat(epoch) == isoformat(datetime.fromtimestamp(epoch, tz=UTC))

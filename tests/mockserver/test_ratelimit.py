@@ -112,7 +112,7 @@ class TestFixedWindow:
 
 
 class TestOneCountHit:
-    """The in-memory fixed window spends from the count `incr` returns (`_hit_counter`) rather than through the
+    """The in-memory fixed window spends from the count `spend` returns (`_hit_counter`) rather than through the
     strategy's test, hit and window stats: it must answer exactly as they do."""
 
     @given(st.lists(st.tuples(st.sampled_from([0, 0.5, 1, 30, 59.5, 60, 61]), st.integers(1, 7),
@@ -209,3 +209,28 @@ class TestStorage:
     def test_unknown_scheme_stops_the_limiter(self, clock: ManualClock) -> None:
         with pytest.raises(ConfigError):
             QuotaLimiter(RateLimitSettings(storage="nosuch://x"), clock)
+
+
+class TestOneCountHitEdges:
+    """The one-count hit against the strategy path where the test above does not go: a cost of 0, resets, steps of
+    a nanosecond and to either side of the window's end, limits of 1 and windows of 1 s."""
+
+    @given(st.integers(1, 3), st.sampled_from([1, 2, 60]),
+           st.lists(st.tuples(st.sampled_from([0, 1e-9, 0.5, 1, -1e-9, 0.0, 1e-9]), st.integers(0, 4),
+                              st.sampled_from(["p", "q", "reset"])), max_size=40))
+    def test_answers_as_the_strategy_does(self, limit: int, window: int,
+                                          steps: list[tuple[float, int, str]]) -> None:
+        clocks = ManualClock(), ManualClock()
+        one_count, strategy = limiter(clocks[0], limit=limit, window=window), limiter(clocks[1], limit=limit,
+                                                                                      window=window)
+        strategy._counter = None
+        for step, cost, key in steps:
+            seconds = window + step if step < 0 or (step == 0.0 and cost % 2) else step  # at or just short of the end
+            for clock in clocks:
+                clock.advance(seconds)
+            if key == "reset":
+                one_count.reset()
+                strategy.reset()
+                continue
+            assert one_count.hit(key, cost) == strategy.hit(key, cost)
+            assert one_count.peek(key) == strategy.peek(key)

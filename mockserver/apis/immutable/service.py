@@ -287,9 +287,9 @@ def _isoformat(epoch: float) -> str:
     return epoch_isoformat(epoch)
 
 
-@dataclasses.dataclass(frozen=True)
-class RefreshAccepted:
-    """A refresh the API accepted: the body and headers of its 202."""
+class RefreshAccepted(NamedTuple):
+    """A refresh the API accepted: the body and headers of its 202 (a named tuple: every refresh makes one, and a
+    frozen dataclass's `__init__` costs several times a tuple's)."""
 
     body: dict[str, str]
     headers: dict[str, str]
@@ -477,7 +477,7 @@ def _check_items(items: Sequence[Mapping[str, Any]]) -> list[int]:
         if size > MAX_ITEM_BYTES:
             raise ApiError(400, f"nft_metadata[{index}] is {size} bytes of JSON; the limit is 16 KiB "
                                 f"({MAX_ITEM_BYTES}).", field=f"nft_metadata.{index}")
-        token_id = _uint256(item["token_id"], f"nft_metadata.{index}.token_id")
+        token_id = _uint256(item["token_id"], "nft_metadata.{}.token_id", index)
         if token_id in seen:
             raise ApiError(400, f"token_id {item['token_id']} appears twice, in nft_metadata[{seen[token_id]}] "
                                 f"and nft_metadata[{index}].", field=f"nft_metadata.{index}.token_id")
@@ -528,11 +528,15 @@ def _uuid(text: str, field: str) -> str:
     return text.lower()
 
 
-def _uint256(text: str, field: str) -> int:
+def _uint256(text: str, field: str, *at: int) -> int:
+    """`text` as a uint256, or a 400 naming `field` (a template filled with `at`: made only for the error, since a
+    250-item refresh checks 250 ids)."""
     if not (text.isascii() and text.isdigit()) or (len(text) > 1 and text[0] == "0"):
+        field = field.format(*at)
         raise ApiError(400, f"{field} must be a uint256 in decimal without leading zeros; got {text!r}.", field=field)
     value = int(text)
     if value >= UINT256_LIMIT:
+        field = field.format(*at)
         raise ApiError(400, f"{field} must be below 2^256; got {text}.", field=field)
     return value
 

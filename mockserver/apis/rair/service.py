@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -16,7 +15,7 @@ from mockserver.clock import Clock
 from mockserver.errors import ApiError
 from mockserver.files import OCTET_STREAM, Upload
 from mockserver.fixtures import Fixtures
-from mockserver.store import Blobs, Record, RecordSets, Seed, SeedView, Store
+from mockserver.store import Blobs, Record, RecordSets, Seed, SeedView, Store, copy_record
 
 TEXT_FIELDS = ("name", "description", "artist", "external_url", "image", "animation_url")
 FILE_REFERENCE_FIELDS = ("image", "animation_url")
@@ -83,11 +82,14 @@ class RairRecords:
     def token(self, key: RairKey) -> RairToken | None:
         return cast(RairToken | None, self._store.get(TOKENS, _stored_key(key)))
 
+    def has_token(self, key: RairKey) -> bool:
+        return self._store.has(TOKENS, _stored_key(key))
+
     def update_token(self, key: RairKey, metadata: Mapping[str, Any]) -> RairToken:
         """Merge `metadata` into the token's metadata; the new URI is no longer on chain."""
 
         def merge(token: Record) -> None:
-            token["metadata"].update(copy.deepcopy(dict(metadata)))
+            token["metadata"].update(copy_record(dict(metadata)))
             token["isURIStoredToBlockchain"] = False
 
         updated = self._store.update(TOKENS, _stored_key(key), merge)
@@ -208,7 +210,7 @@ class RairService:
             raise ApiError(404, f"Contract {contract} not found on network {network}.", field="contract")
         if not self.records.has_product(network, contract, product):
             raise ApiError(404, f"Product {product} not found in contract {contract}.", field="product")
-        if self.records.token((network, contract, product, token)) is None:
+        if not self.records.has_token((network, contract, product, token)):
             raise ApiError(404, f"Token {token} not found in product {product}.", field="token")
         return found.owner
 

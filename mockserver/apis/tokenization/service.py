@@ -64,18 +64,18 @@ class TokenizationRecords:
     def token(self, token_id: str) -> Token | None:
         return cast(Token | None, self._store.get(TOKENS, (token_id.lower(),)))
 
-    def update_token(self, token_id: str, change: Callable[[Token], None]) -> Token | None:
+    def update_token(self, token_id: str, change: Callable[[Token], None]) -> bool:
         """Apply `change` to a copy of the token and store the result, as one atomic step.
 
-        `change` may run more than once (see `Store.update`); an exception from it stores nothing. Returns the
-        token as stored, or None when there is no such token.
+        `change` may run more than once (see `Store.update`); an exception from it stores nothing. Returns
+        whether there is such a token (the update answers no token, so none is copied back).
         """
 
         def change_token(record: Record) -> RecordSets:
             change(cast(Token, record))
             return {}
 
-        return cast(Token | None, self._store.update(TOKENS, (token_id.lower(),), change_token))
+        return self._store.change(TOKENS, (token_id.lower(),), change_token)
 
     def tokens(self) -> list[Token]:
         """Every token, in the fixtures' order."""
@@ -117,8 +117,8 @@ class TokenizationService:
         # Changing and storing the token is one atomic step (repeated if a concurrent update got in first, as
         # with a shared store), so every check runs inside it: the store finds the token (or answers None) once,
         # rather than after a first lookup that copied the whole token only to see that it exists.
-        updated = self.records.update_token(token_id, lambda token: self._apply(token, form, uploads, now))
-        if updated is None:
+        found = self.records.update_token(token_id, lambda token: self._apply(token, form, uploads, now))
+        if not found:
             raise ApiError(404, f"Token {token_id} not found.", field="token_id")
 
     def _apply(self, token: Token, form: Mapping[str, Any], uploads: Sequence[Upload], now: float) -> None:

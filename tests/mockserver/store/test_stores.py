@@ -22,7 +22,7 @@ from mockserver.clock import ManualClock
 from mockserver.fixtures import Fixtures
 from mockserver.services import Services, seed_of
 from mockserver.settings import Settings
-from mockserver.store import MEMORY_URL, Store, open_store
+from mockserver.store import MEMORY_URL, Seed, Store, open_store
 from mockserver.store.base import copy_record
 from tests.mockserver import media
 from tests.mockserver.support import (
@@ -288,10 +288,10 @@ class TestTokenizationUpdate:
             token["meta"]["images"].append({"id": "a" * 24, "is_default": False, "hash": key,
                                             "created_at": "2026-01-01T00:00:00.000000Z", "deleted_at": None})
 
-        updated = tkn(store).update_token(TKN_TOKEN.upper(), change)
+        assert tkn(store).update_token(TKN_TOKEN.upper(), change) is True
 
+        updated = tkn(store).token(TKN_TOKEN)
         assert updated is not None
-        assert updated == tkn(store).token(TKN_TOKEN)
         assert updated["name"] == "Changed"
         listed = updated["meta"]["images"][-1]
         assert listed["id"] == "a" * 24
@@ -310,7 +310,49 @@ class TestTokenizationUpdate:
         assert tkn(store).token(TKN_TOKEN) == before
 
     def test_unknown_token(self, store: Store) -> None:
-        assert tkn(store).update_token("f" * 24, lambda token: None) is None
+        assert tkn(store).update_token("f" * 24, lambda token: None) is False
+
+
+class TestChange:
+    """`Store.change` stores what `update` would, answering only whether the record exists."""
+
+    @pytest.fixture
+    def things(self, store_url: str) -> Iterator[Store]:
+        opened = open_store(store_url, Seed(records={"test:things": {("a", 1): {"n": 1, "tags": ["x"]}}}),
+                            prefix=f"test-{next(_namespaces)}:")
+        yield opened
+        getattr(opened, "close", lambda: None)()
+
+    def test_stores_the_change_and_what_it_adds(self, things: Store) -> None:
+        def change(record: Any) -> Any:
+            record["n"] += 1
+            record["tags"].append("y")
+            return {"test:more": {("b", 2): {"made": True}}}
+
+        assert things.change("test:things", ("a", 1), change) is True
+
+        assert things.get("test:things", ("a", 1)) == {"n": 2, "tags": ["x", "y"]}
+        assert things.get("test:more", ("b", 2)) == {"made": True}
+
+    def test_has_answers_for_records_added_by_any_worker(self, things: Store, store_url: str) -> None:
+        things.change("test:things", ("a", 1), lambda record: {"test:more": {("b", 2): {}}})
+        # Another worker's handle on the same state: itself in memory, a new client for Redis.
+        other = things if store_url == MEMORY_URL else open_store(store_url, Seed(records={}),
+                                                                  prefix=things.prefix)  # type: ignore[attr-defined]
+        try:
+            asked = [("test:things", ("a", 1)), ("test:more", ("b", 2)), ("test:things", ("a", 2)),
+                     ("test:none", ("a", 1))]
+            assert [other.has(kind, key) for kind, key in asked] == [True, True, False, False]
+        finally:
+            if other is not things:
+                other.close()  # type: ignore[attr-defined]
+
+    def test_a_missing_record_is_false_and_the_change_never_runs(self, things: Store) -> None:
+        ran: list[Any] = []
+
+        assert things.change("test:things", ("a", 2), ran.append) is False
+        assert ran == []
+        assert things.items("test:things") == [(("a", 1), {"n": 1, "tags": ["x"]})]
 
 
 class TestBlobsAndListings:

@@ -153,6 +153,47 @@ class TestMultipart:
 
         assert_error(response, 400, field, "file name is not UTF-8", "byte 3", field=field)
 
+    async def test_file_name_in_utf8_beyond_ascii_is_kept(self, client: ApiClient) -> None:
+        body = Multipart().fields({"name": "x", "description": "y"})
+        body.parts.append('Content-Disposition: form-data; name="documents"; filename="Café ✓ 𝄞.pdf"\r\n'
+                          'Content-Type: application/pdf\r\n\r\n'.encode() + media.pdf())
+
+        response = await client.put(TKN_PATH, **body.request_kwargs(tkn_headers()))
+        token = (await client.get(TKN_PATH, headers=tkn_headers())).json()
+
+        assert response.status_code == 200, response.text
+        assert token["meta"]["documents"][-1]["name"] == "Café ✓ 𝄞.pdf"
+
+    # Starlette decodes names and text in a declared charset (an unknown one as Latin-1), where some decode bytes
+    # that are not UTF-8 to plain ASCII: a file name b"a\xa0b.png" in mac_arabic reads "a b.png".
+    @pytest.mark.parametrize("charset", ["mac_arabic", "cp037", "latin-1", "us-ascii", "no-such-charset", "utf-8\0"])
+    @pytest.mark.parametrize("api", ["rair", "tokenization"])
+    async def test_a_declared_charset_other_than_utf8_is_400(self, client: ApiClient, app: MockApp, api: str,
+                                                            charset: str) -> None:
+        method, path, headers, valid = MULTIPART_APIS[api]
+        field = "files" if api == "rair" else "images"
+        body = Multipart().fields(valid)
+        body.parts.append(f'Content-Disposition: form-data; name="{field}"; filename="a'.encode()
+                          + b'\xa0b.png"\r\nContent-Type: image/png\r\n\r\n' + media.png(8, 8))
+        kwargs = body.request_kwargs(headers)
+        kwargs["headers"]["content-type"] += f"; charset={charset}"
+
+        response = await rejected_without_change(app, client.request(method, path, **kwargs))
+
+        assert_error(response, 400, "charset", repr(charset)[1:-1], "UTF-8")
+
+    @pytest.mark.parametrize("charset", ["utf-8", "UTF8", '"utf_8"'])
+    async def test_a_declared_utf8_charset_is_fine(self, client: ApiClient, charset: str) -> None:
+        body = Multipart().fields({"name": "Café", "description": "y"})
+        kwargs = body.request_kwargs(tkn_headers())
+        kwargs["headers"]["content-type"] += f"; charset={charset}"
+
+        response = await client.put(TKN_PATH, **kwargs)
+        token = (await client.get(TKN_PATH, headers=tkn_headers())).json()
+
+        assert response.status_code == 200, response.text
+        assert token["name"] == "Café"
+
     async def test_rair_json_part_not_utf8_is_400_naming_it(self, client: ApiClient, app: MockApp) -> None:
         body = Multipart().field("attributes", b'[{"trait_type": "Colour", "value": "Ros\xe9"}]')
 
