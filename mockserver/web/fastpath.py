@@ -154,7 +154,8 @@ class FormBody:
     def arguments(self, form: ParsedForm) -> dict[str, Any]:
         """`body` (the text fields, typed) and one argument per file field, as Connexion's parameter decorator
         passes them."""
-        body = copy.deepcopy(self.schema.get("default", {}))
+        default = self.schema.get("default")
+        body = copy.deepcopy(default) if default else {}  # a form's schema seldom has one: no deepcopy of {}
         body.update({key: value for key, value in form.data.items() if key not in form.files})
         kwargs: dict[str, Any] = {"body": {key: _typed(value, self.properties[key]) for key, value in body.items()}}
         for key, uploads in form.files.items():

@@ -57,12 +57,11 @@ class JournalMiddleware:
         try:
             await self.app(scope, recording_receive, recording_send)
         finally:
-            self.services.journal.add(JournalEntry(
-                time=at, api=api.name, operation=operation_id(scope), method=scope["method"], path=scope["path"],
-                query=scope.get("query_string", b"").decode("latin-1"), raw_request_headers=scope["headers"],
-                raw_request_body=request_body.kept(), status=status,
-                raw_response_headers=response_headers, raw_response_body=response_body.kept(),
-                duration_ms=(time.perf_counter() - started) * 1000, violations=scope["extensions"].get(VIOLATIONS),
+            self.services.journal.add(JournalEntry(  # in the fields' order, which is cheaper than by name
+                at, api.name, operation_id(scope), scope["method"], scope["path"],  # time, api, operation, method, path
+                scope.get("query_string", b"").decode("latin-1"),  # query
+                scope["headers"], request_body.kept(), status, response_headers, response_body.kept(),
+                (time.perf_counter() - started) * 1000, scope["extensions"].get(VIOLATIONS),  # duration_ms, violations
             ))
 
 

@@ -387,6 +387,10 @@ class JsonBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         return None
 
 
+# Looked up once: `codecs.getincrementaldecoder` searches the codec registry each time.
+_UTF8_DECODER = codecs.getincrementaldecoder("utf-8")
+
+
 class _Utf8CheckingParser(MultiPartParser):
     """Starlette's multipart parser, noting each text field that is not UTF-8.
 
@@ -399,7 +403,7 @@ class _Utf8CheckingParser(MultiPartParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.not_utf8: dict[str, int] = {}  # field name: offset of the first invalid byte (of its first bad part)
-        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._decoder = _UTF8_DECODER()
         self._seen = 0
         self._invalid_at: int | None = None
 
