@@ -42,10 +42,12 @@ const el = (tag, props = {}, ...children) => {
 };
 const s = report.settings;
 const settings = document.getElementById('settings');
+// A run over recorded traffic generated nothing: no seed, examples, workers or destructive checks to show.
+const generated = s.seed === null ? [['checked', 'recorded traffic, offline']] : [
+  ['seed', s.seed], ['max examples', s.max_examples], ['workers', s.workers],
+  ['destructive checks', s.allow_destructive ? 'on' : 'off']];
 for (const [name, value] of [
-  ['base URL', s.base_url], ['APIs', s.apis.join(', ')], ['target', s.target_source], ['seed', s.seed],
-  ['max examples', s.max_examples], ['workers', s.workers],
-  ['destructive checks', s.allow_destructive ? 'on' : 'off'],
+  ['base URL', s.base_url], ['APIs', s.apis.join(', ')], ['target', s.target_source], ...generated,
   ['rules', s.documented_only ? "the vendors' documents only" : 'all']]) {
   settings.append(el('dt', {textContent: name}), el('dd', {textContent: String(value)}));
 }

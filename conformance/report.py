@@ -30,10 +30,12 @@ def _by_operation(result: RunResult) -> Iterator[tuple[Operation, list[CheckResu
 def print_summary(result: RunResult, console: Console) -> None:
     """The counts and the failed checks first, then a table per operation, then each failure in detail."""
     s = result.settings
+    generated = "recorded traffic, checked offline"
+    if s.seed is not None:
+        generated = (f"seed: {s.seed}  max examples: {s.max_examples}  destructive checks: "
+                     f"{'on' if s.allow_destructive else 'off'}")
     console.print(
-        f"[bold]Conformance run[/] against {escape(s.base_url)}  target: {escape(s.target_source)}  "
-        f"seed: {s.seed}  max examples: {s.max_examples}  destructive checks: "
-        f"{'on' if s.allow_destructive else 'off'}"
+        f"[bold]Conformance run[/] against {escape(s.base_url)}  target: {escape(s.target_source)}  {generated}"
         + ("  documented rules only" if s.documented_only else "")
     )
     console.print(count_line(result))

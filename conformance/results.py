@@ -120,7 +120,7 @@ class RunSettings:
     apis: tuple[ApiName, ...]
     target_source: str
     max_examples: int
-    seed: int
+    seed: int | None  # None: no test cases were generated (recorded traffic, checked offline)
     workers: int
     allow_destructive: bool
     documented_only: bool = False

@@ -55,7 +55,7 @@ def validate_har(path: Path, *, apis: Sequence[ApiName] = API_NAMES) -> RunResul
     ordered = sorted(results.values(), key=lambda r: (API_NAMES.index(r.operation.api), r.operation.operation_id,
                                                        list(RULES).index(r.check)))
     settings = RunSettings(base_url=str(path), apis=tuple(apis), target_source=f"{len(entries)} HAR entries",
-                           max_examples=0, seed=0, workers=1, allow_destructive=False)
+                           max_examples=0, seed=None, workers=1, allow_destructive=False)
     return RunResult(settings=settings, results=ordered, duration=time.monotonic() - started)
 
 

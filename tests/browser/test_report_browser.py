@@ -17,6 +17,7 @@ from conformance.cli import main
 from tests.browser.test_page_browser import WAIT_MS, browser, expect, playwright
 from tests.conformance import variants
 from tests.conformance.conftest import mock_app, serve
+from tests.conformance.test_validate_traffic import exchange, write_har
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -90,3 +91,22 @@ def test_failures_show_expected_got_and_a_reproducer_and_the_settings_show_the_s
     expect(settings).to_contain_text("seed7")
     expect(settings).to_contain_text("max examples5")
     expect(settings).to_contain_text("destructive checksoff")
+
+
+def test_a_report_of_recorded_traffic_shows_no_seed(browser: Browser, tmp_path: Path) -> None:
+    har = write_har(tmp_path / "traffic.har", exchange(404, {"error": "gone"}))
+    html = tmp_path / "traffic.html"
+    result = CliRunner().invoke(main, ["validate-traffic", str(har), "--report-html", str(html)])
+    assert result.exit_code == 1, result.output
+    tab = browser.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        tab.goto(html.as_uri(), wait_until="load")
+        settings = tab.locator("#settings")
+        expect(settings).to_contain_text("checkedrecorded traffic, offline")
+        expect(settings).not_to_contain_text("seed")
+        expect(settings).not_to_contain_text("max examples")
+    finally:
+        tab.close()
+    assert not errors, errors

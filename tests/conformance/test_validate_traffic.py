@@ -93,6 +93,9 @@ def test_validate_traffic_exits_0_clean_1_with_findings_and_writes_the_reports(t
     result = CliRunner().invoke(main, ["validate-traffic", str(clean)])
     assert result.exit_code == 0, result.output
     assert "0 failed" in result.output
+    # Nothing was generated from a seed: the header says what was checked instead of "seed: 0".
+    assert "recorded traffic, checked offline" in result.output
+    assert "seed" not in result.output
 
     faulty = write_har(tmp_path / "faulty.har", exchange(200, {"result": NFT}), exchange(404, {"error": "gone"}))
     junit, report = tmp_path / "junit.xml", tmp_path / "report.json"
@@ -101,6 +104,7 @@ def test_validate_traffic_exits_0_clean_1_with_findings_and_writes_the_reports(t
     assert result.exit_code == 1, result.output
     assert "immutable GetNFT · error-shape" in result.output
     assert "HAR entry 2: GET" in result.output
+    assert json.loads(report.read_text())["settings"]["seed"] is None
     failed = [r for r in json.loads(report.read_text())["results"] if r["status"] == "failed"]
     assert [(r["operation_id"], r["check"], r["passed"]) for r in failed] == [("GetNFT", "error-shape", 1)]
     assert '<testcase classname="immutable.GetNFT" name="error-shape"' in junit.read_text()
