@@ -121,7 +121,7 @@ class Proxy:
                 (VIOLATIONS_HEADER.lower().encode(), str(len(violations)).encode())]
         if violations:
             raw.append((SUMMARY_HEADER.lower().encode(), summary(violations).encode("latin-1", "replace")))
-        await send({"type": "http.response.start", "status": response.status_code, "headers": raw})
+        await send({"type": "http.response.start", "status": response.status_code, "headers": _exposing_ours(raw)})
         await send({"type": "http.response.body", "body": content})
         if self.recording is not None:
             self.recording.add(exchange, operation=operation,
@@ -162,3 +162,16 @@ def create_proxy_app(upstream: str, settings: Settings | None = None, *, recordi
     `transport`: how to reach the upstream (tests pass an in-process one)."""
     return MockApp(settings, clock=clock, proxy=lambda services, cap: Proxy(
         upstream, services, cap=cap, recording=recording, transport=transport))
+
+
+def _exposing_ours(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The headers, with the proxy's own named in `Access-Control-Expose-Headers` when the upstream's answer is
+    readable cross-origin: a web page calling through the proxy could otherwise not read what it found."""
+    names = [name.lower() for name, _ in raw]
+    if b"access-control-allow-origin" not in names:
+        return raw
+    ours = b", ".join(header.encode() for header in (VIOLATIONS_HEADER, SUMMARY_HEADER))
+    if b"access-control-expose-headers" not in names:
+        return [*raw, (b"access-control-expose-headers", ours)]
+    return [(name, (value + b", " + ours if value.strip() else ours)
+             if name.lower() == b"access-control-expose-headers" else value) for name, value in raw]

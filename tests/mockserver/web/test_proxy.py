@@ -122,6 +122,36 @@ async def test_the_mock_as_upstream_answers_the_same_and_breaks_no_rule(
     assert entry["operation"] == "GetNFT"
 
 
+async def test_a_page_on_another_origin_may_read_what_the_proxy_found(
+        through_mock: tuple[httpx.AsyncClient, Recording]) -> None:
+    client, _ = through_mock
+    # The upstream (the mock) lets any origin read its answers, exposing its own headers: the proxy adds its two.
+    across = await client.get(f"{IMX_BASE}/1", headers={"Origin": "https://app.example"})
+    exposed = [name.strip().lower() for name in across.headers["access-control-expose-headers"].split(",")]
+    assert {"x-mock-violations", "x-mock-violations-summary", "imx-refreshes-limit"} <= set(exposed)
+    assert across.headers["x-mock-violations"] == "0"
+    # An answer the upstream does not open to other origins stays as it was.
+    same = await client.get(f"{IMX_BASE}/1")
+    assert "access-control-expose-headers" not in same.headers
+
+
+OURS = b"X-Mock-Violations, X-Mock-Violations-Summary"
+
+
+@pytest.mark.parametrize(("upstream", "sent"), [
+    ([(b"content-type", b"application/json")], [(b"content-type", b"application/json")]),
+    ([(b"access-control-allow-origin", b"*")], [(b"access-control-allow-origin", b"*"),
+                                                 (b"access-control-expose-headers", OURS)]),
+    ([(b"Access-Control-Allow-Origin", b"https://a.example"), (b"Access-Control-Expose-Headers", b"ETag")],
+     [(b"Access-Control-Allow-Origin", b"https://a.example"), (b"Access-Control-Expose-Headers", b"ETag, " + OURS)]),
+    ([(b"access-control-allow-origin", b"*"), (b"access-control-expose-headers", b" ")],
+     [(b"access-control-allow-origin", b"*"), (b"access-control-expose-headers", OURS)]),
+])
+async def test_the_proxys_headers_are_exposed_only_where_the_upstream_allows_other_origins(
+        upstream: list[tuple[bytes, bytes]], sent: list[tuple[bytes, bytes]]) -> None:
+    assert proxy_module._exposing_ours(upstream) == sent
+
+
 def _without_trace(response: httpx.Response) -> Any:
     if "json" not in response.headers.get("content-type", ""):
         return response.content
