@@ -119,8 +119,9 @@ class RunSettings:
     base_url: str
     apis: tuple[ApiName, ...]
     target_source: str
-    max_examples: int
-    seed: int | None  # None: no test cases were generated (recorded traffic, checked offline)
+    # Both None when no test cases were generated (recorded traffic, checked offline).
+    max_examples: int | None
+    seed: int | None
     workers: int
     allow_destructive: bool
     documented_only: bool = False

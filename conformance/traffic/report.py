@@ -29,8 +29,8 @@ def validate_har(path: Path, *, apis: Sequence[ApiName] = API_NAMES) -> RunResul
     results: dict[tuple[Operation, str], CheckResult] = {}
     for number, (url, exchange) in enumerate(entries, 1):
         rules = checker.api_of(exchange.path)
-        if rules is None:
-            continue  # not a path of these APIs: the mock's own, a file, another service's
+        if rules is None or exchange.preflight:
+            continue  # not a path of these APIs (the mock's own, a file, another service's) or a CORS preflight
         found = rules.find(exchange.method, exchange.path)
         operation = (Operation(api=found[0], operation_id=found[1], method=exchange.method.upper(), path=found[2])
                      if found is not None else
@@ -55,7 +55,7 @@ def validate_har(path: Path, *, apis: Sequence[ApiName] = API_NAMES) -> RunResul
     ordered = sorted(results.values(), key=lambda r: (API_NAMES.index(r.operation.api), r.operation.operation_id,
                                                        list(RULES).index(r.check)))
     settings = RunSettings(base_url=str(path), apis=tuple(apis), target_source=f"{len(entries)} HAR entries",
-                           max_examples=0, seed=None, workers=1, allow_destructive=False)
+                           max_examples=None, seed=None, workers=1, allow_destructive=False)
     return RunResult(settings=settings, results=ordered, duration=time.monotonic() - started)
 
 

@@ -107,6 +107,12 @@ class HttpExchange:
     def response_header(self, name: str) -> str:
         return _header(self.response_headers, name)
 
+    @property
+    def preflight(self) -> bool:
+        """Whether this is a browser's CORS preflight (`OPTIONS` asking `Access-Control-Request-Method`): the
+        browser's question before a call, not a call of the API, so no rule of its spec applies."""
+        return self.method.upper() == "OPTIONS" and bool(self.request_header("Access-Control-Request-Method"))
+
 
 def _header(headers: Iterable[tuple[str, str]], name: str) -> str:
     return next((value for key, value in headers if key.lower() == name.lower()), "")
@@ -132,9 +138,10 @@ class TrafficChecker:
         return None if rules is None else rules.find(method, path)
 
     def check(self, exchange: HttpExchange) -> list[Violation]:
-        """The violations of one exchange; none for a path outside every API (the mock's own, say)."""
+        """The violations of one exchange; none for a path outside every API (the mock's own, say) or a CORS
+        preflight."""
         rules = self.api_of(exchange.path)
-        return [] if rules is None else rules.check(exchange)
+        return [] if rules is None or exchange.preflight else rules.check(exchange)
 
 
 class ApiRules:

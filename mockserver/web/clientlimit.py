@@ -17,8 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mockserver.apis import Api, api_of
 from mockserver.errors import ApiError, StoreUnavailable
 from mockserver.services import Services
-from mockserver.web.cors import with_cors
-from mockserver.web.errors import error_response, send_response, store_unavailable
+from mockserver.web.cors import send_with_cors
+from mockserver.web.errors import error_response, store_unavailable
 
 
 class ClientLimitMiddleware:
@@ -46,13 +46,7 @@ class ClientLimitMiddleware:
         await self.app(scope, receive, _adding(send, headers))
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, response: ConnexionResponse) -> None:
-        """An answer of this layer's own, with the CORS headers of the API's other answers: without them a
-        browser hides a 429 from the page as a network error."""
-
-        async def answer(scope: Scope, receive: Receive, send: Send) -> None:
-            await send_response(send, response, vary=False)
-
-        await with_cors(answer, self.services.settings.cors_origins)(scope, receive, send)
+        await send_with_cors(scope, receive, send, response, self.services.settings.cors_origins)
 
 
 def _adding(send: Send, headers: Mapping[str, str]) -> Send:

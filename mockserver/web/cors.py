@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from connexion import AsyncApp
+from connexion.lifecycle import ConnexionResponse
 from connexion.middleware import MiddlewarePosition
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.apis import registry
+from mockserver.web.errors import send_response
 
 # Request headers every API (and the mock's controls) read; each API adds its own, which its clients send.
 # Starlette adds the CORS-safelisted ones (Accept, Accept-Language, Content-Language, Content-Type).
@@ -54,6 +56,17 @@ def add_cors(app: AsyncApp, origins: Sequence[str]) -> None:
 def with_cors(app: ASGIApp, origins: Sequence[str]) -> ASGIApp:
     """`app` with the CORS headers `add_cors` gives, for answers sent before a request reaches a Connexion app."""
     return CORSMiddleware(app, **_options(origins))
+
+
+async def send_with_cors(scope: Scope, receive: Receive, send: Send, response: ConnexionResponse,
+                         origins: Sequence[str]) -> None:
+    """Send an answer made before a request reaches a Connexion app (a limit's 429, the proxy's 502) with the CORS
+    headers the apps' answers carry: without them a browser hides it from the page as a network error."""
+
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        await send_response(send, response, vary=False)
+
+    await with_cors(answer, origins)(scope, receive, send)
 
 
 def _options(origins: Sequence[str]) -> dict[str, Any]:

@@ -25,7 +25,8 @@ from mockserver.violations import SCOPE_KEY
 from mockserver.web.app import MockApp
 from mockserver.web.bodylimit import BodyLimitMiddleware, Cap
 from mockserver.web.controls import ROUTING
-from mockserver.web.errors import error_response, send_response
+from mockserver.web.cors import send_with_cors
+from mockserver.web.errors import error_response
 
 VIOLATIONS_HEADER = "X-Mock-Violations"
 SUMMARY_HEADER = "X-Mock-Violations-Summary"
@@ -60,7 +61,10 @@ class Proxy:
         try:
             await self._capped(scope, receive, send)
         except ApiError as error:
-            await send_response(send, error_response(scope["path"], error))
+            # The proxy's own answer (an unreachable upstream, a body over the cap): the upstream's CORS headers
+            # are not there to pass on, so the mock's are.
+            await send_with_cors(scope, receive, send, error_response(scope["path"], error),
+                                 self.services.settings.cors_origins)
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
         started_at = datetime.fromtimestamp(self.services.clock.time(), UTC)

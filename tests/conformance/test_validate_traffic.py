@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
 from conformance.cli import main
+from conformance.html_report import to_html
+from conformance.report import print_summary, to_json
+from conformance.results import RunResult, RunSettings
 from conformance.traffic import HttpExchange, TrafficChecker
 from conformance.traffic.har import har_document, har_entry
 from conformance.traffic.rules import rate_limit_problems
@@ -108,6 +112,39 @@ def test_validate_traffic_exits_0_clean_1_with_findings_and_writes_the_reports(t
     failed = [r for r in json.loads(report.read_text())["results"] if r["status"] == "failed"]
     assert [(r["operation_id"], r["check"], r["passed"]) for r in failed] == [("GetNFT", "error-shape", 1)]
     assert '<testcase classname="immutable.GetNFT" name="error-shape"' in junit.read_text()
+
+
+def test_a_cors_preflight_in_the_traffic_is_not_checked(tmp_path: Path) -> None:
+    preflight = HttpExchange(method="OPTIONS", path=NFT_PATH, status=200,
+                             request_headers=[("Origin", "https://app.example"),
+                                              ("Access-Control-Request-Method", "GET")],
+                             response_headers=[("access-control-allow-origin", "*")])
+    stray_options = HttpExchange(method="OPTIONS", path=NFT_PATH, status=200)  # no preflight: a call like any
+    assert TrafficChecker().check(preflight) == []
+    assert [v.rule.name for v in TrafficChecker().check(stray_options)] == ["documented-operation"]
+
+    har = write_har(tmp_path / "traffic.har", preflight, exchange(200, {"result": NFT}))
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(main, ["validate-traffic", str(har), "--report-json", str(report)])
+    assert result.exit_code == 0, result.output
+    checked = json.loads(report.read_text())
+    assert {r["operation_id"] for r in checked["results"]} == {"GetNFT"}
+    assert (checked["settings"]["seed"], checked["settings"]["max_examples"]) == (None, None)
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_a_generated_runs_seed_is_reported_as_before_seed_0_included(seed: int) -> None:
+    settings = RunSettings(base_url="http://sut.test", apis=("immutable",), target_source="fixtures",
+                           max_examples=5, seed=seed, workers=2, allow_destructive=True)
+    result = RunResult(settings=settings, results=[])
+    console = Console(width=400, record=True)
+    print_summary(result, console)
+    assert console.export_text().splitlines()[0] == (
+        f"Conformance run against http://sut.test  target: fixtures  seed: {seed}  max examples: 5  "
+        "destructive checks: on")
+    assert to_json(result)["settings"]["seed"] == seed
+    data = to_html(result).split('id="report-data">', 1)[1].split("</script>", 1)[0]
+    assert json.loads(data)["settings"]["seed"] == seed  # the page tests `seed === null`: 0 is a seed
 
 
 def test_validate_traffic_writes_the_html_report_into_a_new_folder(tmp_path: Path) -> None:

@@ -135,6 +135,31 @@ async def test_a_page_on_another_origin_may_read_what_the_proxy_found(
     assert "access-control-expose-headers" not in same.headers
 
 
+async def test_a_cors_preflight_passes_through_and_is_no_violation(
+        through_mock: tuple[httpx.AsyncClient, Recording]) -> None:
+    client, _ = through_mock
+    preflight = await client.options(IMX_REFRESH, headers={
+        "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "x-immutable-api-key, content-type"})
+
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"  # the upstream's own answer
+    assert preflight.headers["x-mock-violations"] == "0", preflight.headers.get("x-mock-violations-summary")
+    assert (await client.get("/__mock/violations")).json()["violations"] == 0
+
+
+async def test_the_proxys_own_502_is_readable_by_a_page_on_another_origin() -> None:
+    async def unreachable(scope: Any, receive: Any, send: Any) -> None:
+        raise httpx.ConnectError("connection refused")
+
+    async with await client_of(proxy_app(unreachable)) as client:
+        answer = await client.get(f"{IMX_BASE}/1", headers={"Origin": "https://app.example"})
+
+    assert answer.status_code == 502
+    assert answer.headers["access-control-allow-origin"] == "*"
+    assert answer.headers["vary"] == "Origin"  # once, as on the mock's own answers
+
+
 OURS = b"X-Mock-Violations, X-Mock-Violations-Summary"
 
 
