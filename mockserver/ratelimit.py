@@ -200,33 +200,28 @@ class ClockedMemoryStorage(MemoryStorage):
         """Expiry happens on read (see `get`); no timer thread reading the wall clock."""
 
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:
-        self.get(key)
-        with self.locks[key]:
-            self.storage[key] += amount
-            if self.storage[key] == amount:
-                self.expirations[key] = self._clock.time() + expiry
-        return self.storage.get(key, 0)
+        return self.spend(key, expiry, amount)[0]
 
     def spend(self, key: str, expiry: float, amount: int) -> tuple[int, float]:
         """`incr`, then `get_expiry`, as one step with one reading of the clock: the count after and when the
         window ends. Not one of the methods `limits` wraps in its error translation (a memory storage raises
         none), so a 1-item refresh spends a third of what the two calls cost."""
         now = self._clock.time()
-        storage, expirations = self.storage, self.expirations
-        if expirations.get(key, 0) <= now:
-            storage.pop(key, None)
-            expirations.pop(key, None)
+        self._forget_if_expired(key, now)
         with self.locks[key]:
-            count = storage[key] = storage[key] + amount
+            count = self.storage[key] = self.storage[key] + amount
             if count == amount:
-                expirations[key] = now + expiry
-            return count, expirations[key]
+                self.expirations[key] = now + expiry
+            return count, self.expirations[key]
 
     def get(self, key: str) -> int:
-        if self.expirations.get(key, 0) <= self._clock.time():
+        self._forget_if_expired(key, self._clock.time())
+        return self.storage.get(key, 0)
+
+    def _forget_if_expired(self, key: str, now: float) -> None:
+        if self.expirations.get(key, 0) <= now:
             self.storage.pop(key, None)
             self.expirations.pop(key, None)
-        return self.storage.get(key, 0)
 
     def get_expiry(self, key: str) -> float:
         return self.expirations.get(key, self._clock.time())
