@@ -130,11 +130,68 @@ def test_short_text_parses_as_json_loads_with_true_bounds(value: dict[str, Any],
 
     parsed = loads(text, **HOOKS, min_length=len(text) + 1)
 
-    assert parsed == json.loads(text, **HOOKS)
+    assert repr(parsed) == repr(json.loads(text, **HOOKS))  # repr: 1 and 1.0, 0.0 and -0.0 are equal values
     assert nesting_bound(text, parsed) >= _depth(parsed)
     for array in (member for member in parsed.values() if isinstance(member, list)):
         assert isinstance(array, SizedList)
         assert all(bound is None or compact_size(e) <= bound for e, bound in zip(array, array.size_bounds, strict=True))
+
+
+def _outcome(parse: Any, text: str) -> tuple[Any, str]:
+    """What parsing `text` gives, told apart by type: a value by its `repr`, an error by its type and message."""
+    try:
+        return "value", repr(parse(text, **HOOKS))
+    except (ValueError, RecursionError) as error:
+        return type(error), str(error)
+
+
+def _short(text: str, **hooks: Any) -> Any:
+    return loads(text, **hooks, min_length=len(text) + 1)
+
+
+# Short texts are parsed by msgspec first: where it and the standard library part ways, the standard library's
+# value or error is the one.
+@pytest.mark.parametrize("text", [
+    '{"a": ["\\ud800"]}', '{"a": ["\\udd1e\\ud834"], "b": "\\ud834\\udd1e"}',  # lone surrogates: json takes them
+    '{"a": [123456789012345678901234567890, -9223372036854775809, 18446744073709551616]}',  # beyond 64 bits
+    '{"a": [' + "7" * 5000 + "]}",  # more digits than int() takes
+    '{"a": [1e5, 1E+5, -0.0, -0, 0.1e-400, 2.2250738585072011e-308]}', '{"a": [1e999]}', '{"a": -1e400}',
+    '{"a": [NaN]}', '{"a": Infinity}', '{"a": [-Infinity]}', '{"a": 1, "b": [2], "a": [3]}',
+    '{"a": "\x7f\u0085\u2028"}', '{"a": "\x1f"}', '{"a": [1.]}', '{"a": [.1]}', '{"a": [01]}', '{"a": [tru]}',
+    '{"a": [1]}\x0c', '\x0c{"a": [1]}', '{"a": [1]} \t\n\r', '{"a": "\\x"}', '{"a": "\\u00e9\\/"}', '{"a": 1',
+    '{"a": ' + "[" * 1500 + "]" * 1500 + "}",  # deeper than either parser goes
+    '{"a": ' + "[" * 600 + "]" * 600 + "}",  # deeper than msgspec goes, not json
+])
+def test_short_text_is_json_loads_own_value_or_error_where_msgspec_differs(text: str) -> None:
+    assert _outcome(_short, text) == _outcome(json.loads, text)
+
+
+json_ish = st.text(st.sampled_from(list('{}[]":,. -+0123456789eEtrufalsnNIy\\\x00\x1f\x7fé\ud800')) | st.characters(),
+                   max_size=40)
+
+
+@given(json_ish | st.builds(lambda value, cut: json.dumps(value)[:cut], objects, st.integers(0, 60)))
+def test_any_short_text_parses_as_json_loads(text: str) -> None:
+    assert _outcome(_short, text) == _outcome(json.loads, text)
+
+
+@given(st.lists(st.floats(allow_nan=False) | st.integers(-(2**70), 2**70) | st.from_regex(
+    r"-?(0|[1-9][0-9]{0,30})(\.[0-9]{1,30})?([eE][-+]?[0-9]{1,3})?", fullmatch=True), max_size=5))
+def test_numbers_parse_to_the_same_value_and_type(numbers: list[Any]) -> None:
+    text = '{"a": [' + ", ".join(n if isinstance(n, str) else json.dumps(n) for n in numbers) + "]}"
+
+    assert _outcome(_short, text) == _outcome(json.loads, text)
+
+
+def test_a_hook_refusing_a_number_refuses_it_as_json_loads_does() -> None:
+    def finite(text: str) -> float:
+        if abs(float(text)) == float("inf"):
+            raise ValueError(f"{text} is out of range")
+        return float(text)
+
+    hooks: dict[str, Any] = {"parse_constant": _reject, "parse_float": finite}
+    with pytest.raises(ValueError, match=r"^1E400 is out of range$"):
+        _short('{"a": [1.5, 1E400]}', **hooks)
 
 
 def test_a_float_anywhere_in_short_text_leaves_every_element_unbounded() -> None:
