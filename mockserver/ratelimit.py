@@ -4,9 +4,9 @@
 overrides exactly the storage methods that read the time (and drops the background expiry timer, since expiry is
 also checked on every read), and adds `spend`, its `incr` and `get_expiry` in one step for the limiter's hot path.
 Any other storage URI (`redis://...`) is handed to `limits` as is and keeps its server's time; a Redis storage's
-keys go under the limiter's key prefix, and its check-then-spend step holds a Redis lock, so the quota is exact
-across processes sharing it. While a shared storage does not answer, the limiter raises `StoreUnavailable` (the API
-answers 503) rather than a 500.
+keys go under the limiter's key prefix, and its check-then-spend step is atomic in Redis (one script for a fixed
+window, a Redis lock for a sliding one), so the quota is exact across processes sharing it. While a shared storage
+does not answer, the limiter raises `StoreUnavailable` (the API answers 503) rather than a 500.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import math
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -62,6 +63,10 @@ class QuotaLimiter:
         # A fixed window in this process's memory: a hit is one count (see `_hit_counter`).
         self._counter = (self._storage if isinstance(self._storage, ClockedMemoryStorage)
                          and strategy is FixedWindowRateLimiter else None)
+        # A fixed window in Redis: a hit is one script (see `_hit_script`).
+        self._spend_script = (self._storage.get_connection().register_script(_SPEND_IF_AFFORDABLE)
+                              if isinstance(self._storage, RedisStorage) and strategy is FixedWindowRateLimiter
+                              else None)
         # Acceptance and the stats that go into its headers must be one step, or two concurrent hits
         # could both report the same remaining count.
         self._lock = threading.Lock()
@@ -69,6 +74,9 @@ class QuotaLimiter:
     def hit(self, key: str, cost: int = 1) -> tuple[bool, Quota]:
         """Spend `cost` from the key's quota if it can all be spent; return whether it was, and the quota after."""
         if self._faults:
+            if self._spend_script is not None:
+                with self._reachable():
+                    return self._hit_script(self._spend_script, key, cost)
             with self._reachable(), self._lock, self._shared_lock(key):
                 return self._hit(key, cost)
         with self._lock:  # every refresh comes here: no context managers that only matter for a shared storage
@@ -95,6 +103,15 @@ class QuotaLimiter:
         if not accepted:
             count = storage.decr(name, cost)
         return accepted, self._quota_of(count, reset)
+
+    def _hit_script(self, script: Any, key: str, cost: int) -> tuple[bool, Quota]:
+        """`_hit` for a fixed window in Redis, in one round trip: the strategy's test, `limits`' increment script and
+        the window's stats, under a lock held across processes, took six. The script is atomic in Redis, so two
+        workers spending at once still spend exactly the quota."""
+        name = self._storage.prefixed_key(self._item.key_for(key))  # type: ignore[attr-defined]  # a RedisStorage
+        accepted, count, ttl = script(keys=[name], args=[self._expiry, cost, self._item.amount])
+        # As `limits`' Redis storage reckons a window's end: its key's whole seconds to live, from this host's time.
+        return bool(accepted), self._quota_of(int(count), max(int(ttl), 0) + time.time())
 
     def peek(self, key: str) -> Quota:
         """The key's quota now, spending nothing."""
@@ -137,6 +154,23 @@ class QuotaLimiter:
         s = self.settings
         return (f"QuotaLimiter(limit={s.limit}, window={s.window}, strategy={s.strategy!r}, "
                 f"storage={redact_url(s.storage)!r})")
+
+
+# `limits`' fixed window in Redis (its `incr_expire.lua`: count up, and start the window's expiry with the first
+# count) spending only what the window can afford, and answering with the count and the window's seconds to live.
+_SPEND_IF_AFFORDABLE = b"""
+local count = tonumber(redis.call("get", KEYS[1]) or "0")
+local amount = tonumber(ARGV[2])
+local accepted = 0
+if count + amount <= tonumber(ARGV[3]) then
+    count = redis.call("incrby", KEYS[1], amount)
+    if tonumber(count) == amount then
+        redis.call("expire", KEYS[1], ARGV[1])
+    end
+    accepted = 1
+end
+return {accepted, count, redis.call("ttl", KEYS[1])}
+"""
 
 
 class _KeyedPerSecond(RateLimitItemPerSecond):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -109,6 +110,30 @@ class TestFixedWindow:
         quota.reset()
 
         assert quota.hit("p")[0] is True
+
+
+class TestClockedMemoryStorage:
+    """`ClockedMemoryStorage` overrides `limits`' `MemoryStorage` internals (pinned to the minor in pyproject.toml):
+    these fail if a new `limits` renames what it overrides."""
+
+    def test_no_expiry_timer_is_started(self, clock: ManualClock) -> None:
+        storage: Any = make_storage("memory://", clock)
+        cancelled = storage.timer
+        cancelled.join()  # the one `MemoryStorage.__init__` started, and ours cancelled
+
+        storage.incr("k", 60)
+        storage.decr("k")  # the one `limits` method the limiter calls that would start a timer
+        storage.acquire_entry("m", 3, 60)
+
+        assert storage.timer is cancelled
+
+    def test_expiry_follows_the_clock(self, clock: ManualClock) -> None:
+        storage = make_storage("memory://", clock)
+        storage.incr("k", 60, amount=2)
+        clock.advance(59.9)
+        assert (storage.get("k"), storage.get_expiry("k")) == (2, clock.time() + 0.1)
+        clock.advance(0.1)
+        assert storage.get("k") == 0
 
 
 class TestOneCountHit:

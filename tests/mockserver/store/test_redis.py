@@ -7,15 +7,18 @@ PATH and the redis package (skipped otherwise).
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mockserver.clock import ManualClock
 from mockserver.errors import ConfigError
 from mockserver.fixtures import Fixtures, fixtures_from_json, fixtures_to_json, parse_fixtures
-from mockserver.ratelimit import QuotaLimiter
+from mockserver.ratelimit import Quota, QuotaLimiter
 from mockserver.services import Services, rate_limit_storage, seed_of
 from mockserver.settings import RateLimitSettings, Settings
 from mockserver.store import open_store
@@ -187,6 +190,48 @@ class TestSharedRateLimit:
 
         limiters[1].reset()
         assert limiters[0].peek("project-alpha").remaining == 10
+
+    def test_a_fixed_window_spends_in_one_round_trip(self, redis_url: str, clock: ManualClock) -> None:
+        limiter = QuotaLimiter(RateLimitSettings(limit=3, window=60, storage=redis_url), clock, key_prefix="t:one")
+        client = limiter._storage.get_connection()
+        sent: list[object] = []
+        send = client.execute_command
+        client.execute_command = lambda *args, **options: sent.append(args[0]) or send(*args, **options)
+
+        accepted, quota = limiter.hit("project-alpha", cost=2)
+
+        assert (accepted, quota.remaining, sent) == (True, 1, ["EVALSHA"])
+        assert limiter.hit("project-alpha", cost=2)[0] is False
+        assert sent == ["EVALSHA", "EVALSHA"]
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["p", "q", "peek", "reset"])), max_size=25))
+    def test_the_fixed_window_script_answers_as_the_strategy_does(self, redis_url: str,
+                                                                  steps: list[tuple[int, str]]) -> None:
+        """The script against `limits`' own test, increment and window stats under the lock, step by step (each
+        example in key prefixes of its own, so the database the fixture emptied once serves them all)."""
+        clock = ManualClock()
+        settings_ = RateLimitSettings(limit=4, window=60, storage=redis_url)
+        prefix = f"t:{uuid.uuid4().hex}"
+        scripted = QuotaLimiter(settings_, clock, key_prefix=f"{prefix}:scripted")
+        strategy = QuotaLimiter(settings_, clock, key_prefix=f"{prefix}:strategy")
+        strategy._spend_script = None
+        assert scripted._spend_script is not None
+
+        def same(a: tuple[bool, Quota] | Quota, b: tuple[bool, Quota] | Quota) -> None:
+            (ok_a, quota_a), (ok_b, quota_b) = ((None, a) if isinstance(a, Quota) else a,
+                                                (None, b) if isinstance(b, Quota) else b)
+            assert (ok_a, quota_a.limit, quota_a.remaining) == (ok_b, quota_b.limit, quota_b.remaining)
+            assert abs(quota_a.reset - quota_b.reset) <= 1  # whole seconds to live, read a moment apart
+
+        for cost, key in steps:
+            if key == "reset":
+                scripted.reset()
+                strategy.reset()
+            elif key == "peek":
+                same(scripted.peek("p"), strategy.peek("p"))
+            else:
+                same(scripted.hit(key, cost), strategy.hit(key, cost))
 
     def test_a_redis_store_shares_its_redis_with_the_limits(self, redis_url: str) -> None:
         assert rate_limit_storage(make_settings({"store": redis_url})) == redis_url
