@@ -236,6 +236,36 @@ class RedisStore(Store):
             })
             pipe.execute()
 
+    def schedule_and_apply(self, kind: str, changes: Iterable[Scheduled], *, now: float, apply: ApplyDue) -> None:
+        # With nothing queued due by now (a refresh with no delay, in the usual case), the changes due now are
+        # applied in one transaction, without a trip through the queue: four round trips rather than seven.
+        changes = list(changes)
+        due = [scheduled for scheduled in changes if scheduled.due <= now]
+        if not due:
+            super().schedule_and_apply(kind, changes, now=now, apply=apply)
+            return
+        queue, records = self._keys.queue(kind), self._keys.records(kind)
+
+        def apply_now(pipe: Pipeline) -> bool:
+            if pipe.zcount(queue, "-inf", now):  # queued changes due first: the queue's order decides
+                return False
+            fields = sorted({_field(scheduled.key) for scheduled in due})
+            current: dict[str, Record | None] = {
+                f: json.loads(raw) if raw is not None else None
+                for f, raw in zip(fields, pipe.hmget(records, fields), strict=True)}
+            for scheduled in due:
+                field = _field(scheduled.key)
+                current[field] = apply(current[field], scheduled)
+            pipe.multi()
+            pipe.sadd(self._keys.kinds, kind)  # so that a load or reset finds the records of a kind new to the store
+            _hset(pipe, records, {f: _dump(record) for f, record in current.items() if record is not None})
+            return True
+
+        if self._atomic(apply_now, queue, records):
+            self.schedule(kind, [scheduled for scheduled in changes if scheduled.due > now])
+        else:
+            super().schedule_and_apply(kind, changes, now=now, apply=apply)
+
     def apply_due(self, kind: str, now: float, apply: ApplyDue) -> None:
         queue, records = self._keys.queue(kind), self._keys.records(kind)
         if not self._redis.zcount(queue, "-inf", now):

@@ -145,8 +145,9 @@ class ImmutableRecords:
     def key(self, key: str) -> ImmutableKey | None:
         return self._fixed.get().keys.get(key)
 
-    def has_chain(self, name: str) -> bool:
-        return name in self._fixed.get().chains
+    def fixed(self) -> _FixedRecords:
+        """The API keys, chains and collections, read together (on Redis, one look at the seed's generation)."""
+        return self._fixed.get()
 
     def chain(self, name: str) -> dict[str, str] | None:
         chain = self._fixed.get().chains.get(name)
@@ -447,10 +448,11 @@ class ImmutableService:
             listed = [m for m in listed if _parse_time(m["updated_at"] or m["created_at"]) >= since]
         return _page(listed, page_cursor, page_size)
 
-    def _collection(self, chain: str, contract: str) -> Any:
-        if not self.records.has_chain(chain):
+    def _collection(self, chain: str, contract: str) -> ImmutableCollection:
+        fixed = self.records.fixed()
+        if chain not in fixed.chains:
             raise ApiError(404, f"Chain {chain} not found.")
-        collection = self.records.collection(chain, contract)
+        collection = fixed.collections.get((chain, contract.lower()))
         if collection is None:
             raise ApiError(404, f"Collection {contract} not found on {chain}.")
         return collection

@@ -210,6 +210,36 @@ class TestRefreshQueue:
         assert nfts["1"]["updated_at"] == "2026-01-01T00:00:20.000000Z"
         assert imx(store).nft(IMX_CHAIN, IMX_COLLECTION, 2, now=START + 99)["name"] == "Later"  # type: ignore[index]
 
+    def test_refreshes_due_now_with_nothing_queued_apply_at_once_and_later_ones_wait(self, store: Store) -> None:
+        imx(store).schedule_refresh([refresh(1, START + 20, name="Now"), refresh(2, START + 99, name="Later"),
+                                     refresh(1, START + 20, name="Now again"), refresh(99, START, name="New")],
+                                    now=START + 20)
+
+        assert imx(store).pending_refreshes() == 1
+        nfts = {nft["token_id"]: nft for nft in imx(store).nfts(IMX_CHAIN, IMX_COLLECTION, now=START + 20)}
+        assert (nfts["1"]["name"], nfts["2"]["name"], nfts["99"]["name"]) == ("Now again", "Shield", "New")
+        assert nfts["99"]["indexed_at"] == "2026-01-01T00:00:00.000000Z"  # indexed when its refresh was due
+        assert imx(store).nft(IMX_CHAIN, IMX_COLLECTION, 2, now=START + 99)["name"] == "Later"  # type: ignore[index]
+
+    def test_refreshes_due_now_from_two_workers_at_once_are_all_applied(self, store: Store, twin: Store) -> None:
+        start = threading.Barrier(8)
+
+        def refresh_now(n: int) -> None:
+            start.wait()
+            for round_ in range(5):
+                imx([store, twin][n % 2]).schedule_refresh(
+                    [refresh(1 + n, START + 1, name=f"{n}.{round_}"), refresh(20, START + 1, **{f"by{n}": round_})],
+                    now=START + 1)
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(refresh_now, range(8)))
+
+        nfts = {nft["token_id"]: nft for nft in imx(twin).nfts(IMX_CHAIN, IMX_COLLECTION, now=START + 1)}
+        assert [nfts[str(1 + n)]["name"] for n in range(8)] == [f"{n}.4" for n in range(8)]
+        assert {name: nfts["20"][name] for name in nfts["20"] if name.startswith("by")} == {
+            f"by{n}": 4 for n in range(8)}  # every worker's every refresh of the one token, none lost
+        assert imx(store).pending_refreshes() == 0
+
     def test_stacked_metadata_and_the_nfts_carrying_it_change_when_due(self, store: Store) -> None:
         stacked = "4e28df8d-f65c-4c11-ba04-6a9dd47b179b"  # carried by NFTs 4 and 5 of the default fixtures
         imx(store).schedule_metadata_refresh(START + 30, (IMX_CHAIN, IMX_COLLECTION, stacked),
