@@ -26,7 +26,7 @@ import functools
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import redis
@@ -249,16 +249,10 @@ class RedisStore(Store):
         def apply_now(pipe: Pipeline) -> bool:
             if pipe.zcount(queue, "-inf", now):  # queued changes due first: the queue's order decides
                 return False
-            fields = sorted({_field(scheduled.key) for scheduled in due})
-            current: dict[str, Record | None] = {
-                f: json.loads(raw) if raw is not None else None
-                for f, raw in zip(fields, pipe.hmget(records, fields), strict=True)}
-            for scheduled in due:
-                field = _field(scheduled.key)
-                current[field] = apply(current[field], scheduled)
+            applied = _applied(pipe, records, due, apply)
             pipe.multi()
             pipe.sadd(self._keys.kinds, kind)  # so that a load or reset finds the records of a kind new to the store
-            _hset(pipe, records, {f: _dump(record) for f, record in current.items() if record is not None})
+            _hset(pipe, records, applied)
             return True
 
         if self._atomic(apply_now, queue, records):
@@ -276,17 +270,10 @@ class RedisStore(Store):
             if not members:
                 return
             # Sorted by due time, then order of arrival (the sequence number that starts each member).
-            due = [_scheduled_from(member) for member in members]
-            fields = sorted({_field(scheduled.key) for scheduled in due})
-            current: dict[str, Record | None] = {
-                f: json.loads(raw) if raw is not None else None
-                for f, raw in zip(fields, pipe.hmget(records, fields), strict=True)}
-            for scheduled in due:
-                field = _field(scheduled.key)
-                current[field] = apply(current[field], scheduled)
+            applied = _applied(pipe, records, [_scheduled_from(member) for member in members], apply)
             pipe.multi()
             pipe.zrem(queue, *members)
-            _hset(pipe, records, {f: _dump(record) for f, record in current.items() if record is not None})
+            _hset(pipe, records, applied)
 
         self._atomic(apply_all, queue, records)
 
@@ -300,6 +287,19 @@ class RedisStore(Store):
         kinds = sorted(_bytes(kind).decode() for kind in self._redis.smembers(self._keys.kinds))
         counts = "".join(f", {kind}={int(self._redis.hlen(self._keys.records(kind)))}" for kind in kinds)
         return f"RedisStore(url={redact_url(self.url)!r}, prefix={self.prefix!r}{counts}, blobs={len(self.blobs)})"
+
+
+def _applied(pipe: Pipeline, records: str, due: Sequence[Scheduled], apply: ApplyDue) -> dict[str, str]:
+    """The records `due` names, read through `pipe` (which watches them), with each change applied in order: the
+    JSON to write back, by field."""
+    fields = sorted({_field(scheduled.key) for scheduled in due})
+    current: dict[str, Record | None] = {
+        f: json.loads(raw) if raw is not None else None
+        for f, raw in zip(fields, pipe.hmget(records, fields), strict=True)}
+    for scheduled in due:
+        field = _field(scheduled.key)
+        current[field] = apply(current[field], scheduled)
+    return {f: _dump(record) for f, record in current.items() if record is not None}
 
 
 @_unavailable_as_store_error
