@@ -9,6 +9,8 @@ from jsonschema import ValidationError  # type: ignore[import-untyped]
 
 from mockserver.errors import ApiError
 from mockserver.web.validation import (
+    SIZED_BODY_LENGTH,
+    TOO_DEEP,
     CompiledSchema,
     JsonBodyValidator,
     MultipartBodyValidator,
@@ -17,6 +19,7 @@ from mockserver.web.validation import (
     RequestValidator,
     check_path_value,
     compiled,
+    parse_json_body,
     too_deep,
 )
 
@@ -135,6 +138,19 @@ def _nested(levels: int) -> Any:
 ])
 def test_too_deep_refuses_exactly_past_the_limit(levels: int, limit: int, deep: bool) -> None:
     assert too_deep(_nested(levels), limit) is deep
+
+
+def test_a_short_body_nested_at_any_depth_past_the_limit_is_too_deep_whichever_parser_gives_up() -> None:
+    # A short body is parsed by msgspec, which goes a few levels deeper than the standard library before its
+    # RecursionError: near the interpreter's limit a value comes where json.loads raised. Both are the same 400.
+    levels = 65
+    while len(body := '{"a": ' + "[" * levels + "]" * levels + "}") < SIZED_BODY_LENGTH:
+        with pytest.raises(ApiError) as raised:
+            parse_json_body(body.encode())
+        assert (raised.value.status, raised.value.message, raised.value.field) == (400, f"Request body {TOO_DEEP}.",
+                                                                                   None), levels
+        levels += 1
+    assert levels > 2000  # well past the recursion limit (1000 by default)
 
 
 def test_scalars_and_empty_containers_are_not_too_deep() -> None:
