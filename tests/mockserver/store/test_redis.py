@@ -233,6 +233,25 @@ class TestSharedRateLimit:
             else:
                 same(scripted.hit(key, cost), strategy.hit(key, cost))
 
+    @pytest.mark.parametrize("scripted", [True, False], ids=["script", "strategy"])
+    def test_a_fixed_window_runs_from_its_first_hit(self, redis_url: str, scripted: bool) -> None:
+        """Later hits, accepted or refused, neither extend nor restart the window (its key's time to live is
+        shortened here to stand for 55 seconds gone by, where the differential test's windows never age)."""
+        limiter = QuotaLimiter(RateLimitSettings(limit=3, window=60, storage=redis_url), ManualClock(),
+                               key_prefix=f"t:first:{scripted}")
+        if not scripted:
+            limiter._spend_script = None
+        name = limiter._storage.prefixed_key(limiter._item.key_for("p"))  # type: ignore[attr-defined]
+        client = limiter._storage.get_connection()  # type: ignore[attr-defined]
+        limiter.hit("p")
+        client.expire(name, 5)
+
+        accepted, quota = limiter.hit("p", 2)
+        refused, _ = limiter.hit("p", 1)
+
+        assert (accepted, refused, quota.remaining) == (True, False, 0)
+        assert 0 < client.ttl(name) <= 5
+
     def test_a_redis_store_shares_its_redis_with_the_limits(self, redis_url: str) -> None:
         assert rate_limit_storage(make_settings({"store": redis_url})) == redis_url
         assert rate_limit_storage(make_settings({"store": "unix:///run/redis.sock?db=1"})) == (

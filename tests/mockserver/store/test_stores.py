@@ -23,7 +23,7 @@ from mockserver.fixtures import Fixtures
 from mockserver.services import Services, seed_of
 from mockserver.settings import Settings
 from mockserver.store import MEMORY_URL, Seed, Store, open_store
-from mockserver.store.base import copy_record
+from mockserver.store.base import Scheduled, copy_record
 from tests.mockserver import media
 from tests.mockserver.support import (
     IMX_CHAIN,
@@ -239,6 +239,50 @@ class TestRefreshQueue:
         assert {name: nfts["20"][name] for name in nfts["20"] if name.startswith("by")} == {
             f"by{n}": 4 for n in range(8)}  # every worker's every refresh of the one token, none lost
         assert imx(store).pending_refreshes() == 0
+
+    def test_a_queued_refresh_due_exactly_now_applies_before_one_due_now(self, store: Store, twin: Store) -> None:
+        imx(twin).schedule_refresh([refresh(1, START + 10, name="Queued")])
+
+        imx(store).schedule_refresh([refresh(1, START + 10, name="Now")], now=START + 10)
+
+        assert imx(twin).nft(IMX_CHAIN, IMX_COLLECTION, 1, now=START + 10)["name"] == "Now"  # type: ignore[index]
+        assert imx(store).pending_refreshes() == 0
+
+    def test_a_kind_first_written_by_a_change_due_now_is_removed_by_a_load(self, store: Store, twin: Store) -> None:
+        seed = Seed(records={})
+        store.load(seed)
+        store.schedule_and_apply("test:new", [Scheduled(START, ("a", 1), {"n": 1})], now=START,
+                                 apply=lambda record, scheduled: dict(scheduled.change))
+        assert twin.get("test:new", ("a", 1)) == {"n": 1}
+
+        twin.load(seed)
+
+        assert store.get("test:new", ("a", 1)) is None
+
+    @pytest.mark.parametrize("store_url", [
+        pytest.param("memory", marks=pytest.mark.xfail(strict=True, reason=(
+            "pre-existing: MemoryStore.schedule_and_apply applies a call's due changes in the call's order, after "
+            "every queued one, where schedule then apply_due goes by due time"))),
+        "redis"], indirect=True)
+    @pytest.mark.parametrize("queued", [False, True], ids=["nothing-queued", "unrelated-queued"])
+    def test_changes_due_now_apply_as_schedule_then_apply_due_would(self, fresh_store: StoreFactory,
+                                                                     default_fixtures: Fixtures, queued: bool) -> None:
+        """The store contract: schedule_and_apply has the outcome of schedule, then apply_due (by due time, then
+        arrival), whether or not something unrelated was queued and due (which sends Redis down the queue)."""
+        names = []
+        for store, fast in ((fresh_store(default_fixtures), True), (fresh_store(default_fixtures), False)):
+            if queued:
+                imx(store).schedule_refresh([refresh(3, START + 1, name="Other")])
+            changes = [refresh(1, START + 20, name="Due at 20"), refresh(1, START + 10, name="Due at 10")]
+            if fast:
+                imx(store).schedule_refresh(changes, now=START + 20)
+            else:
+                imx(store).schedule_refresh(changes)
+                imx(store).apply_due(START + 20)
+            nft = imx(store).nft(IMX_CHAIN, IMX_COLLECTION, 1, now=START + 20)
+            names.append((nft["name"], nft["updated_at"]))  # type: ignore[index]
+
+        assert names[0] == names[1] == ("Due at 20", "2026-01-01T00:00:20.000000Z")
 
     def test_stacked_metadata_and_the_nfts_carrying_it_change_when_due(self, store: Store) -> None:
         stacked = "4e28df8d-f65c-4c11-ba04-6a9dd47b179b"  # carried by NFTs 4 and 5 of the default fixtures
