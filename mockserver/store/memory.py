@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import operator
 import threading
 from collections.abc import Iterable
 
 from mockserver.files import BlobStore
 from mockserver.store.base import ApplyDue, Change, Key, Record, Scheduled, Seed, Store, copy_record
 
+_DUE = operator.attrgetter("due")
 
 class MemoryStore(Store):
     """Everything in this process, behind one lock."""
@@ -97,14 +99,19 @@ class MemoryStore(Store):
 
     def schedule_and_apply(self, kind: str, changes: Iterable[Scheduled], *, now: float, apply: ApplyDue) -> None:
         with self._lock:
-            self._apply_due(kind, now, apply)
-            # What was queued and due is applied: a change due by now applies after it, straight away, in order.
-            later = []
+            due: list[Scheduled] = []
+            later: list[Scheduled] = []
             for scheduled in changes:
-                if scheduled.due <= now:
-                    self._apply(kind, scheduled, apply)
-                else:
-                    later.append(scheduled)
+                (due if scheduled.due <= now else later).append(scheduled)
+            # As `schedule`, then `apply_due`, but the changes due by now are never queued: they and the queued
+            # ones due by now apply by due time, queued ones first among equals (they came first), then arrival.
+            due.sort(key=_DUE)  # stable; all of a refresh's items are due at once
+            queue = self._queues.get(kind)
+            for scheduled in due:
+                while queue and queue[0][0] <= scheduled.due:
+                    self._apply(kind, heapq.heappop(queue)[2], apply)
+                self._apply(kind, scheduled, apply)
+            self._apply_due(kind, now, apply)
             if later:
                 self.schedule(kind, later)
 

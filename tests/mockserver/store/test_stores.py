@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockserver.apis.immutable.service import NFTS, PendingRefresh
@@ -259,11 +259,6 @@ class TestRefreshQueue:
 
         assert store.get("test:new", ("a", 1)) is None
 
-    @pytest.mark.parametrize("store_url", [
-        pytest.param("memory", marks=pytest.mark.xfail(strict=True, reason=(
-            "pre-existing: MemoryStore.schedule_and_apply applies a call's due changes in the call's order, after "
-            "every queued one, where schedule then apply_due goes by due time"))),
-        "redis"], indirect=True)
     @pytest.mark.parametrize("queued", [False, True], ids=["nothing-queued", "unrelated-queued"])
     def test_changes_due_now_apply_as_schedule_then_apply_due_would(self, fresh_store: StoreFactory,
                                                                      default_fixtures: Fixtures, queued: bool) -> None:
@@ -283,6 +278,32 @@ class TestRefreshQueue:
             names.append((nft["name"], nft["updated_at"]))  # type: ignore[index]
 
         assert names[0] == names[1] == ("Due at 20", "2026-01-01T00:00:20.000000Z")
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.tuples(st.lists(st.tuples(st.sampled_from([1, 2, 99]), st.integers(0, 4)), min_size=1,
+                                       max_size=3), st.booleans()), min_size=1, max_size=6))
+    def test_schedule_and_apply_ends_as_schedule_then_apply_due(
+        self, fresh_store: StoreFactory, default_fixtures: Fixtures, calls: list[tuple[list[tuple[int, int]], bool]]
+    ) -> None:
+        """Any mix of calls, queued or applied at once (at START + 2), against the same changes queued and then
+        applied: the same NFTs, stamped alike, and the same left queued."""
+        at_once, queued = fresh_store(default_fixtures), fresh_store(default_fixtures)
+        for n, (changes, now) in enumerate(calls):
+            refreshes = [refresh(token, START + due, name=f"call {n} item {i}")
+                         for i, (token, due) in enumerate(changes)]
+            imx(queued).schedule_refresh(refreshes)
+            if now:
+                imx(at_once).schedule_refresh(refreshes, now=START + 2)
+                imx(queued).apply_due(START + 2)
+            else:
+                imx(at_once).schedule_refresh(refreshes)
+
+        for when in (START + 2, START + 4):
+            assert ([(nft["token_id"], nft["name"], nft["updated_at"])
+                     for nft in imx(at_once).nfts(IMX_CHAIN, IMX_COLLECTION, now=when)]
+                    == [(nft["token_id"], nft["name"], nft["updated_at"])
+                        for nft in imx(queued).nfts(IMX_CHAIN, IMX_COLLECTION, now=when)])
+            assert imx(at_once).pending_refreshes() == imx(queued).pending_refreshes()
 
     def test_stacked_metadata_and_the_nfts_carrying_it_change_when_due(self, store: Store) -> None:
         stacked = "4e28df8d-f65c-4c11-ba04-6a9dd47b179b"  # carried by NFTs 4 and 5 of the default fixtures
