@@ -50,6 +50,10 @@ class QuotaLimiter:
     def __init__(self, settings: RateLimitSettings, clock: Clock, *, key_prefix: str | None = None) -> None:
         self.settings = settings
         self._clock = clock
+        if key_prefix is not None:
+            # A fixed window's counter and a sliding window's entries are different Redis types: a strategy
+            # changed while the server runs would find the other's key (WRONGTYPE) until it expired.
+            key_prefix = f"{key_prefix}:{settings.strategy}"
         self._storage = make_storage(settings.storage, clock, key_prefix=key_prefix)
         strategy: type[RateLimiter] = (
             MovingWindowRateLimiter if settings.strategy == "sliding-window" else FixedWindowRateLimiter

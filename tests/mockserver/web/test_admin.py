@@ -424,6 +424,24 @@ class TestSecretsAreNeverShown:
         assert "pa55word" not in described
 
 
+class TestRateLimitOnRedis:
+    async def test_a_strategy_changed_while_running_counts_under_keys_of_its_own(self, make_app: Any,
+                                                                               redis_url: str) -> None:
+        # A fixed window's counter and a sliding window's entries are different Redis types: the limiter for the
+        # new strategy found the old one's key, and every refresh answered 503 until it expired.
+        app = make_app({"store": redis_url, "immutable.rate_limit": {"strategy": "sliding-window", "limit": 5}})
+        async with ApiClient(app) as client:
+            first = await client.post(IMX_REFRESH, json=refresh_body("1"), headers=imx_headers())
+            patched = await client.patch("/__mock/settings",
+                                         json={"immutable": {"rate_limit": {"strategy": "fixed-window"}}})
+            second = await client.post(IMX_REFRESH, json=refresh_body("1"), headers=imx_headers())
+            limits = await client.get("/__mock/rate-limits")
+
+        assert (first.status_code, patched.status_code, second.status_code) == (202, 200, 202), second.text
+        assert second.headers["imx-remaining-refreshes"] == "4"  # a new strategy counts afresh
+        assert limits.status_code == 200
+
+
 class TestAdminTokenEverywhere:
     """With admin.token set, the admin API's spec and Swagger UI need it too; the scheme is case-insensitive."""
 
