@@ -35,7 +35,8 @@ async def test_a_reset_forgets_what_every_strategy_spent(make_app: Any, request:
     assert after.status_code == 202, (after.status_code, limits)
 
 
-@pytest.mark.parametrize("store", ["memory", "redis"])
+@pytest.mark.parametrize("store", ["memory", pytest.param("redis", marks=pytest.mark.xfail(strict=True, reason=(
+    "open: on Redis a strategy switched back within the window finds its old keys; memory counts afresh")))])
 async def test_switching_back_without_a_reset(make_app: Any, request: pytest.FixtureRequest, store: str) -> None:
     """Memory and Redis agree on what a strategy switched back finds (the CHANGELOG: 'counts afresh')."""
     url = request.getfixturevalue("redis_url") if store == "redis" else "memory://"
