@@ -18,7 +18,7 @@ import math
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, get_args
 from urllib.parse import urlsplit
 
 from limits import RateLimitItemPerSecond
@@ -27,7 +27,7 @@ from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, R
 
 from mockserver.clock import Clock
 from mockserver.errors import ConfigError, StoreUnavailable
-from mockserver.settings import RateLimitSettings, redact_url
+from mockserver.settings import RateLimitSettings, Strategy, redact_url
 
 
 class Quota(NamedTuple):
@@ -50,9 +50,11 @@ class QuotaLimiter:
     def __init__(self, settings: RateLimitSettings, clock: Clock, *, key_prefix: str | None = None) -> None:
         self.settings = settings
         self._clock = clock
+        # A fixed window's counter and a sliding window's entries are different Redis types: a strategy changed
+        # while the server runs would find the other's key (WRONGTYPE) until it expired. A reset forgets both.
+        self._reset_prefixes = ([f"{key_prefix}:{name}" for name in get_args(Strategy)]
+                                if key_prefix is not None else [])
         if key_prefix is not None:
-            # A fixed window's counter and a sliding window's entries are different Redis types: a strategy
-            # changed while the server runs would find the other's key (WRONGTYPE) until it expired.
             key_prefix = f"{key_prefix}:{settings.strategy}"
         self._storage = make_storage(settings.storage, clock, key_prefix=key_prefix)
         strategy: type[RateLimiter] = (
@@ -125,7 +127,13 @@ class QuotaLimiter:
     def reset(self) -> None:
         """Forget every key's spending."""
         with self._reachable(), self._lock:
-            self._storage.reset()
+            if isinstance(self._storage, RedisStorage) and self._reset_prefixes:
+                # Every strategy's keys (`limits`' own reset covers only this one's): a strategy switched back
+                # after a reset must not find what was spent before it.
+                for prefix in self._reset_prefixes:
+                    self._storage.lua_clear_keys([f"{prefix}:*"])
+            else:
+                self._storage.reset()
 
     @contextlib.contextmanager
     def _reachable(self) -> Iterator[None]:
