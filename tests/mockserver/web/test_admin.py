@@ -441,6 +441,63 @@ class TestRateLimitOnRedis:
         assert second.headers["imx-remaining-refreshes"] == "4"  # a new strategy counts afresh
         assert limits.status_code == 200
 
+    async def test_an_operation_limits_strategy_changed_while_running(self, make_app: Any, redis_url: str) -> None:
+        app = make_app({"store": redis_url, "operation_limits.*.limit": 3,
+                        "operation_limits.*.strategy": "sliding-window"})
+        async with ApiClient(app) as client:
+            first = await client.post(IMX_REFRESH, json=refresh_body("1"), headers=imx_headers())
+            patched = await client.patch("/__mock/settings", json={"operation_limits": {"*": {
+                "limit": 3, "strategy": "fixed-window"}}})
+            second = await client.post(IMX_REFRESH, json=refresh_body("1"), headers=imx_headers())
+
+        assert (first.status_code, patched.status_code, second.status_code) == (202, 200, 202), second.text
+
+    @pytest.mark.parametrize("store", ["memory", "redis"])
+    async def test_a_reset_forgets_what_every_strategy_spent(self, make_app: Any, request: pytest.FixtureRequest,
+                                                             store: str) -> None:
+        # Sliding window spent in full, strategy switched, everything reset, strategy switched back: the quota is
+        # whole (on Redis `limits`' own reset clears only the current strategy's keys).
+        url = request.getfixturevalue("redis_url") if store == "redis" else "memory://"
+        app = make_app({"store": url, "immutable.rate_limit": {"strategy": "sliding-window", "limit": 2}})
+        async with ApiClient(app) as client:
+            for _ in range(2):
+                assert (await client.post(IMX_REFRESH, json=refresh_body("1"),
+                                          headers=imx_headers())).status_code == 202
+            assert (await client.patch("/__mock/settings", json=_strategy("fixed-window"))).status_code == 200
+            assert (await client.post("/__mock/reset", headers={ADMIN_HEADER_NAME: "1"})).status_code == 204
+            assert (await client.patch("/__mock/settings", json=_strategy("sliding-window"))).status_code == 200
+            after = await client.post(IMX_REFRESH, json=refresh_body("1"), headers=imx_headers())
+
+        assert after.status_code == 202, after.text
+
+    @pytest.mark.parametrize(("store", "status"), [("memory", 202), ("redis", 429)])
+    async def test_a_strategy_switched_back_finds_what_its_store_kept(
+        self, make_app: Any, request: pytest.FixtureRequest, store: str, status: int
+    ) -> None:
+        # Redis keeps each strategy's spending for its window, for every worker sharing it (settings are per
+        # worker); a limiter in memory is this worker's alone and starts empty when the settings change.
+        url = request.getfixturevalue("redis_url") if store == "redis" else "memory://"
+        app = make_app({"store": url, "immutable.rate_limit": {"strategy": "sliding-window", "limit": 2}})
+        async with ApiClient(app) as client:
+            for _ in range(2):
+                assert (await client.post(IMX_REFRESH, json=refresh_body("1"),
+                                          headers=imx_headers())).status_code == 202
+            assert (await client.patch("/__mock/settings", json=_strategy("fixed-window"))).status_code == 200
+            assert (await client.patch("/__mock/settings", json=_strategy("sliding-window"))).status_code == 200
+            after = await client.post(IMX_REFRESH, json=refresh_body("1"), headers=imx_headers())
+
+        assert after.status_code == status, after.text
+
+    async def test_rair_has_no_strategy_to_change(self, make_app: Any) -> None:
+        async with ApiClient(make_app()) as client:
+            patched = await client.patch("/__mock/settings",
+                                         json={"rair": {"rate_limit": {"strategy": "sliding-window"}}})
+        assert patched.status_code == 400, patched.text
+
+
+def _strategy(name: str) -> dict[str, Any]:
+    return {"immutable": {"rate_limit": {"strategy": name}}}
+
 
 class TestAdminTokenEverywhere:
     """With admin.token set, the admin API's spec and Swagger UI need it too; the scheme is case-insensitive."""
