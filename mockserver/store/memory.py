@@ -17,6 +17,7 @@ from mockserver.store.base import ApplyDue, Change, Key, Record, Scheduled, Seed
 
 _DUE = operator.attrgetter("due")
 
+
 class MemoryStore(Store):
     """Everything in this process, behind one lock."""
 
