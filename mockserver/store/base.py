@@ -150,6 +150,12 @@ class Store(abc.ABC):
         self.schedule(kind, changes)
         self.apply_due(kind, now, apply)
 
+    def get_applied(self, kind: str, key: Key, *, now: float, apply: ApplyDue) -> Record | None:
+        """`apply_due(kind, now, apply)`, then `get(kind, key)`: a store that can tell and read at once whether
+        anything is due does so, with the same outcome."""
+        self.apply_due(kind, now, apply)
+        return self.get(kind, key)
+
     @abc.abstractmethod
     def pending(self, kind: str) -> int:
         """How many changes to `kind` are queued."""

@@ -176,8 +176,8 @@ class ImmutableRecords:
         self._store.apply_due(NFTS, now, self._apply_refresh)
 
     def nft(self, chain: str, address: str, token_id: int, *, now: float) -> Nft | None:
-        self.apply_due(now)
-        return cast(Nft | None, self._store.get(NFTS, (chain, address.lower(), token_id)))
+        return cast(Nft | None, self._store.get_applied(NFTS, (chain, address.lower(), token_id), now=now,
+                                                        apply=self._apply_refresh))
 
     def nfts(self, chain: str, address: str, *, now: float) -> list[Nft]:
         """The collection's NFTs in token-id order."""
@@ -206,8 +206,8 @@ class ImmutableRecords:
         self._store.apply_due(METADATA, now, _apply_metadata_refresh)
 
     def metadata(self, chain: str, address: str, metadata_id: str, *, now: float) -> dict[str, Any] | None:
-        self.apply_due_metadata(now)
-        return self._store.get(METADATA, (chain, address.lower(), metadata_id.lower()))
+        return self._store.get_applied(METADATA, (chain, address.lower(), metadata_id.lower()), now=now,
+                                       apply=_apply_metadata_refresh)
 
     def metadata_list(self, chain: str, address: str, *, now: float) -> list[dict[str, Any]]:
         """The collection's stacked metadata in id order."""
