@@ -50,13 +50,11 @@ class QuotaLimiter:
     def __init__(self, settings: RateLimitSettings, clock: Clock, *, key_prefix: str | None = None) -> None:
         self.settings = settings
         self._clock = clock
-        # A fixed window's counter and a sliding window's entries are different Redis types: a strategy changed
-        # while the server runs would find the other's key (WRONGTYPE) until it expired. A reset forgets both.
-        self._reset_prefixes = ([f"{key_prefix}:{name}" for name in get_args(Strategy)]
-                                if key_prefix is not None else [])
-        if key_prefix is not None:
-            key_prefix = f"{key_prefix}:{settings.strategy}"
-        self._storage = make_storage(settings.storage, clock, key_prefix=key_prefix)
+        # Each strategy counts under keys of its own: a fixed window's counter and a sliding window's entries are
+        # different Redis types, and a strategy changed while the server runs would find the other's (WRONGTYPE).
+        self._key_prefix = key_prefix
+        self._storage = make_storage(settings.storage, clock, key_prefix=(
+            f"{key_prefix}:{settings.strategy}" if key_prefix is not None else None))
         strategy: type[RateLimiter] = (
             MovingWindowRateLimiter if settings.strategy == "sliding-window" else FixedWindowRateLimiter
         )
@@ -127,11 +125,11 @@ class QuotaLimiter:
     def reset(self) -> None:
         """Forget every key's spending."""
         with self._reachable(), self._lock:
-            if isinstance(self._storage, RedisStorage) and self._reset_prefixes:
-                # Every strategy's keys (`limits`' own reset covers only this one's): a strategy switched back
-                # after a reset must not find what was spent before it.
-                for prefix in self._reset_prefixes:
-                    self._storage.lua_clear_keys([f"{prefix}:*"])
+            if isinstance(self._storage, RedisStorage) and self._key_prefix is not None:
+                # Every strategy's keys (`limits`' own reset covers only this one's), not the locks beside them: a
+                # strategy switched back after a reset must not find what was spent before it.
+                for strategy in get_args(Strategy):
+                    self._storage.lua_clear_keys([f"{self._key_prefix}:{strategy}:*"])
             else:
                 self._storage.reset()
 

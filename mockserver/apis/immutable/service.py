@@ -154,7 +154,7 @@ class ImmutableRecords:
         return dict(chain) if chain is not None else None
 
     def collection(self, chain: str, address: str) -> ImmutableCollection | None:
-        return self._fixed.get().collections.get((chain, address.lower()))
+        return self._fixed.get().collection(chain, address)
 
     def projects(self) -> list[str]:
         """Every project that has an API key, in name order."""
@@ -270,6 +270,9 @@ class _FixedRecords:
     keys: dict[str, ImmutableKey]
     chains: dict[str, dict[str, str]]
     collections: dict[tuple[str, str], ImmutableCollection]
+
+    def collection(self, chain: str, address: str) -> ImmutableCollection | None:
+        return self.collections.get((chain, address.lower()))
 
     @classmethod
     def of(cls, seed: Seed) -> _FixedRecords:
@@ -452,7 +455,7 @@ class ImmutableService:
         fixed = self.records.fixed()
         if chain not in fixed.chains:
             raise ApiError(404, f"Chain {chain} not found.")
-        collection = fixed.collections.get((chain, contract.lower()))
+        collection = fixed.collection(chain, contract)
         if collection is None:
             raise ApiError(404, f"Collection {contract} not found on {chain}.")
         return collection
