@@ -26,7 +26,7 @@ from mockserver.settings import MiB, Settings
 from mockserver.web.admin import PREFIX as ADMIN_PREFIX
 from mockserver.web.admin import AdminHandlers, AdminTokenMiddleware, PreflightedOnlyMiddleware
 from mockserver.web.bodylimit import BodyLimitMiddleware, Cap
-from mockserver.web.bodytimeout import BodyTimeoutMiddleware
+from mockserver.web.bodytimeout import BodyTimeoutMiddleware, Watchdogs
 from mockserver.web.clientlimit import ClientLimitMiddleware
 from mockserver.web.controls import ControlsMiddleware, OperationLimitMiddleware
 from mockserver.web.cors import add_cors
@@ -82,45 +82,53 @@ class MockApp:
         # The page (and /__mock/ when the admin API is off) answers only to allowed Host names: DNS rebinding.
         self._root.add_middleware(AllowedHostsMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
                                   services=self.services)
-        self._asgi = self._stack(self._dispatch, specs, handlers, mocking=proxy is None)
+        self._api_chains, self._other_chain = self._chains(self._dispatch, specs, handlers, mocking=proxy is None)
 
-    def _stack(self, dispatch: ASGIApp, specs: dict[str, dict[str, Any]], handlers: Handlers, *,
-               mocking: bool) -> ASGIApp:
-        """The server's own middleware around the dispatcher, listed outermost first (each wraps all below it).
+    def _chains(self, dispatch: ASGIApp, specs: dict[str, dict[str, Any]], handlers: Handlers, *,
+                mocking: bool) -> tuple[dict[str, ASGIApp], ASGIApp]:
+        """The server's own middleware around the dispatcher, listed outermost first (each wraps all below it): one
+        chain per API (by name) for its requests, one for everything else (the page, specs, docs, admin API,
+        lifespan), each with only the layers that act on its requests, decided here once rather than at every
+        request.
         Outside them all, `__call__` enters the API's request scope; inside, each Connexion app adds its own
         (see `_app`, `_api_app` and `_admin_app`), among them the store check, which must run after CORS, the
         Host check and the admin token; the fast path checks the store itself. A proxy (not `mocking`) forwards
         the APIs' requests unchanged: neither the client limits nor the fast path stand in front of it."""
         services, settings = self.services, self.settings
-        layers: list[Callable[[ASGIApp], ASGIApp]] = [
-            # X-Mock-Worker on every response, when asked for.
-            *([WorkerHeaderMiddleware] if settings.worker_header else []),
-            # Every request and what was answered, whoever answered it.
-            lambda app: JournalMiddleware(app, services),
-            # 408 for a body that stalls or trickles past its deadline.
-            lambda app: BodyTimeoutMiddleware(app, services),
-            # An API's limit on every request from a client address, before anything else looks at the request.
-            *([lambda app: ClientLimitMiddleware(app, services)] if mocking else []),
-            # Valid JSON, multipart and body-less requests answered without Connexion's per-request work.
-            *([lambda app: FastPath(app, services, self._fast_routes(specs, handlers), json_cap=JSON_BODY_CAP,
-                                      body_cap=self.body_cap)]
-              if settings.fast_path and mocking else []),
-            # Each served spec names the mock, as the client reached it, as its server (Swagger UI's "Try it out").
-            lambda app: ServedSpecServersMiddleware(app, self._spec_paths()),
-        ]
-        for layer in reversed(layers):
-            dispatch = layer(dispatch)
-        return dispatch
+        fast_routes = self._fast_routes(specs, handlers) if settings.fast_path and mocking else {}
+        watchdogs = Watchdogs()
+
+        def chain(api: Api[Any] | None) -> ASGIApp:
+            layers: list[Callable[[ASGIApp], ASGIApp]] = [
+                # X-Mock-Worker on every response, when asked for.
+                *([WorkerHeaderMiddleware] if settings.worker_header else []),
+                # Every request to an API and what was answered, whoever answered it.
+                *([lambda app: JournalMiddleware(app, services, api)] if api is not None else []),
+                # 408 for a body that stalls or trickles past its deadline.
+                lambda app: BodyTimeoutMiddleware(app, services, watchdogs),
+                # An API's limit on every request from a client address, before anything else looks at the request.
+                *([lambda app: ClientLimitMiddleware(app, services, api)]
+                  if api is not None and api.client_limit is not None and mocking else []),
+                # Valid JSON, multipart and body-less requests answered without Connexion's per-request work.
+                *([lambda app: FastPath(app, services, fast_routes[api.name], json_cap=JSON_BODY_CAP,
+                                          body_cap=self.body_cap)]
+                  if api is not None and api.name in fast_routes else []),
+                # Each served spec names the mock, as the client reached it, as its server (Swagger UI's "Try it out").
+                *([lambda app: ServedSpecServersMiddleware(app, self._spec_paths())] if api is None else []),
+            ]
+            app = dispatch
+            for layer in reversed(layers):
+                app = layer(app)
+            return app
+
+        return {api.name: chain(api) for api in registry()}, chain(None)
 
     def _spec_paths(self) -> list[str]:
         return [f"/openapi/{api.name}.json" for api in registry()] + [ADMIN_PREFIX + "/openapi.json"]
 
-    def _fast_routes(self, specs: dict[str, dict[str, Any]], handlers: Handlers) -> dict[str, list[Route]]:
-        routes: dict[str, list[Route]] = {}
-        for api in registry():
-            for method, compiled in compile_routes(api, specs[api.name], handlers, self.services).items():
-                routes.setdefault(method, []).extend(compiled)
-        return routes
+    def _fast_routes(self, specs: dict[str, dict[str, Any]], handlers: Handlers) -> dict[str, dict[str, list[Route]]]:
+        """Each API's fast routes by method."""
+        return {api.name: compile_routes(api, specs[api.name], handlers, self.services) for api in registry()}
 
     @property
     def settings(self) -> Settings:
@@ -129,17 +137,18 @@ class MockApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self._asgi(scope, receive, send)
+            await self._other_chain(scope, receive, send)
             return
         api = scope[API_SCOPE_KEY] = api_for_path(scope.get("path", ""))
-        if api is None:
-            await self._asgi(scope, receive, send)
+        chain = self._api_chains.get(api.name) if api is not None else None  # None too for an API registered since
+        if api is None or chain is None:
+            await self._other_chain(scope, receive, send)
             return
         # A request to an API runs in that API's per-request scope; a seeded server's clock moves one step once
         # it is answered.
         try:
             with api.request_scope(self.services.service_of(api)):
-                await self._asgi(scope, receive, send)
+                await chain(scope, receive, send)
         finally:
             self.services.request_done()
 

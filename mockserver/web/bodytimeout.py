@@ -28,19 +28,11 @@ class BodyTimeoutMiddleware:
     disconnect, which may rightly take as long as the response does.
     """
 
-    def __init__(self, app: ASGIApp, services: Services) -> None:
+    def __init__(self, app: ASGIApp, services: Services, watchdogs: Watchdogs | None = None) -> None:
+        """`watchdogs`: shared by the instances in front of one server's apps, so that a loop has one timer."""
         self.app = app
         self.services = services
-        # The watchdog of the loop that served the last request, read and replaced as one tuple: a server
-        # thread and a test's own loop may share this app.
-        self._watchdog: tuple[asyncio.AbstractEventLoop | None, Watchdog | None] = (None, None)
-
-    def _watchdog_of(self, loop: asyncio.AbstractEventLoop) -> Watchdog:
-        known, watchdog = self._watchdog
-        if known is not loop or watchdog is None:
-            watchdog = Watchdog(loop)
-            self._watchdog = (loop, watchdog)
-        return watchdog
+        self.watchdogs = watchdogs or Watchdogs()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,7 +41,7 @@ class BodyTimeoutMiddleware:
         clients = self.services.settings.clients
         seconds, deadline = clients.body_timeout, clients.body_deadline
         loop = asyncio.get_running_loop()
-        watchdog = self._watchdog_of(loop)
+        watchdog = self.watchdogs.of(loop)
         ends = loop.time() + deadline
         body_done = False
         timed_out: ApiError | None = None
@@ -79,6 +71,21 @@ class BodyTimeoutMiddleware:
             return message
 
         await self.app(scope, bounded_receive, send)
+
+
+class Watchdogs:
+    """The watchdog of the loop that served the last request."""
+
+    def __init__(self) -> None:
+        # Read and replaced as one tuple: a server thread and a test's own loop may share an app.
+        self._last: tuple[asyncio.AbstractEventLoop | None, Watchdog | None] = (None, None)
+
+    def of(self, loop: asyncio.AbstractEventLoop) -> Watchdog:
+        known, watchdog = self._last
+        if known is not loop or watchdog is None:
+            watchdog = Watchdog(loop)
+            self._last = (loop, watchdog)
+        return watchdog
 
 
 class _Loop(Protocol):

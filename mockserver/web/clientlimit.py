@@ -14,7 +14,7 @@ from connexion.lifecycle import ConnexionResponse
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.apis import Api, api_of
+from mockserver.apis import Api
 from mockserver.errors import ApiError, StoreUnavailable
 from mockserver.services import Services
 from mockserver.web.cors import send_with_cors
@@ -22,18 +22,22 @@ from mockserver.web.errors import error_response, store_unavailable
 
 
 class ClientLimitMiddleware:
-    def __init__(self, app: ASGIApp, services: Services) -> None:
+    def __init__(self, app: ASGIApp, services: Services, api: Api[Any]) -> None:
+        """`app`: what serves `api`'s HTTP requests, and nothing else; `api` has a `client_limit`."""
+        if api.client_limit is None:
+            raise ValueError(f"the {api.name} API has no client limit")
         self.app = app
         self.services = services
+        self.api = api
+        self.limit = api.client_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        api: Api[Any] | None = api_of(scope) if scope["type"] == "http" else None
-        if api is None or api.client_limit is None or scope["method"] == "OPTIONS":
+        if scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
         try:
-            headers = api.client_limit(self.services.service_of(api), client[0] if client else "unknown")
+            headers = self.limit(self.services.service_of(self.api), client[0] if client else "unknown")
         except StoreUnavailable as exc:  # a shared limiter storage that does not answer
             await self._answer(scope, receive, send, error_response(scope["path"], store_unavailable(exc)))
             return

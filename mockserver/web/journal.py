@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.apis import api_of
+from mockserver.apis import Api
 from mockserver.journal import JournalEntry
 from mockserver.services import Services
 from mockserver.violations import SCOPE_KEY as VIOLATIONS
@@ -16,17 +17,15 @@ CAPTURE = 64 * 1024
 
 
 class JournalMiddleware:
-    """Wraps the whole app (so errors from any layer are recorded); keeps at most 64 KiB of each body."""
+    """Wraps all of an API's app (so errors from any layer are recorded); keeps at most 64 KiB of each body."""
 
-    def __init__(self, app: ASGIApp, services: Services) -> None:
+    def __init__(self, app: ASGIApp, services: Services, api: Api[Any]) -> None:
+        """`app`: what serves `api`'s HTTP requests, and nothing else."""
         self.app = app
         self.services = services
+        self.api_name = api.name
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        api = api_of(scope) if scope["type"] == "http" else None
-        if api is None:
-            await self.app(scope, receive, send)
-            return
         # Connexion routes on a shallow copy of the scope; a dict already here is shared, so the operation
         # it matches can be read back after the call.
         scope.setdefault("extensions", {})
@@ -58,8 +57,8 @@ class JournalMiddleware:
             await self.app(scope, recording_receive, recording_send)
         finally:
             self.services.journal.add(JournalEntry(  # in the fields' order, which is cheaper than by name
-                at, api.name, operation_id(scope), scope["method"], scope["path"],  # time, api, operation, method, path
-                scope.get("query_string", b"").decode("latin-1"),  # query
+                at, self.api_name, operation_id(scope),  # time, api, operation
+                scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"),  # method, path, query
                 scope["headers"], request_body.kept(), status, response_headers, response_body.kept(),
                 (time.perf_counter() - started) * 1000, scope["extensions"].get(VIOLATIONS),  # duration_ms, violations
             ))

@@ -249,6 +249,14 @@ class TestJournal:
         assert (await client.delete("/__mock/journal", headers=ADMIN_HEADERS)).status_code == 204
         assert (await client.get("/__mock/journal")).json() == {"entries": []}
 
+    async def test_only_requests_to_the_apis_are_journaled(self, fresh: Any) -> None:
+        _, client = fresh
+        for path in ("/", "/openapi/immutable.json", "/__mock/health", "/no-such-page"):
+            await client.get(path)
+        await client.get(f"{IMX_BASE}/1")
+        entries = (await client.get("/__mock/journal")).json()["entries"]
+        assert [(e["api"], e["path"]) for e in entries] == [("immutable", f"{IMX_BASE}/1")]
+
     async def test_bodies_sent_in_pieces_are_journaled_whole_up_to_64_kib(self, fresh: Any) -> None:
         _, client = fresh
         body = json.dumps(refresh_body("1", "2")).encode()

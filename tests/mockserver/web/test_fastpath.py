@@ -371,20 +371,22 @@ class TestSameAnswersOnOddFixtures:
 
 
 class Spy:
-    """Counts the requests the fast path passes on to the Connexion apps."""
+    """Counts the requests the fast paths pass on to the Connexion apps."""
 
     def __init__(self, app: MockApp) -> None:
-        fast_path = app._asgi  # the middleware chain in front of the fast path, then the fast path
-        while not isinstance(fast_path, FastPath):
-            fast_path = fast_path.app  # type: ignore[attr-defined]
         self.passed_on = 0
-        inner = fast_path.app
+        for chain in app._api_chains.values():  # each API's middleware in front of its fast path, then the fast path
+            fast_path = chain
+            while not isinstance(fast_path, FastPath):
+                fast_path = fast_path.app  # type: ignore[attr-defined]
+            fast_path.app = self._counting(fast_path.app)
 
+    def _counting(self, inner: Any) -> Any:
         async def counting(scope: Any, receive: Any, send: Any) -> None:
             self.passed_on += 1
             await inner(scope, receive, send)
 
-        fast_path.app = counting
+        return counting
 
 
 class TestWhatTakesTheFastPath:
