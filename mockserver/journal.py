@@ -32,11 +32,13 @@ def redacted_headers() -> frozenset[str]:
     return _redacted[1]
 
 RawHeaders = Sequence[tuple[bytes, bytes]]
+# `JournalEntry`'s fields in their order, all but `id`: what `Journal.record` keeps.
+Fields = tuple[float, str | None, str | None, str, str, str, RawHeaders, bytes, int, RawHeaders, bytes, float,
+               list[dict[str, str]] | None]
 
 
-# Not frozen (only `Journal.add` changes an entry, to number it): a frozen dataclass's `__init__` costs three
-# times as much, and every request to an API makes one. Not keyword-only either: the journal middleware passes the
-# fields in order, which costs half of passing them by name (5.6k of a 1-item refresh's 370k instructions).
+# Not frozen (only `Journal.add` changes an entry, to number it) and not keyword-only: `Journal.record` keeps an
+# exchange as a tuple of the fields in order, and its entry is built from that when first read.
 @dataclasses.dataclass
 class JournalEntry:
     """One request and its response, with credentials redacted and bodies summarised.
@@ -88,6 +90,13 @@ class JournalEntry:
         }
 
 
+def _built(kept: JournalEntry | tuple[int, Fields]) -> JournalEntry:
+    if isinstance(kept, JournalEntry):
+        return kept
+    id_, fields = kept
+    return JournalEntry(*fields, id_)
+
+
 def _decoded(headers: RawHeaders) -> list[tuple[str, str]]:
     return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
 
@@ -110,7 +119,8 @@ class Journal:
     """A thread-safe ring buffer of the last `capacity` exchanges."""
 
     def __init__(self, capacity: int = 1000) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=capacity)
+        # An entry, or a recorded exchange's id and fields not yet built into one.
+        self._entries: deque[JournalEntry | tuple[int, Fields]] = deque(maxlen=capacity)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -120,6 +130,13 @@ class Journal:
             entry.id = next(self._ids)
             self._entries.append(entry)
         return entry
+
+    def record(self, fields: Fields) -> None:
+        """Keep an exchange given as `JournalEntry`'s fields in their order, `id` left out (numbered here). Its
+        entry is built when first read: every request to an API records one, and a tuple costs a fraction of an
+        entry to make and, once the ring is full, to drop."""
+        with self._lock:
+            self._entries.append((next(self._ids), fields))
 
     def query(
         self,
@@ -134,7 +151,9 @@ class Journal:
     ) -> list[JournalEntry]:
         """Entries matching every given filter, oldest first; `limit` keeps the newest ones."""
         with self._lock:
-            entries = list(self._entries)
+            entries = [_built(kept) for kept in self._entries]
+            # Kept built, so that what an entry decodes when first read is decoded once.
+            self._entries = deque(entries, maxlen=self._entries.maxlen)
         wanted = [
             e for e in entries
             if (api is None or e.api == api) and (operation is None or e.operation == operation)
