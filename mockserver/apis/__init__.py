@@ -5,7 +5,6 @@ Registering an API also adds its sections to the settings and the fixtures, whic
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import mockserver.fixtures as fixtures_sections
@@ -13,12 +12,7 @@ import mockserver.settings as settings_sections
 from mockserver.apis import immutable, rair, tokenization
 from mockserver.apis.base import Api, ApiInfo, RecordedRead
 
-__all__ = ["API_SCOPE_KEY", "Api", "ApiInfo", "RecordedRead", "api_for_path", "api_of", "register", "registry",
-           "unregister"]
-
-# Where the server's outermost layer leaves an HTTP request's API (or None) in its ASGI scope, so that the layers
-# under it read it instead of matching the path again (three did: about 19k instructions per request).
-API_SCOPE_KEY = "mockserver.api"
+__all__ = ["Api", "ApiInfo", "RecordedRead", "api_for_path", "register", "registry", "unregister"]
 
 _registry: tuple[Api[Any], ...] = ()
 
@@ -57,14 +51,6 @@ def api_for_path(path: str) -> Api[Any] | None:
         if path.startswith(api.prefix):
             return api
     return None
-
-
-def api_of(scope: Mapping[str, Any]) -> Api[Any] | None:
-    """The API an HTTP request's scope is for: the one found on its way in, else the one its path names."""
-    if API_SCOPE_KEY in scope:
-        api: Api[Any] | None = scope[API_SCOPE_KEY]
-        return api
-    return api_for_path(scope.get("path", ""))
 
 
 for _api in (rair.API, immutable.API, tokenization.API):

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.apis import API_SCOPE_KEY, Api, api_for_path, registry
+from mockserver.apis import Api, api_for_path, registry
 from mockserver.clock import Clock
 from mockserver.errors import ApiError
 from mockserver.files import CACHE_FOREVER, FILES_PREFIX
@@ -139,7 +139,7 @@ class MockApp:
         if scope["type"] != "http":
             await self._other_chain(scope, receive, send)
             return
-        api = scope[API_SCOPE_KEY] = api_for_path(scope.get("path", ""))
+        api = api_for_path(scope.get("path", ""))
         chain = self._api_chains.get(api.name) if api is not None else None  # None too for an API registered since
         if api is None or chain is None:
             await self._other_chain(scope, receive, send)

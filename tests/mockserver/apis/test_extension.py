@@ -173,3 +173,16 @@ class TestFixturesSection:
         assert "widgets.items[0].name" in refused.text
         assert (await client.get(W1, headers=KEY)).json() == {"id": "w1", "name": "First"}
         assert (await client.get("/widgets/w9", headers=KEY)).status_code == 404
+
+
+async def test_an_api_registered_after_the_server_was_made_is_not_served_by_it(make_app: Any) -> None:
+    app: MockApp = make_app()
+    register(widgets.API)
+    try:
+        async with ApiClient(app, validate=False) as client:
+            response = await client.get(W1, headers=KEY)
+            journal = (await client.get("/__mock/journal")).json()["entries"]
+    finally:
+        unregister(widgets.API.name)
+    assert response.status_code == 404  # as any path the server does not serve: not a 500
+    assert journal == []
