@@ -127,12 +127,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 requests = max(args.requests // 50, 2) if key == "refresh-250" else args.requests
                 us = asyncio.run(measure(op, requests=requests, rounds=args.rounds,
                                          validate_responses=args.validate_responses))
-                line = f"{key:<12} {us:9,.0f} us CPU per request  (at most ~{1e6 / us:,.0f} req/s on one core)"
+                line = f"{key:<12} {us:9,.1f} us CPU per request  (at most ~{1e6 / us:,.0f} req/s on one core)"
                 if redis is not None:
                     on_redis = asyncio.run(measure(op, requests=requests, rounds=args.rounds,
                                                    validate_responses=args.validate_responses,
                                                    store=f"redis://127.0.0.1:{redis.port}/0"))
-                    line += f"; Redis store {on_redis:9,.0f} us ({on_redis / us:.1f}x memory)"
+                    line += f"; Redis store {on_redis:9,.1f} us ({on_redis / us:.1f}x memory)"
                 print(line)
         finally:
             if redis is not None:
