@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import copy
 import dataclasses
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
@@ -89,6 +90,20 @@ def _copy_json(value: Any) -> Any:
 
 _SCALARS = (str, int, float, bool, type(None))
 _ATOMS = frozenset(_SCALARS)
+
+
+_DUE = operator.attrgetter("due")
+
+
+def split_due(changes: Iterable[Scheduled], now: float) -> tuple[list[Scheduled], list[Scheduled]]:
+    """The changes due by `now`, in the order `apply_due` would take them from a queue (by due time, then as
+    given: a stable sort), and the others, as given."""
+    due: list[Scheduled] = []
+    later: list[Scheduled] = []
+    for scheduled in changes:
+        (due if scheduled.due <= now else later).append(scheduled)
+    due.sort(key=_DUE)  # all of a refresh's items are due at once
+    return due, later
 
 
 class Store(abc.ABC):

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import operator
 import threading
 from collections.abc import Iterable
 
 from mockserver.files import BlobStore
-from mockserver.store.base import ApplyDue, Change, Key, Record, Scheduled, Seed, Store, copy_record
-
-_DUE = operator.attrgetter("due")
+from mockserver.store.base import ApplyDue, Change, Key, Record, Scheduled, Seed, Store, copy_record, split_due
 
 
 class MemoryStore(Store):
@@ -100,13 +97,9 @@ class MemoryStore(Store):
 
     def schedule_and_apply(self, kind: str, changes: Iterable[Scheduled], *, now: float, apply: ApplyDue) -> None:
         with self._lock:
-            due: list[Scheduled] = []
-            later: list[Scheduled] = []
-            for scheduled in changes:
-                (due if scheduled.due <= now else later).append(scheduled)
             # As `schedule`, then `apply_due`, but the changes due by now are never queued: they and the queued
             # ones due by now apply by due time, queued ones first among equals (they came first), then arrival.
-            due.sort(key=_DUE)  # stable; all of a refresh's items are due at once
+            due, later = split_due(changes, now)
             queue = self._queues.get(kind)
             for scheduled in due:
                 while queue and queue[0][0] <= scheduled.due:

@@ -37,7 +37,7 @@ from redis.retry import Retry
 from mockserver.errors import ConfigError, StoreUnavailable
 from mockserver.files import Blob, digest
 from mockserver.settings import redact_url
-from mockserver.store.base import ApplyDue, Change, Key, Record, RecordSets, Scheduled, Seed, Store
+from mockserver.store.base import ApplyDue, Change, Key, Record, RecordSets, Scheduled, Seed, Store, split_due
 
 T = TypeVar("T")
 DEFAULT_PREFIX = "mockserver:"
@@ -239,11 +239,9 @@ class RedisStore(Store):
     def schedule_and_apply(self, kind: str, changes: Iterable[Scheduled], *, now: float, apply: ApplyDue) -> None:
         # With nothing queued due by now (a refresh with no delay, in the usual case), the changes due now are
         # applied in one transaction, without a trip through the queue: four round trips rather than seven.
-        changes = list(changes)
-        # In the order `apply_due` would take them from the queue: by due time, then arrival (a stable sort).
-        due = sorted((scheduled for scheduled in changes if scheduled.due <= now), key=lambda scheduled: scheduled.due)
+        due, later = split_due(changes, now)
         if not due:
-            super().schedule_and_apply(kind, changes, now=now, apply=apply)
+            super().schedule_and_apply(kind, later, now=now, apply=apply)
             return
         queue, records = self._keys.queue(kind), self._keys.records(kind)
 
@@ -257,9 +255,9 @@ class RedisStore(Store):
             return True
 
         if self._atomic(apply_now, queue, records):
-            self.schedule(kind, [scheduled for scheduled in changes if scheduled.due > now])
+            self.schedule(kind, later)
         else:
-            super().schedule_and_apply(kind, changes, now=now, apply=apply)
+            super().schedule_and_apply(kind, [*due, *later], now=now, apply=apply)
 
     def apply_due(self, kind: str, now: float, apply: ApplyDue) -> None:
         queue, records = self._keys.queue(kind), self._keys.records(kind)

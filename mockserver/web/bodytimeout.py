@@ -28,11 +28,11 @@ class BodyTimeoutMiddleware:
     disconnect, which may rightly take as long as the response does.
     """
 
-    def __init__(self, app: ASGIApp, services: Services, watchdogs: Watchdogs | None = None) -> None:
+    def __init__(self, app: ASGIApp, services: Services, watchdogs: Watchdogs) -> None:
         """`watchdogs`: shared by the instances in front of one server's apps, so that a loop has one timer."""
         self.app = app
         self.services = services
-        self.watchdogs = watchdogs or Watchdogs()
+        self.watchdogs = watchdogs
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
